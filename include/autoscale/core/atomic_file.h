@@ -1,0 +1,38 @@
+// Atomic file output: write to a temporary file in the target's directory, then rename.
+//
+// Every writer in autoscale goes through this, so a killed process never leaves a half-written
+// output under its final name: readers see the old file or the new one, nothing in between.
+#pragma once
+
+#include <string>
+
+namespace autoscale {
+
+class AtomicFile {
+ public:
+  // Reserves a temporary path next to `path`. Nothing is created until the caller writes to
+  // temp_path() (with any library: fstream, HDF5, ...).
+  explicit AtomicFile(std::string path);
+  ~AtomicFile();  // removes the temporary file unless commit() succeeded
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  const std::string& path() const { return path_; }
+  const std::string& temp_path() const { return temp_path_; }
+
+  // fsyncs the temporary file and renames it over path(). Throws Error naming the path.
+  void commit();
+
+ private:
+  std::string path_;
+  std::string temp_path_;
+  bool committed_ = false;
+};
+
+// Writes `contents` to `path` atomically.
+void write_file_atomic(const std::string& path, const std::string& contents);
+
+// Reads a whole file; throws Error naming the path when it cannot.
+std::string read_file(const std::string& path);
+
+}  // namespace autoscale

@@ -1,0 +1,129 @@
+// Scene value types: what one driving scene is, independent of where it came from.
+//
+// Conventions (as spec/case-format.md): metres, seconds, radians, one global Cartesian frame per
+// map, headings counter-clockwise from +x. Tracks are sampled every kStepSeconds. The ego pose is
+// the rear axle; agent poses are box centres. docs/data-format.md is the on-disk layout.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace autoscale::scene {
+
+inline constexpr double kStepSeconds = 0.1;  // every track in a store is sampled at 10 Hz
+
+enum class Domain : uint8_t { kReal = 0, kSynthetic = 1 };
+enum class AgentType : uint8_t { kVehicle = 0, kPedestrian = 1, kBicycle = 2, kStatic = 3 };
+enum class DrivingCommand : uint8_t { kLeft = 0, kStraight = 1, kRight = 2, kUnknown = 3 };  // NAVSIM order
+enum class LightState : uint8_t { kUnknown = 0, kGreen = 1, kYellow = 2, kRed = 3 };
+enum class AreaKind : uint8_t { kRoadblock = 0, kIntersection = 1, kCarpark = 2, kGeneric = 3 };
+
+const char* to_string(Domain d);
+const char* to_string(AgentType t);
+const char* to_string(DrivingCommand c);
+const char* to_string(LightState s);
+const char* to_string(AreaKind k);
+
+struct Vec2 {
+  double x = 0.0;
+  double y = 0.0;
+};
+using Polyline = std::vector<Vec2>;
+
+// A polygon with optional holes. Rings are implicitly closed: the last point does not repeat
+// the first.
+struct Polygon {
+  Polyline exterior;
+  std::vector<Polyline> holes;
+};
+
+// Ego state at one step: rear-axle pose in the global frame; velocity and acceleration in the
+// ego frame (x forward, y left), as NAVSIM's ego_dynamic_state.
+struct EgoState {
+  double x = 0, y = 0, heading = 0;
+  double vx = 0, vy = 0;
+  double ax = 0, ay = 0;
+};
+
+// Agent state at one step: box-centre pose and velocity, both in the global frame.
+struct AgentState {
+  double x = 0, y = 0, heading = 0;
+  double vx = 0, vy = 0;
+  bool valid = false;  // observed at this step
+};
+
+struct Agent {
+  std::string id;  // track id, stable across the scenes of one log
+  AgentType type = AgentType::kVehicle;
+  double length = 0, width = 0, height = 0;
+  std::vector<AgentState> states;  // one per scene step, on the ego's time grid
+};
+
+struct TrafficLight {
+  std::string lane;  // the lane (connector) it controls
+  LightState state = LightState::kUnknown;
+};
+
+struct Scene {
+  std::string token;   // unique in a store
+  std::string log;     // recording id; splits are log-disjoint
+  std::string map_id;  // the store map this scene lives on
+  Domain domain = Domain::kReal;
+  int64_t timestamp_us = 0;  // time of the current frame
+
+  // Provenance: which importer/generator made it, with what parameters (JSON) and seed, and for
+  // synthetic scenes the real log they derive from (for leakage guards).
+  std::string generator;
+  std::string generator_params = "{}";
+  uint64_t seed = 0;
+  std::string source_log;
+
+  DrivingCommand command = DrivingCommand::kUnknown;
+  int num_history = 0;  // ego[num_history] is the current state
+  double ego_length = 0, ego_width = 0;
+  std::vector<EgoState> ego;  // num_history + 1 + num_future states
+  std::vector<Agent> agents;
+  std::vector<std::string> route;  // roadblock ids in driving order
+  std::vector<TrafficLight> traffic_lights;  // at the current frame
+
+  int current_index() const { return num_history; }
+  int num_steps() const { return static_cast<int>(ego.size()); }
+  int num_future() const { return num_steps() - num_history - 1; }
+  const EgoState& current_ego() const { return ego.at(static_cast<size_t>(num_history)); }
+};
+
+struct Lane {
+  std::string id;
+  std::string roadblock;  // the roadblock or roadblock connector grouping this lane
+  bool connector = false;  // a lane connector inside an intersection
+  double speed_limit = std::numeric_limits<double>::quiet_NaN();  // m/s, NaN when unknown
+  Polyline centerline;  // in driving direction
+  Polyline polygon;     // lane area ring (may be empty)
+  std::vector<std::string> successors;
+  std::vector<std::string> predecessors;
+  std::string left, right;  // adjacent lanes in the same direction ("" when none)
+};
+
+struct Roadblock {
+  std::string id;
+  bool connector = false;
+  Polygon polygon;
+};
+
+struct Area {
+  std::string id;
+  AreaKind kind = AreaKind::kGeneric;
+  Polygon polygon;
+};
+
+// A map shared by every scene of a log or location.
+struct Map {
+  std::string id;
+  std::vector<Lane> lanes;
+  std::vector<Roadblock> roadblocks;
+  std::vector<Area> areas;  // intersections, carparks, generic drivable surface
+};
+
+}  // namespace autoscale::scene

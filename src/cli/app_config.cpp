@@ -1,0 +1,59 @@
+#include "app_config.h"
+
+#include "autoscale/core/error.h"
+
+namespace autoscale::cli {
+
+void RunConfig::visit(ConfigVisitor& v) {
+  v.field("seed", seed, "seed of every random choice (same seed, same result on CPU)", at_least(0));
+  v.field("threads", threads, "worker threads for OpenMP/BLAS/torch; 0 = all cores", at_least(0));
+}
+
+void ScenarioNetConfig::visit(ConfigVisitor& v) {
+  v.section("window", window, "how each recording is cut into scenes");
+  v.field("connector_half_width_m", connector_half_width_m,
+          "half width of the drivable strip around lane-connector centerlines [m]", positive());
+}
+
+void NavsimConfig::visit(ConfigVisitor& v) {
+  v.field("maps_root", maps_root, "nuPlan maps directory (NUPLAN_MAPS_ROOT)");
+  v.field("map_version", map_version, "nuPlan map version folder");
+  v.section("window", window, "history/future kept around each NAVSIM token");
+}
+
+void ImportConfig::visit(ConfigVisitor& v) {
+  v.field("format", format, "input format; auto picks by file extension",
+          Choices{"auto", "commonroad", "scenarionet", "navsim"});
+  v.section("commonroad", commonroad, "CommonRoad XML (2018b, 2020a)");
+  v.section("scenarionet", scenarionet, "ScenarioNet pickles (nuScenes, nuPlan, Waymo, ... converted)");
+  v.section("navsim", navsim, "OpenScene / NAVSIM logs with nuPlan maps");
+}
+
+void AppConfig::visit(ConfigVisitor& v) {
+  v.section("run", run, "process-wide settings");
+  v.section("store", store, "the HDF5 scene store");
+  v.section("import", import, "real-data importers");
+}
+
+void AppConfig::validate() const {
+  const auto check_window = [](const scene::WindowOptions& w, const char* key) {
+    with_context(key, [&] { w.validate(); });
+  };
+  check_window(import.commonroad.window, "import.commonroad.window");
+  check_window(import.scenarionet.window, "import.scenarionet.window");
+  check_window(import.navsim.window, "import.navsim.window");
+}
+
+AppConfig load_app_config(const std::string& path, const std::vector<std::string>& overrides) {
+  AppConfig config;
+  const ConfigVisit visit = [&](ConfigVisitor& v) { config.visit(v); };
+  if (path.empty()) {
+    load_config_text(visit, "{}", "<defaults>", overrides);
+  } else {
+    load_config_file(visit, path, overrides);
+  }
+  with_context(path.empty() ? "config" : path, [&] { config.validate(); });
+  return config;
+}
+
+}  // namespace autoscale::cli

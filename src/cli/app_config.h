@@ -1,0 +1,51 @@
+// The root configuration of the `autoscale` binary: every module's config struct under its key.
+// configs/*.yaml are instances of it; `autoscale config` prints it resolved and documented.
+#pragma once
+
+#include <string>
+
+#include "autoscale/core/config.h"
+#include "autoscale/scene/commonroad.h"
+#include "autoscale/scene/store.h"
+
+namespace autoscale::cli {
+
+struct RunConfig {
+  int64_t seed = 0;     // every random choice derives from it
+  int64_t threads = 0;  // 0 = all online cores
+  void visit(ConfigVisitor& v);
+};
+
+struct ScenarioNetConfig {
+  scene::WindowOptions window;
+  double connector_half_width_m = 1.75;  // lane connectors have no polygon: buffer the centerline
+  void visit(ConfigVisitor& v);
+};
+
+struct NavsimConfig {
+  std::string maps_root;             // NUPLAN_MAPS_ROOT: <root>/<map>/<version>/map.gpkg
+  std::string map_version = "9.12.1817";
+  scene::WindowOptions window{1.5, 5.0, 4.0, 0.5};
+  void visit(ConfigVisitor& v);
+};
+
+struct ImportConfig {
+  std::string format = "auto";  // auto | commonroad | scenarionet | navsim
+  scene::CommonRoadOptions commonroad;
+  ScenarioNetConfig scenarionet;
+  NavsimConfig navsim;
+  void visit(ConfigVisitor& v);
+};
+
+struct AppConfig {
+  RunConfig run;
+  scene::StoreOptions store;
+  ImportConfig import;
+  void visit(ConfigVisitor& v);
+  void validate() const;  // cross-field rules, named by key path
+};
+
+// Loads `path` ("" = defaults) with overrides and validates; throws Error naming file and key.
+AppConfig load_app_config(const std::string& path, const std::vector<std::string>& overrides);
+
+}  // namespace autoscale::cli

@@ -1,0 +1,85 @@
+// `autoscale bench store`: read throughput of a scene store, sequential and random, and its
+// size per scene against the raw sources.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <numeric>
+#include <random>
+
+#include "autoscale/core/error.h"
+#include "autoscale/scene/store.h"
+#include "commands.h"
+
+namespace fs = std::filesystem;
+
+namespace autoscale::cli {
+namespace {
+
+uint64_t directory_bytes(const std::string& dir) {
+  uint64_t total = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file()) total += e.file_size();
+  }
+  return total;
+}
+
+// Bytes a decoded scene occupies in memory as plain numbers: what a reader actually delivers.
+uint64_t decoded_bytes(const scene::Scene& s) {
+  uint64_t b = s.ego.size() * 7 * sizeof(double);
+  for (const auto& a : s.agents) b += a.states.size() * (5 * sizeof(double) + 1);
+  return b;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+}  // namespace
+
+int run_bench_store(const BenchStoreArgs& args, const Invocation& inv) {
+  const auto store = scene::SceneStore::open(args.store);
+  AUTOSCALE_CHECK(store.size() > 0, "bench store: {} holds no scenes", quote(args.store));
+  const uint64_t disk = directory_bytes(args.store);
+
+  // Sequential: the streaming path (block reads per shard).
+  uint64_t decoded = 0;
+  size_t count = 0;
+  auto t0 = std::chrono::steady_clock::now();
+  store.for_each([&](const scene::Scene& s) {
+    decoded += decoded_bytes(s);
+    ++count;
+  });
+  const double seq_s = seconds_since(t0);
+
+  // Random: one scene per read, in a seeded random order.
+  std::vector<size_t> order(store.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::mt19937_64 rng(static_cast<uint64_t>(inv.config.run.seed));
+  std::shuffle(order.begin(), order.end(), rng);
+  const size_t reads = std::min(args.random_reads, order.size() * 4);
+  t0 = std::chrono::steady_clock::now();
+  uint64_t random_decoded = 0;
+  for (size_t i = 0; i < reads; ++i) random_decoded += decoded_bytes(store.read(order[i % order.size()]));
+  const double rand_s = seconds_since(t0);
+
+  std::printf("store            %s (%zu scenes, %zu shards)\n", args.store.c_str(), store.size(),
+              store.shard_files().size());
+  std::printf("sequential read  %.0f scenes/s, %.1f MB/s decoded, %.1f MB/s from disk\n", count / seq_s,
+              decoded / seq_s / 1e6, disk / seq_s / 1e6);
+  std::printf("random read      %.0f scenes/s, %.1f MB/s decoded (%zu reads)\n", reads / rand_s,
+              random_decoded / rand_s / 1e6, reads);
+  std::printf("size on disk     %.1f KiB per scene (%.1f MiB total), decoded %.1f KiB per scene\n",
+              disk / 1024.0 / store.size(), disk / 1048576.0, decoded / 1024.0 / count);
+  if (!args.raw.empty()) {
+    uint64_t raw = 0;
+    for (const auto& f : args.raw) {
+      AUTOSCALE_CHECK(fs::exists(f), "bench store --raw: no such file {}", quote(f));
+      raw += fs::is_directory(f) ? directory_bytes(f) : fs::file_size(f);
+    }
+    std::printf("raw sources      %.1f MiB: store is %.2fx the raw size (%.1f KiB raw per scene)\n", raw / 1048576.0,
+                double(disk) / raw, raw / 1024.0 / store.size());
+  }
+  return 0;
+}
+
+}  // namespace autoscale::cli

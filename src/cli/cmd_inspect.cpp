@@ -1,0 +1,17 @@
+#include <cstdio>
+
+#include "autoscale/scene/inspect.h"
+#include "commands.h"
+
+namespace autoscale::cli {
+
+int run_inspect(const InspectArgs& args, const Invocation& inv) {
+  const auto store = scene::SceneStore::open(args.store);
+  const auto summary = scene::summarize_store(store, !args.json);
+  const std::string text = args.json ? scene::summary_json(summary) + "\n"
+                                     : scene::format_summary(summary, args.max_problems);
+  std::fputs(text.c_str(), stdout);
+  return args.strict && !summary.problems.empty() ? 3 : 0;
+}
+
+}  // namespace autoscale::cli

@@ -1,0 +1,41 @@
+// The subcommands of `autoscale`, as plain functions over plain argument structs so that they
+// can be tested without the command-line parser. Each returns the process exit code.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "app_config.h"
+
+namespace autoscale::cli {
+
+// What every command gets besides its own arguments: the resolved config and how it was called.
+struct Invocation {
+  AppConfig config;
+  std::string config_yaml;  // the resolved config, written next to outputs
+  std::string command_line;
+};
+
+struct ImportArgs {
+  std::vector<std::string> inputs;  // files or directories
+  std::string out;                  // store directory
+  bool append = false;
+};
+int run_import(const ImportArgs& args, const Invocation& inv);
+
+struct InspectArgs {
+  std::string store;
+  bool json = false;
+  bool strict = false;  // exit 3 when any scene or map is invalid
+  size_t max_problems = 50;
+};
+int run_inspect(const InspectArgs& args, const Invocation& inv);
+
+struct BenchStoreArgs {
+  std::string store;
+  std::vector<std::string> raw;  // source files, to compare sizes
+  size_t random_reads = 2000;
+};
+int run_bench_store(const BenchStoreArgs& args, const Invocation& inv);
+
+}  // namespace autoscale::cli

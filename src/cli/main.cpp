@@ -1,0 +1,115 @@
+// `autoscale`: the one binary. This is the only translation unit that includes CLI11; the
+// commands themselves live in commands.h as plain functions.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <regex>
+
+#include "autoscale/core/error.h"
+#include "autoscale/core/log.h"
+#include "autoscale/core/threads.h"
+#include "commands.h"
+
+namespace {
+
+using namespace autoscale;
+
+// A bare "a.b=value" argument anywhere on the line is a config override, like --set a.b=value.
+bool is_bare_override(const std::string& arg) {
+  static const std::regex kOverride(R"(^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+=.*$)");
+  return std::regex_match(arg, kOverride);
+}
+
+std::string join_command_line(int argc, char** argv) {
+  std::string out;
+  for (int i = 0; i < argc; ++i) out += (i ? " " : "") + std::string(argv[i]);
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> overrides;
+  std::vector<char*> args;
+  for (int i = 0; i < argc; ++i) {
+    if (i > 0 && is_bare_override(argv[i])) {
+      overrides.emplace_back(argv[i]);
+    } else {
+      args.push_back(argv[i]);
+    }
+  }
+
+  CLI::App app{"autoscale: closed-loop real/synthetic data mixing for end-to-end driving planners"};
+  app.require_subcommand(1);
+  app.fallthrough();  // global options may follow the subcommand
+  std::string config_path;
+  std::vector<std::string> sets;
+  LogOptions log;
+  int threads = -1;
+  app.add_option("-c,--config", config_path, "YAML config file (defaults apply to missing keys)");
+  app.add_option("--set", sets, "override a config key, key.path=value (repeatable; bare key.path=value works too)");
+  app.add_option("--log-level", log.level, "trace, debug, info, warn, error or off")->capture_default_str();
+  app.add_flag("-q,--quiet", log.quiet, "only warnings and errors on the terminal");
+  app.add_option("--log-file", log.file, "also write the full log to this file");
+  app.add_option("--threads", threads, "threads for OpenMP/BLAS/torch (overrides run.threads; 0 = all cores)");
+
+  cli::ImportArgs import_args;
+  auto* import_cmd = app.add_subcommand("import", "import real driving data into a scene store");
+  import_cmd->add_option("inputs", import_args.inputs, "input files or directories (.xml CommonRoad, .pkl ScenarioNet)")
+      ->required();
+  import_cmd->add_option("-o,--out", import_args.out, "scene store directory")->required();
+  import_cmd->add_flag("--append", import_args.append, "add to an existing store");
+
+  cli::InspectArgs inspect_args;
+  auto* inspect_cmd = app.add_subcommand("inspect", "summarise and validate a scene store");
+  inspect_cmd->add_option("store", inspect_args.store, "scene store directory")->required();
+  inspect_cmd->add_flag("--json", inspect_args.json, "print JSON instead of the report");
+  inspect_cmd->add_flag("--strict", inspect_args.strict, "exit with code 3 when any scene or map is invalid");
+  inspect_cmd->add_option("--max-problems", inspect_args.max_problems, "problems listed in the report");
+
+  auto* config_cmd = app.add_subcommand("config", "print the resolved, documented configuration");
+
+  auto* bench_cmd = app.add_subcommand("bench", "benchmarks of the hot paths");
+  bench_cmd->require_subcommand(1);
+  cli::BenchStoreArgs bench_store_args;
+  auto* bench_store_cmd = bench_cmd->add_subcommand("store", "scene store read throughput and size");
+  bench_store_cmd->add_option("store", bench_store_args.store, "scene store directory")->required();
+  bench_store_cmd->add_option("--raw", bench_store_args.raw, "raw source files, to compare sizes");
+  bench_store_cmd->add_option("--random", bench_store_args.random_reads, "random single-scene reads");
+
+  auto* version_cmd = app.add_subcommand("version", "print the version");
+
+  try {
+    app.parse(static_cast<int>(args.size()), args.data());
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  try {
+    init_logging(log);
+    overrides.insert(overrides.begin(), sets.begin(), sets.end());
+    if (threads >= 0) overrides.push_back("run.threads=" + std::to_string(threads));
+    cli::Invocation inv;
+    inv.config = cli::load_app_config(config_path, overrides);
+    inv.config_yaml = config_to_yaml(inv.config);
+    inv.command_line = join_command_line(argc, argv);
+    configure_threads(static_cast<int>(inv.config.run.threads));
+
+    if (*version_cmd) {
+      std::printf("autoscale 0.1.0\n");
+      return 0;
+    }
+    if (*config_cmd) {
+      std::fputs(inv.config_yaml.c_str(), stdout);
+      return 0;
+    }
+    if (*import_cmd) return cli::run_import(import_args, inv);
+    if (*inspect_cmd) return cli::run_inspect(inspect_args, inv);
+    if (*bench_store_cmd) return cli::run_bench_store(bench_store_args, inv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,95 @@
+// Thin RAII layer over the HDF5 C API for the columnar store (private to the scene module).
+//
+// Every call checks its result and throws autoscale::Error naming the file and dataset, so a
+// truncated or foreign file gives one clear line instead of HDF5's error-stack dump.
+// The Debian HDF5 build is not thread-safe: callers serialise through h5::global_mutex().
+#pragma once
+
+#include <hdf5.h>
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace autoscale::scene::h5 {
+
+std::mutex& global_mutex();
+
+class Handle {
+ public:
+  Handle() = default;
+  Handle(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
+  ~Handle() { reset(); }
+  Handle(Handle&& o) noexcept : id_(o.id_), close_(o.close_) { o.id_ = H5I_INVALID_HID; }
+  Handle& operator=(Handle&& o) noexcept {
+    if (this != &o) {
+      reset();
+      id_ = o.id_;
+      close_ = o.close_;
+      o.id_ = H5I_INVALID_HID;
+    }
+    return *this;
+  }
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+
+  hid_t id() const { return id_; }
+  bool valid() const { return id_ >= 0; }
+  void reset() {
+    if (id_ >= 0 && close_) close_(id_);
+    id_ = H5I_INVALID_HID;
+  }
+
+ private:
+  hid_t id_ = H5I_INVALID_HID;
+  herr_t (*close_)(hid_t) = nullptr;
+};
+
+// An open HDF5 file and the name used in messages.
+class File {
+ public:
+  static File create(const std::string& path);  // truncates
+  static File open(const std::string& path);    // read-only; checks it is HDF5 at all
+  hid_t id() const { return handle_.id(); }
+  const std::string& path() const { return path_; }
+
+  bool exists(const std::string& dataset) const;
+
+  // Writers. `cols` > 1 makes a 2-D (rows, cols) dataset. compression 0..9 (0 = none).
+  void write(const std::string& name, const std::vector<double>& v, size_t cols, int compression);
+  void write(const std::string& name, const std::vector<int64_t>& v, int compression);
+  void write(const std::string& name, const std::vector<uint64_t>& v, int compression);
+  void write(const std::string& name, const std::vector<uint8_t>& v, int compression);
+  void write(const std::string& name, const std::vector<std::string>& v, int compression);
+  void write_attr(const std::string& name, const std::string& value);
+  void write_attr(const std::string& name, int64_t value);
+  void write_attr(const std::string& name, double value);
+
+  // Readers of rows [first, first + count) (count = -1: to the end). The dataset's column count
+  // must equal `cols`; a mismatch is a schema error naming the dataset.
+  std::vector<double> read_f64(const std::string& name, size_t cols, size_t first = 0, long long count = -1) const;
+  std::vector<int64_t> read_i64(const std::string& name, size_t first = 0, long long count = -1) const;
+  std::vector<uint64_t> read_u64(const std::string& name, size_t first = 0, long long count = -1) const;
+  std::vector<uint8_t> read_u8(const std::string& name, size_t first = 0, long long count = -1) const;
+  std::vector<std::string> read_str(const std::string& name, size_t first = 0, long long count = -1) const;
+  size_t rows(const std::string& name) const;
+
+  std::string read_attr_str(const std::string& name) const;
+  int64_t read_attr_i64(const std::string& name) const;
+  double read_attr_f64(const std::string& name) const;
+  bool has_attr(const std::string& name) const;
+
+ private:
+  File(Handle h, std::string path) : handle_(std::move(h)), path_(std::move(path)) {}
+  Handle open_dataset(const std::string& name) const;
+  void write_raw(const std::string& name, hid_t file_type, hid_t mem_type, const void* data, size_t rows,
+                 size_t cols, int compression);
+  void read_raw(const std::string& name, hid_t mem_type, void* out, size_t cols, size_t first, size_t count) const;
+  size_t resolve_count(const std::string& name, size_t first, long long count) const;
+
+  Handle handle_;
+  std::string path_;
+};
+
+}  // namespace autoscale::scene::h5
