@@ -51,6 +51,3 @@ if(AUTOSCALE_TESTS)
   find_package(GTest REQUIRED)
   include(GoogleTest)
 endif()
-if(AUTOSCALE_BENCHMARKS)
-  find_package(benchmark REQUIRED)             # -> benchmark::benchmark
-endif()

@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> overrides;
   std::vector<char*> args;
   for (int i = 0; i < argc; ++i) {
-    if (i > 0 && is_bare_override(argv[i])) {
+    const bool is_option_value = i > 0 && std::string(argv[i - 1]) == "--set";
+    if (i > 0 && !is_option_value && is_bare_override(argv[i])) {
       overrides.emplace_back(argv[i]);
     } else {
       args.push_back(argv[i]);

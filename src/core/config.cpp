@@ -89,7 +89,7 @@ class YamlReader final : public ConfigVisitor {
       char* end = nullptr;
       const long long parsed = std::strtoll(text.c_str(), &end, 10);
       if (text.empty() || *end != '\0' || errno == ERANGE) {
-        fail(path, fmt::format("expected an integer, got {}", quote(text)));
+        fail(path, fmt::format("expected {}, got {}", describe_int(limits), quote(text)));
       }
       if (!limits.contains(static_cast<double>(parsed))) {
         fail(path, fmt::format("expected {}, got {}", describe_int(limits), parsed));
@@ -145,6 +145,7 @@ class YamlReader final : public ConfigVisitor {
     parent.seen.insert(name);
     const std::string path = join_path(parent.path, name);
     YAML::Node child = parent.node.IsMap() ? parent.node[name] : YAML::Node();
+    if (child.IsDefined()) current_mark_ = child.Mark();
     if (child.IsDefined() && !child.IsNull() && !child.IsMap()) fail(path, "expected a mapping of keys");
     if (!child.IsDefined() || child.IsNull()) child = YAML::Node(YAML::NodeType::Map);
     levels_.push_back({child, path, {}});
@@ -164,6 +165,8 @@ class YamlReader final : public ConfigVisitor {
 
   static std::string describe_int(const Limits& l) {
     std::string d = l.describe();
+    if (d == "a finite number") return "an integer";
+    if (d.rfind("a number", 0) == 0) return "an integer" + d.substr(8);
     const auto pos = d.find("number");
     return pos == std::string::npos ? d : d.replace(pos, 6, "integer");
   }

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Idempotent set-up: installs the Debian packages autoscale needs (only those missing), then
+# configures and builds into build/. Safe to run again; a second run only rebuilds what changed.
+#   scripts/setup.sh            # as root on Debian 12 (or with the packages already installed)
+#   BUILD_DIR=... CMAKE_ARGS=... scripts/setup.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUILD_DIR=${BUILD_DIR:-build}
+PACKAGES=(
+  # toolchain
+  g++ cmake ninja-build ccache pkg-config
+  # the fixed stack (see third_party/README.md)
+  libtorch-dev libfaiss-dev libopenblas-dev libyaml-cpp-dev libspdlog-dev libcli11-dev libhdf5-dev
+  libeigen3-dev libgtest-dev
+  # added where they beat writing it: XML, JSON, polygon union
+  libpugixml-dev nlohmann-json3-dev libgeos-dev
+  # helper scripts (Debian's /usr/bin/python3)
+  python3 python3-numpy python3-h5py python3-shapely
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${#missing[@]} missing packages: ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: error: need root to install them (or install them yourself)" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+jobs=$(nproc)
+if [ ! -f "$BUILD_DIR/build.ninja" ]; then
+  # shellcheck disable=SC2086
+  cmake -S . -B "$BUILD_DIR" -G Ninja ${CMAKE_ARGS:-}
+fi
+cmake --build "$BUILD_DIR" -j "$jobs"

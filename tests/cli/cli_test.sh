@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# End-to-end checks of the `autoscale` binary on the embedded real data: what a user types,
+# what they see, and that bad input gives one clear line, a non-zero exit and no partial output.
+# usage: cli_test.sh AUTOSCALE_BIN TEST_DATA_DIR SHARED_DIR PYTHON
+set -u
+BIN=$1 DATA=$2 SHARED=$3 PY=$4
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+failures=0 checks=0
+
+check() {  # check NAME CONDITION...
+  local name=$1; shift
+  checks=$((checks + 1))
+  if "$@"; then echo "ok   $name"; else echo "FAIL $name"; failures=$((failures + 1)); fi
+}
+contains() { grep -qF -- "$2" "$1"; }
+one_line() { [ "$(grep -c . "$1")" -eq 1 ]; }
+
+# --- import + inspect on the embedded NGSIM data -------------------------------------------
+"$BIN" import "$DATA/commonroad-ngsim" -o "$T/ngsim" --quiet >"$T/out" 2>"$T/err"
+check "import exits 0" [ $? -eq 0 ]
+check "import reports 86 scenes" contains "$T/out" "imported 86 scenes from 4 files"
+check "import writes the resolved config" bash -c "ls '$T'/ngsim/provenance/import-*.yaml >/dev/null"
+"$BIN" inspect "$T/ngsim" >"$T/out" 2>"$T/err"
+check "inspect exits 0" [ $? -eq 0 ]
+check "inspect counts scenes" contains "$T/out" "scenes      86"
+check "inspect lists logs" contains "$T/out" "USA_US101-4_1_T-1"
+check "inspect validates" contains "$T/out" "all scenes and maps valid"
+"$BIN" inspect "$T/ngsim" --json >"$T/json" 2>/dev/null
+check "inspect --json is JSON" "$PY" -c "import json,sys; d=json.load(open('$T/json')); sys.exit(d['scenes']!=86)"
+"$BIN" bench store "$T/ngsim" --raw "$DATA/commonroad-ngsim" --random 200 >"$T/out" 2>&1
+check "bench store reports rates" contains "$T/out" "sequential read"
+
+# --- append, and refusing to clobber ----------------------------------------------------------
+"$BIN" import "$DATA/commonroad-ngsim/USA_Peach-4_8_T-1.xml" -o "$T/two" -q >/dev/null 2>&1
+"$BIN" import "$DATA/commonroad-ngsim/USA_US101-4_1_T-1.xml" -o "$T/two" --append -q >/dev/null 2>&1
+"$BIN" inspect "$T/two" >"$T/out" 2>/dev/null
+check "append adds to a store" contains "$T/out" "scenes      86"
+"$BIN" import "$DATA/commonroad-ngsim/USA_Peach-4_8_T-1.xml" -o "$T/two" -q >"$T/out" 2>"$T/err"
+check "import into a non-empty store without --append fails" [ $? -ne 0 ]
+check "  ...saying why" contains "$T/err" "already exists and is not empty"
+"$BIN" inspect "$T/two" >"$T/out" 2>/dev/null
+check "  ...and leaves it intact" contains "$T/out" "scenes      86"
+
+# --- bad input: one line, non-zero exit, nothing half-written ---------------------------------
+head -c 20000 "$DATA/commonroad-ngsim/USA_Peach-4_8_T-1.xml" >"$T/truncated.xml"
+"$BIN" import "$T/truncated.xml" -o "$T/bad" -q >"$T/out" 2>"$T/err"
+check "truncated XML fails" [ $? -eq 1 ]
+check "  ...naming the file" contains "$T/err" "error: $T/truncated.xml: malformed XML"
+check "  ...on one line" one_line "$T/err"
+check "  ...leaving no store" [ ! -e "$T/bad" ]
+: >"$T/empty.xml"
+"$BIN" import "$T/empty.xml" -o "$T/bad" 2>"$T/err" >/dev/null
+check "empty file fails clearly" contains "$T/err" "empty.xml: empty file"
+"$BIN" import "$T/nothing.xml" -o "$T/bad" 2>"$T/err" >/dev/null
+check "missing input fails clearly" contains "$T/err" "no such file or directory"
+printf 'store:\n  shard_sise: 10\n' >"$T/typo.yaml"
+"$BIN" config -c "$T/typo.yaml" >/dev/null 2>"$T/err"
+check "unknown config key fails" contains "$T/err" "typo.yaml:2: store.shard_sise: unknown key (did you mean 'store.shard_size'?)"
+"$BIN" config store.compression=abc >/dev/null 2>"$T/err"
+check "bad bare override fails" contains "$T/err" "store.compression: expected an integer in [0, 9], got \"abc\""
+"$BIN" config --set store.compression=2 >"$T/out" 2>/dev/null
+check "config prints the resolved value" contains "$T/out" "compression: 2"
+printf 'not hdf5' >"$T/ngsim/index.h5"
+"$BIN" inspect "$T/ngsim" >/dev/null 2>"$T/err"
+check "foreign index fails" contains "$T/err" "is not an HDF5 file"
+check "  ...on one line" one_line "$T/err"
+"$BIN" inspect "$T/none" >/dev/null 2>"$T/err"
+check "missing store fails" contains "$T/err" "not a directory"
+
+# --- ScenarioNet pickles through the same command (real nuScenes data from ../shared) --------
+NUSC="$SHARED/data-samples/nuscenes-scenarionet"
+if [ -d "$NUSC" ]; then
+  "$BIN" import "$NUSC" -o "$T/nusc" -q >"$T/out" 2>"$T/err"
+  check "scenarionet import exits 0" [ $? -eq 0 ]
+  "$BIN" inspect "$T/nusc" --strict >"$T/out" 2>/dev/null
+  check "scenarionet store validates" [ $? -eq 0 ]
+  check "  ...with 4 logs" contains "$T/out" "logs        4"
+  check "  ...made by the scenarionet importer" contains "$T/out" "scenarionet:"
+else
+  echo "SKIPPED scenarionet checks: $NUSC is absent"
+fi
+
+echo "$((checks - failures)) passed, $failures failed"
+[ "$failures" -eq 0 ]
