@@ -29,10 +29,18 @@ void ImportConfig::visit(ConfigVisitor& v) {
   v.section("navsim", navsim, "OpenScene / NAVSIM logs with nuPlan maps");
 }
 
+void EvalConfig::visit(ConfigVisitor& v) {
+  v.field("version", version, "PDM Score version", Choices{"v1", "v2"});
+  v.field("human_filter", human_filter, "v2: ignore metrics the logged human fails too");
+  v.field("ego_size", ego_size, "simulated ego footprint: NAVSIM's Pacifica, or the recorded expert vehicle's size",
+          Choices{"pacifica", "recorded"});
+}
+
 void AppConfig::visit(ConfigVisitor& v) {
   v.section("run", run, "process-wide settings");
   v.section("store", store, "the HDF5 scene store");
   v.section("import", import, "real-data importers");
+  v.section("eval", eval, "PDM Score evaluation");
 }
 
 void AppConfig::validate() const {

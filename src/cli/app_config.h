@@ -37,10 +37,18 @@ struct ImportConfig {
   void visit(ConfigVisitor& v);
 };
 
+struct EvalConfig {
+  std::string version = "v1";  // v1 = PDMS (NAVSIM v1.1 leaderboard), v2 = EPDMS one-stage
+  bool human_filter = true;    // v2: metrics the logged human fails are not held against the agent
+  std::string ego_size = "pacifica";  // pacifica (NAVSIM) | recorded (the expert vehicle's own size)
+  void visit(ConfigVisitor& v);
+};
+
 struct AppConfig {
   RunConfig run;
   scene::StoreOptions store;
   ImportConfig import;
+  EvalConfig eval;
   void visit(ConfigVisitor& v);
   void validate() const;  // cross-field rules, named by key path
 };

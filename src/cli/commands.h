@@ -38,4 +38,25 @@ struct BenchStoreArgs {
 };
 int run_bench_store(const BenchStoreArgs& args, const Invocation& inv);
 
+struct ScoreArgs {
+  std::string cases;  // autoscale-case/1 JSON file
+};
+int run_score(const ScoreArgs& args, const Invocation& inv);
+
+struct EvalArgs {
+  std::string scenes;  // store
+  std::string agent;   // built-in agent name
+  std::string out;     // per-token CSV ("" = none)
+  size_t limit = 0;    // first N scenes only
+};
+int run_eval(const EvalArgs& args, const Invocation& inv);
+
+struct BenchScoreArgs {
+  std::string scenes;
+  std::string agent = "constant_velocity";
+  size_t repeat = 20;  // scorings per scene
+  size_t limit = 0;
+};
+int run_bench_score(const BenchScoreArgs& args, const Invocation& inv);
+
 }  // namespace autoscale::cli

@@ -69,6 +69,21 @@ int main(int argc, char** argv) {
   inspect_cmd->add_flag("--strict", inspect_args.strict, "exit with code 3 when any scene or map is invalid");
   inspect_cmd->add_option("--max-problems", inspect_args.max_problems, "problems listed in the report");
 
+  cli::ScoreArgs score_args;
+  auto* score_cmd = app.add_subcommand("score", "score planner trajectories given as autoscale-case/1 JSON");
+  score_cmd->add_option("cases", score_args.cases, "JSON file with one case or an array of cases")->required();
+  std::string version;
+  score_cmd->add_option("--version", version, "PDM Score version v1 or v2 (eval.version)");
+
+  cli::EvalArgs eval_args;
+  auto* eval_cmd = app.add_subcommand("eval", "score an agent on every scene of a store (PDM Score)");
+  eval_cmd->add_option("--scenes", eval_args.scenes, "scene store directory")->required();
+  eval_cmd->add_option("--agent", eval_args.agent,
+                       "constant_velocity, constant_acceleration, human or pdm_closed")->required();
+  eval_cmd->add_option("--version", version, "PDM Score version v1 or v2 (eval.version)");
+  eval_cmd->add_option("--out", eval_args.out, "write per-token sub-scores to this CSV");
+  eval_cmd->add_option("--limit", eval_args.limit, "score only the first N scenes");
+
   auto* config_cmd = app.add_subcommand("config", "print the resolved, documented configuration");
 
   auto* bench_cmd = app.add_subcommand("bench", "benchmarks of the hot paths");
@@ -78,6 +93,13 @@ int main(int argc, char** argv) {
   bench_store_cmd->add_option("store", bench_store_args.store, "scene store directory")->required();
   bench_store_cmd->add_option("--raw", bench_store_args.raw, "raw source files, to compare sizes");
   bench_store_cmd->add_option("--random", bench_store_args.random_reads, "random single-scene reads");
+  cli::BenchScoreArgs bench_score_args;
+  auto* bench_score_cmd = bench_cmd->add_subcommand("score", "PDM scoring throughput per core and its split");
+  bench_score_cmd->add_option("--scenes", bench_score_args.scenes, "scene store directory")->required();
+  bench_score_cmd->add_option("--agent", bench_score_args.agent, "agent whose plans are scored");
+  bench_score_cmd->add_option("--repeat", bench_score_args.repeat, "scorings per scene");
+  bench_score_cmd->add_option("--limit", bench_score_args.limit, "first N scenes only");
+  bench_score_cmd->add_option("--version", version, "PDM Score version v1 or v2 (eval.version)");
 
   auto* version_cmd = app.add_subcommand("version", "print the version");
 
@@ -91,6 +113,7 @@ int main(int argc, char** argv) {
     init_logging(log);
     overrides.insert(overrides.begin(), sets.begin(), sets.end());
     if (threads >= 0) overrides.push_back("run.threads=" + std::to_string(threads));
+    if (!version.empty()) overrides.push_back("eval.version=" + version);
     cli::Invocation inv;
     inv.config = cli::load_app_config(config_path, overrides);
     inv.config_yaml = config_to_yaml(inv.config);
@@ -108,6 +131,9 @@ int main(int argc, char** argv) {
     if (*import_cmd) return cli::run_import(import_args, inv);
     if (*inspect_cmd) return cli::run_inspect(inspect_args, inv);
     if (*bench_store_cmd) return cli::run_bench_store(bench_store_args, inv);
+    if (*bench_score_cmd) return cli::run_bench_score(bench_score_args, inv);
+    if (*score_cmd) return cli::run_score(score_args, inv);
+    if (*eval_cmd) return cli::run_eval(eval_args, inv);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

@@ -1,0 +1,38 @@
+// Scoring an agent on every scene of a store: per-token sub-scores (the devkit's CSV columns)
+// and the summary table. Parallel over scenes; results are independent of the thread count.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "autoscale/eval/agents.h"
+#include "autoscale/eval/metric_cache.h"
+#include "autoscale/scene/store.h"
+
+namespace autoscale::eval {
+
+struct SceneResult {
+  std::string token;
+  bool valid = false;     // false when the scene could not be scored (error says why)
+  std::string error;
+  SubScores scores;
+};
+
+struct EvalReport {
+  PdmsVersion version = PdmsVersion::kV1;
+  std::string agent;
+  std::vector<SceneResult> scenes;  // store order
+  size_t valid() const;
+  SubScores mean() const;  // per sub-score mean over valid scenes; score = mean of per-scene scores
+};
+
+// `limit` = 0 scores every scene.
+EvalReport evaluate_store(const scene::SceneStore& store, const Agent& agent, const EvalOptions& options,
+                          size_t limit = 0, bool show_progress = true);
+
+// The devkit's per-token CSV (v1: no_at_fault_collisions, drivable_area_compliance, ...).
+std::string report_csv(const EvalReport& report);
+// The summary table printed after an evaluation.
+std::string report_table(const EvalReport& report);
+
+}  // namespace autoscale::eval

@@ -1,0 +1,64 @@
+// `autoscale bench score`: trajectories scored per second per core on real scenes, and where the
+// time goes (simulation, map queries, collision checks, comfort).
+#include <chrono>
+#include <cstdio>
+
+#include "autoscale/core/error.h"
+#include "autoscale/eval/agents.h"
+#include "autoscale/eval/metric_cache.h"
+#include "autoscale/scene/store.h"
+#include "commands.h"
+
+namespace autoscale::cli {
+
+eval::EvalOptions eval_options(const AppConfig& config);
+
+int run_bench_score(const BenchScoreArgs& args, const Invocation& inv) {
+  const auto options = eval_options(inv.config);
+  const auto store = scene::SceneStore::open(args.scenes);
+  const auto agent = eval::make_agent(args.agent);
+  const size_t n = args.limit ? std::min(args.limit, store.size()) : store.size();
+  AUTOSCALE_CHECK(n > 0 && args.repeat > 0, "bench score: nothing to score");
+
+  // Metric caches (route, map index, observation, PDM-Closed) are built once per scene, as
+  // NAVSIM's metric caching does; then the plan is scored repeatedly (the hot path).
+  std::vector<eval::MetricCache> caches;
+  std::vector<eval::Plan> plans;
+  auto t0 = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < n; ++i) {
+    const auto scene = store.read(i);
+    try {
+      caches.push_back(eval::MetricCache::build(eval::inputs_from_scene(scene, store.map(scene.map_id)), options));
+      plans.push_back(agent->plan(scene, caches.back()));
+    } catch (const Error&) {
+      continue;  // unscorable scenes are reported by `autoscale eval`
+    }
+  }
+  const double cache_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  AUTOSCALE_CHECK(!caches.empty(), "bench score: no scene of {} could be scored", args.scenes);
+
+  eval::ScoreTimings timings;
+  double simulate_s = 0, checksum = 0;
+  t0 = std::chrono::steady_clock::now();
+  for (size_t r = 0; r < args.repeat; ++r) {
+    for (size_t i = 0; i < caches.size(); ++i) checksum += caches[i].score(plans[i], &timings, &simulate_s).scores.score;
+  }
+  const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double count = static_cast<double>(caches.size() * args.repeat);
+  const double per = total / count;
+  std::printf("scenes           %zu scored (%s, PDMS %s), %zu repeats each, single thread\n", caches.size(),
+              agent->name().c_str(), eval::to_string(options.version), args.repeat);
+  std::printf("metric cache     %.2f ms per scene (route, map index, observation, PDM-Closed)\n",
+              1e3 * cache_s / caches.size());
+  std::printf("scoring          %.1f us per trajectory = %.0f trajectories/s per core (%.0fx the devkit's ~50 ms)\n",
+              1e6 * per, 1.0 / per, 0.05 / per);
+  std::printf("  simulation     %.1f us (%.0f%%)\n", 1e6 * simulate_s / count, 100 * simulate_s / total);
+  std::printf("  map queries    %.1f us (%.0f%%)\n", 1e6 * timings.map_queries_s / count, 100 * timings.map_queries_s / total);
+  std::printf("  collisions     %.1f us (%.0f%%)\n", 1e6 * timings.collisions_s / count, 100 * timings.collisions_s / total);
+  std::printf("  comfort        %.1f us (%.0f%%)\n", 1e6 * timings.comfort_s / count, 100 * timings.comfort_s / total);
+  std::printf("  other          %.1f us (%.0f%%)\n", 1e6 * timings.other_s / count, 100 * timings.other_s / total);
+  std::printf("mean score       %.4f\n", checksum / count);
+  return 0;
+}
+
+}  // namespace autoscale::cli
