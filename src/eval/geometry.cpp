@@ -105,13 +105,22 @@ bool segment_intersects(Vec2 p, Vec2 q, const Box& box) {
 }
 
 bool strictly_inside_ring(const scene::Polyline& ring, Vec2 p) {
+  // Crossing-number test that also notices a point on the boundary (outside, as Shapely's
+  // contains), at no extra cost for the points that are not.
   bool inside = false;
   const size_t n = ring.size();
   for (size_t i = 0, j = n - 1; i < n; j = i++) {
     const Vec2& a = ring[i];
     const Vec2& b = ring[j];
-    if (on_edge(a, b, p)) return false;  // the boundary is outside, as Shapely's contains
-    if ((a.y > p.y) != (b.y > p.y) && p.x < (b.x - a.x) * (p.y - a.y) / (b.y - a.y) + a.x) inside = !inside;
+    if (a.y == p.y) {
+      if (a.x == p.x) return false;  // on a vertex
+      if (b.y == p.y && (a.x < p.x) != (b.x < p.x)) return false;  // on a horizontal edge
+    }
+    if ((a.y > p.y) != (b.y > p.y)) {
+      const double x = (b.x - a.x) * (p.y - a.y) / (b.y - a.y) + a.x;
+      if (p.x == x) return false;  // on the edge
+      if (p.x < x) inside = !inside;
+    }
   }
   return inside;
 }

@@ -128,19 +128,64 @@ void ScoringMap::build_grid() {
   cell_ = std::max({4.0, (max_x - min_x) / 256.0, (max_y - min_y) / 256.0});
   nx_ = static_cast<int>((max_x - min_x) / cell_) + 1;
   ny_ = static_cast<int>((max_y - min_y) / cell_) + 1;
-  std::vector<std::vector<uint32_t>> cells(static_cast<size_t>(nx_) * ny_);
+  auto cell_x = [&](double x) { return std::clamp(static_cast<int>(std::floor((x - origin_x_) / cell_)), 0, nx_ - 1); };
+  auto cell_y = [&](double y) { return std::clamp(static_cast<int>(std::floor((y - origin_y_) / cell_)), 0, ny_ - 1); };
+
+  struct Item {
+    uint32_t polygon;
+    uint8_t inside;
+  };
+  std::vector<std::vector<Item>> cells(static_cast<size_t>(nx_) * ny_);
+  std::vector<uint8_t> boundary;
   for (uint32_t i = 0; i < polygons_.size(); ++i) {
     const auto& p = polygons_[i];
-    const int cx0 = static_cast<int>((p.min_x - origin_x_) / cell_), cx1 = static_cast<int>((p.max_x - origin_x_) / cell_);
-    const int cy0 = static_cast<int>((p.min_y - origin_y_) / cell_), cy1 = static_cast<int>((p.max_y - origin_y_) / cell_);
+    const int cx0 = cell_x(p.min_x), cx1 = cell_x(p.max_x), cy0 = cell_y(p.min_y), cy1 = cell_y(p.max_y);
+    const int w = cx1 - cx0 + 1, h = cy1 - cy0 + 1;
+    // Small polygons: every cell of the bounding box tests exactly. Large ones (the drivable
+    // union of a whole map): mark the cells their edges pass through; every other cell is
+    // either wholly inside (no test at query time) or wholly outside (not listed).
+    size_t vertices = p.polygon.exterior.size();
+    for (const auto& hole : p.polygon.holes) vertices += hole.size();
+    if (vertices <= 16 || w * h <= 4) {
+      for (int y = cy0; y <= cy1; ++y) {
+        for (int x = cx0; x <= cx1; ++x) cells[static_cast<size_t>(y) * nx_ + x].push_back({i, 0});
+      }
+      continue;
+    }
+    boundary.assign(static_cast<size_t>(w) * h, 0);
+    auto mark_ring = [&](const scene::Polyline& ring) {
+      for (size_t a = 0, b = ring.size() - 1; a < ring.size(); b = a++) {
+        constexpr double kPad = 1e-9;  // an edge on a cell border marks both neighbours
+        const int ex0 = cell_x(std::min(ring[a].x, ring[b].x) - kPad), ex1 = cell_x(std::max(ring[a].x, ring[b].x) + kPad);
+        const int ey0 = cell_y(std::min(ring[a].y, ring[b].y) - kPad), ey1 = cell_y(std::max(ring[a].y, ring[b].y) + kPad);
+        for (int y = ey0; y <= ey1; ++y) {
+          for (int x = ex0; x <= ex1; ++x) boundary[static_cast<size_t>(y - cy0) * w + (x - cx0)] = 1;
+        }
+      }
+    };
+    mark_ring(p.polygon.exterior);
+    for (const auto& hole : p.polygon.holes) mark_ring(hole);
     for (int y = cy0; y <= cy1; ++y) {
-      for (int x = cx0; x <= cx1; ++x) cells[static_cast<size_t>(y) * nx_ + x].push_back(i);
+      for (int x = cx0; x <= cx1; ++x) {
+        const size_t c = static_cast<size_t>(y) * nx_ + x;
+        if (boundary[static_cast<size_t>(y - cy0) * w + (x - cx0)]) {
+          cells[c].push_back({i, 0});
+        } else if (strictly_inside(p.polygon, {origin_x_ + (x + 0.5) * cell_, origin_y_ + (y + 0.5) * cell_})) {
+          cells[c].push_back({i, 1});
+        }
+      }
     }
   }
   cell_start_.assign(cells.size() + 1, 0);
   for (size_t c = 0; c < cells.size(); ++c) cell_start_[c + 1] = cell_start_[c] + static_cast<uint32_t>(cells[c].size());
   cell_items_.reserve(cell_start_.back());
-  for (const auto& cell : cells) cell_items_.insert(cell_items_.end(), cell.begin(), cell.end());
+  cell_inside_.reserve(cell_start_.back());
+  for (const auto& cell : cells) {
+    for (const auto& item : cell) {
+      cell_items_.push_back(item.polygon);
+      cell_inside_.push_back(item.inside);
+    }
+  }
 }
 
 void ScoringMap::query(Vec2 p, PointInfo& out) const {
@@ -157,7 +202,7 @@ void ScoringMap::query(Vec2 p, PointInfo& out) const {
     const bool lane = mp.layer == Layer::kLane || mp.layer == Layer::kLaneConnector;
     // Skip the exact test when it cannot change the answer.
     if (!lane && out.drivable && (mp.layer != Layer::kIntersection || out.intersection)) continue;
-    if (!strictly_inside(mp.polygon, p)) continue;
+    if (!cell_inside_[k] && !strictly_inside(mp.polygon, p)) continue;
     switch (mp.layer) {
       case Layer::kIntersection:
         out.intersection = true;

@@ -52,6 +52,7 @@ class ScoringMap {
   int nx_ = 0, ny_ = 0;
   std::vector<uint32_t> cell_start_;  // CSR: polygons of cell c are cell_items_[cell_start_[c] .. cell_start_[c+1])
   std::vector<uint32_t> cell_items_;
+  std::vector<uint8_t> cell_inside_;  // per item: 1 = the whole cell is strictly inside, no test needed
 };
 
 // Closed polygon vs axis-aligned rectangle (NAVSIM's proximal-object square query).
