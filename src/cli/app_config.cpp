@@ -17,7 +17,7 @@ void ScenarioNetConfig::visit(ConfigVisitor& v) {
 
 void NavsimConfig::visit(ConfigVisitor& v) {
   v.field("maps_root", maps_root, "nuPlan maps directory (NUPLAN_MAPS_ROOT)");
-  v.field("map_version", map_version, "nuPlan map version folder");
+  v.field("map_version", map_version, "nuPlan map version folder (empty: the newest present)");
   v.section("window", window, "history/future kept around each NAVSIM token");
 }
 

@@ -30,12 +30,18 @@ std::string join_command_line(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Overrides are taken out before CLI11 sees the line: `--set k=v`, `--set=k=v` and bare
+  // `k=v` may stand anywhere, also between a subcommand's positional arguments.
   std::vector<std::string> overrides;
   std::vector<char*> args;
   for (int i = 0; i < argc; ++i) {
-    const bool is_option_value = i > 0 && std::string(argv[i - 1]) == "--set";
-    if (i > 0 && !is_option_value && is_bare_override(argv[i])) {
-      overrides.emplace_back(argv[i]);
+    const std::string arg = argv[i];
+    if (i > 0 && arg == "--set" && i + 1 < argc) {
+      overrides.emplace_back(argv[++i]);
+    } else if (i > 0 && arg.rfind("--set=", 0) == 0) {
+      overrides.push_back(arg.substr(6));
+    } else if (i > 0 && is_bare_override(arg)) {
+      overrides.push_back(arg);
     } else {
       args.push_back(argv[i]);
     }
@@ -45,11 +51,13 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();  // global options may follow the subcommand
   std::string config_path;
-  std::vector<std::string> sets;
+  std::vector<std::string> sets;  // documented here; taken out of the line above
   LogOptions log;
   int threads = -1;
   app.add_option("-c,--config", config_path, "YAML config file (defaults apply to missing keys)");
-  app.add_option("--set", sets, "override a config key, key.path=value (repeatable; bare key.path=value works too)");
+  app.add_option("--set", sets, "override a config key, key.path=value (repeatable; bare key.path=value works too)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_option("--log-level", log.level, "trace, debug, info, warn, error or off")->capture_default_str();
   app.add_flag("-q,--quiet", log.quiet, "only warnings and errors on the terminal");
   app.add_option("--log-file", log.file, "also write the full log to this file");
@@ -111,7 +119,6 @@ int main(int argc, char** argv) {
 
   try {
     init_logging(log);
-    overrides.insert(overrides.begin(), sets.begin(), sets.end());
     if (threads >= 0) overrides.push_back("run.threads=" + std::to_string(threads));
     if (!version.empty()) overrides.push_back("eval.version=" + version);
     cli::Invocation inv;

@@ -1,0 +1,308 @@
+#!/usr/bin/python3
+"""Import NAVSIM / OpenScene logs with nuPlan maps into an autoscale scene store.
+
+  import_navsim.py --out STORE --maps-root NUPLAN_MAPS_ROOT [--map-version V] [window options] LOG.pkl|DIR...
+
+An OpenScene log pickle is a list of 2 Hz frame dicts (token, timestamp in us, log_name,
+map_location, ego2global_translation/rotation, ego_dynamic_state [vx, vy, ax, ay], roadblock_ids,
+traffic_lights [(lane_connector_id, is_red)], driving_command, anns {gt_boxes (n x 7 in the
+frame's ego frame), gt_names, gt_velocity_3d, track_tokens}). Every frame with 1.5 s of history
+and at least min_future_s of future becomes a scene whose token is the NAVSIM token, so per-token
+results line up with the devkit. Tracks are interpolated to 10 Hz inside their observed span, as
+NAVSIM's metric caching does. Maps come from the nuPlan GeoPackage
+<maps-root>/<map>/<version>/map.gpkg (SQLite with GeoPackage geometry blobs), cropped to the
+log's surroundings.
+
+Tested only on a small fixture built in that layout (tests/scripts/test_import_navsim.py), not
+on the full dataset.
+"""
+import argparse
+import glob
+import json
+import math
+import os
+import sqlite3
+import struct
+import sys
+import time
+
+import numpy as np
+from shapely import wkb
+from shapely.geometry import box
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from autoscale_store import StoreError, StoreWriter  # noqa: E402
+from import_scenarionet import ImportError_, load_pickle  # noqa: E402  (the restricted unpickler)
+
+STEP = 0.1
+FRAME = 0.5  # OpenScene frames are 2 Hz
+MAP_NAMES = {"las_vegas": "us-nv-las-vegas-strip", "boston": "us-ma-boston",
+             "pittsburgh": "us-pa-pittsburgh-hazelwood", "singapore": "sg-one-north"}
+AGENT_TYPES = {"vehicle": 0, "pedestrian": 1, "bicycle": 2}  # anything else is a static object
+CROP_MARGIN = 150.0  # m around the log's ego path: beyond NAVSIM's 100 m map radius
+
+
+# ------------------------------------------------------------------------------------ map
+
+def gpkg_geometry(blob):
+    """A GeoPackage geometry blob: 'GP', version, flags, srs id, optional envelope, then WKB."""
+    if blob is None or len(blob) < 8 or blob[:2] != b"GP":
+        raise ImportError_("not a GeoPackage geometry blob")
+    flags = blob[3]
+    envelope = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}.get((flags >> 1) & 0x7)
+    if envelope is None:
+        raise ImportError_("bad GeoPackage envelope flags %d" % flags)
+    return wkb.loads(bytes(blob[8 + envelope:]))
+
+
+def read_layer(db, table):
+    """Rows of a GeoPackage table as dicts, with its geometry decoded under 'geometry'."""
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (table,)).fetchone():
+        return []
+    geom_col = db.execute("SELECT column_name FROM gpkg_geometry_columns WHERE table_name=?", (table,)).fetchone()
+    geom_col = geom_col[0] if geom_col else None
+    cur = db.execute("SELECT * FROM %s" % table)
+    names = [d[0] for d in cur.description]
+    rows = []
+    for values in cur:
+        row = dict(zip(names, values))
+        if geom_col:
+            blob = row.pop(geom_col)
+            row["geometry"] = gpkg_geometry(blob) if blob is not None else None
+        rows.append(row)
+    return rows
+
+
+def rings_of(geometry):
+    """Exterior + holes of a (multi)polygon's largest part, as point lists without closure."""
+    if geometry.geom_type == "MultiPolygon":
+        geometry = max(geometry.geoms, key=lambda g: g.area)
+    if geometry.geom_type != "Polygon" or geometry.is_empty:
+        return None
+    out = [np.asarray(geometry.exterior.coords)[:-1, :2]]
+    out += [np.asarray(r.coords)[:-1, :2] for r in geometry.interiors]
+    return out
+
+
+def find_map_file(maps_root, map_name, version):
+    if version:
+        path = os.path.join(maps_root, map_name, version, "map.gpkg")
+    else:
+        found = sorted(glob.glob(os.path.join(maps_root, map_name, "*", "map.gpkg")))
+        path = found[-1] if found else os.path.join(maps_root, map_name, "<version>", "map.gpkg")
+    if not os.path.isfile(path):
+        raise ImportError_("nuPlan map not found: %s" % path)
+    return path
+
+
+def load_map(path, map_id, crop):
+    """Our map dict from a nuPlan GeoPackage, restricted to objects intersecting `crop`."""
+    db = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+    try:
+        layers = {t: [r for r in read_layer(db, t) if r.get("geometry") is None or r["geometry"].intersects(crop)]
+                  for t in ("lanes_polygons", "lane_connectors", "lane_groups_polygons", "lane_group_connectors",
+                            "intersections", "carpark_areas", "gen_lane_connectors_scaled_width_polygons")}
+        baselines = read_layer(db, "baseline_paths")
+    finally:
+        db.close()
+    by_lane = {str(b["lane_fid"]): b["geometry"] for b in baselines if b.get("lane_fid") is not None}
+    by_connector = {str(b["lane_connector_fid"]): b["geometry"] for b in baselines if b.get("lane_connector_fid") is not None}
+    connector_polys = {str(r["lane_connector_fid"]): r["geometry"]
+                       for r in layers["gen_lane_connectors_scaled_width_polygons"]}
+
+    def speed(row):
+        v = row.get("speed_limit_mps")
+        return float(v) if v is not None and v == v else float("nan")
+
+    lanes = []
+    for r in layers["lanes_polygons"]:
+        fid = str(r["fid"])
+        line = by_lane.get(fid)
+        rings = rings_of(r["geometry"])
+        if line is None or rings is None:
+            continue
+        lanes.append(dict(id=fid, roadblock=str(r["lane_group_fid"]), connector=False, speed_limit=speed(r),
+                          left="", right="", centerline=np.asarray(line.coords)[:, :2], polygon=rings[0],
+                          successors=[], predecessors=[]))
+    for r in layers["lane_connectors"]:
+        fid = str(r["fid"])
+        line = by_connector.get(fid)
+        if line is None:
+            continue
+        shape = connector_polys.get(fid)
+        if shape is None:  # older map versions: nuPlan buffers the baseline itself
+            shape = line.buffer(2.5, cap_style=2)
+        rings = rings_of(shape)
+        lanes.append(dict(id=fid, roadblock=str(r["lane_group_connector_fid"]), connector=True, speed_limit=speed(r),
+                          left="", right="", centerline=np.asarray(line.coords)[:, :2],
+                          polygon=rings[0] if rings else np.zeros((0, 2)), successors=[], predecessors=[],
+                          _from=str(r["exit_lane_fid"]), _to=str(r["entry_lane_fid"])))
+    by_id = {l["id"]: l for l in lanes}
+    for l in lanes:  # exit_lane_fid -> connector -> entry_lane_fid
+        if not l["connector"]:
+            continue
+        for a, b in ((by_id.get(l.pop("_from")), l), (l, by_id.get(l.pop("_to")))):
+            if a is not None and b is not None:
+                a["successors"].append(b["id"])
+                b["predecessors"].append(a["id"])
+    roadblocks = []
+    for table, connector in (("lane_groups_polygons", False), ("lane_group_connectors", True)):
+        for r in layers[table]:
+            rings = rings_of(r["geometry"])
+            if rings:
+                roadblocks.append(dict(id=str(r["fid"]), connector=connector, polygon=rings))
+    areas = []
+    for table, kind in (("intersections", 1), ("carpark_areas", 2)):
+        for r in layers[table]:
+            rings = rings_of(r["geometry"])
+            if rings:
+                areas.append(dict(id="%s-%s" % (table, r["fid"]), kind=kind, polygon=rings))
+    return dict(id=map_id, lanes=lanes, roadblocks=roadblocks, areas=areas)
+
+
+# ------------------------------------------------------------------------------------ frames
+
+def yaw_of(q):
+    w, x, y, z = [float(v) for v in q]
+    return math.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))
+
+
+def interp(times, values, t, periodic=False):
+    v = np.unwrap(values) if periodic else np.asarray(values, dtype=np.float64)
+    out = np.interp(t, times, v)
+    return (out + np.pi) % (2 * np.pi) - np.pi if periodic else out
+
+
+def frame_ego(f):
+    t = np.asarray(f["ego2global_translation"], dtype=np.float64)
+    dyn = np.asarray(f.get("ego_dynamic_state", [0, 0, 0, 0]), dtype=np.float64)
+    return [t[0], t[1], yaw_of(f["ego2global_rotation"]), dyn[0], dyn[1], dyn[2], dyn[3]]
+
+
+def frame_agents(f, ego):
+    """Global boxes of one frame: track token -> (type, size, x, y, heading, vx, vy)."""
+    anns = f.get("anns") or {}
+    boxes = np.asarray(anns.get("gt_boxes", np.zeros((0, 7))), dtype=np.float64).reshape(-1, 7)
+    vel = np.asarray(anns.get("gt_velocity_3d", np.zeros((len(boxes), 3))), dtype=np.float64).reshape(-1, 3)
+    names = list(anns.get("gt_names", []))
+    tokens = list(anns.get("track_tokens", anns.get("instance_tokens", [])))
+    ex, ey, eh = ego[0], ego[1], ego[2]
+    c, s = math.cos(eh), math.sin(eh)
+    out = {}
+    for i in range(len(boxes)):
+        x, y, _, length, width, height, yaw = boxes[i]
+        out[str(tokens[i])] = (AGENT_TYPES.get(str(names[i]), 3), (length, width, height),
+                               ex + c * x - s * y, ey + s * x + c * y, eh + yaw,
+                               c * vel[i, 0] - s * vel[i, 1], s * vel[i, 0] + c * vel[i, 1])
+    return out
+
+
+def convert_log(path, args, writer):
+    frames = load_pickle(path)
+    if not isinstance(frames, list) or not frames or not all(isinstance(f, dict) for f in frames):
+        raise ImportError_("not an OpenScene log (expected a list of frame dicts)")
+    for i, f in enumerate(frames):
+        for key in ("token", "timestamp", "ego2global_translation", "ego2global_rotation"):
+            if key not in f:
+                raise ImportError_("frame %d: missing key '%s'" % (i, key))
+    frames = sorted(frames, key=lambda f: f["timestamp"])
+    log = str(frames[0].get("log_name", os.path.splitext(os.path.basename(path))[0]))
+    location = str(frames[0].get("map_location", ""))
+    map_name = MAP_NAMES.get(location, location)
+    times = np.array([(f["timestamp"] - frames[0]["timestamp"]) * 1e-6 for f in frames])
+    egos = np.array([frame_ego(f) for f in frames])
+    if not np.all(np.isfinite(egos)):
+        bad = np.argwhere(~np.isfinite(egos))[0]
+        raise ImportError_("frame %d (%s): ego value %d is not finite" % (bad[0], frames[bad[0]]["token"], bad[1]))
+    crop = box(egos[:, 0].min() - CROP_MARGIN, egos[:, 1].min() - CROP_MARGIN,
+               egos[:, 0].max() + CROP_MARGIN, egos[:, 1].max() + CROP_MARGIN)
+    map_id = "%s@%s" % (map_name, log)
+    m = load_map(find_map_file(args.maps_root, map_name, args.map_version), map_id, crop)
+    agents = [frame_agents(f, e) for f, e in zip(frames, egos)]
+
+    H, F, Fmin = (int(round(v / STEP)) for v in (args.history_s, args.future_s, args.min_future_s))
+    params = dict(source=os.path.basename(path), map=map_name, history_s=args.history_s, future_s=args.future_s,
+                  min_future_s=args.min_future_s)
+    scenes = []
+    for i, f in enumerate(frames):
+        t0 = times[i]
+        future = min(F, int(round((times[-1] - t0) / STEP)))
+        if t0 - args.history_s < times[0] - 1e-6 or future < Fmin:
+            continue
+        t = t0 + STEP * np.arange(-H, future + 1)
+        ego = np.column_stack([interp(times, egos[:, k], t, periodic=(k == 2)) for k in range(7)])
+        # Agents: linear between the frames that saw them, valid only inside that span.
+        tracks = {}
+        for j in range(len(frames)):
+            for tok, a in agents[j].items():
+                tracks.setdefault(tok, []).append((times[j], a))
+        scene_agents = []
+        for tok, seen in tracks.items():
+            ts = np.array([s[0] for s in seen])
+            valid = (t >= ts[0] - 1e-6) & (t <= ts[-1] + 1e-6)
+            if not valid[H:].any():
+                continue
+            vals = np.array([s[1][2:] for s in seen])
+            state = np.column_stack([interp(ts, vals[:, k], t, periodic=(k == 2)) for k in range(5)])
+            typ, size = seen[0][1][0], seen[0][1][1]
+            scene_agents.append(dict(id=tok, type=typ, size=[float(v) for v in size],
+                                     state=np.where(valid[:, None], state, 0.0), valid=valid))
+        cmd = f.get("driving_command")
+        command = int(np.argmax(cmd)) if cmd is not None and len(cmd) == 4 else 3
+        lights = [(str(int(l[0])) if isinstance(l[0], (int, np.integer)) else str(l[0]), 3 if l[1] else 1)
+                  for l in f.get("traffic_lights", [])]
+        scenes.append(dict(token=str(f["token"]), log=log, map_id=map_id, domain=0, timestamp_us=int(f["timestamp"]),
+                           command=command, num_history=H, ego_size=(5.176, 2.297), generator="navsim",
+                           generator_params=json.dumps(params), seed=0, source_log="", ego=ego, agents=scene_agents,
+                           route=[str(r) for r in dict.fromkeys(f.get("roadblock_ids", []))],
+                           traffic_lights=lights))
+    if scenes:
+        writer.add_map(m)
+    for s in scenes:
+        writer.add_scene(s)
+    return len(scenes)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("inputs", nargs="+", help="OpenScene log pickles or directories of them")
+    p.add_argument("--out", required=True)
+    p.add_argument("--append", action="store_true")
+    p.add_argument("--maps-root", required=True)
+    p.add_argument("--map-version", default="", help="map version folder (default: the newest present)")
+    p.add_argument("--history-s", type=float, default=1.5)
+    p.add_argument("--future-s", type=float, default=5.0)
+    p.add_argument("--min-future-s", type=float, default=4.0)
+    p.add_argument("--stride-s", type=float, default=0.5, help="unused: every NAVSIM frame is a scene")
+    p.add_argument("--shard-size", type=int, default=1024)
+    p.add_argument("--compression", type=int, default=4)
+    p.add_argument("--quiet", action="store_true")
+    args = p.parse_args(argv)
+    files = []
+    for i in args.inputs:
+        files += sorted(glob.glob(os.path.join(i, "*.pkl"))) if os.path.isdir(i) else [i]
+    start, total, current = time.time(), 0, None
+    try:
+        with StoreWriter(args.out, args.shard_size, args.compression, args.append) as w:
+            for path in files:
+                current = path
+                if not os.path.isfile(path):
+                    raise ImportError_("no such file")
+                n = convert_log(path, args, w)
+                total += n
+                if not args.quiet:
+                    print("%s: %d scenes" % (path, n), file=sys.stderr)
+            current = None
+            if total == 0 and not args.append:
+                raise ImportError_("no frame has 1.5 s of history and %g s of future" % args.min_future_s)
+            w.close()
+    except (ImportError_, StoreError, OSError, sqlite3.Error, struct.error, ValueError) as e:
+        print("error: %s%s" % ("%s: " % current if current else "", e), file=sys.stderr)
+        return 1
+    print("imported %d scenes from %d logs into %s (%.1f scenes/s)"
+          % (total, len(files), args.out, total / max(time.time() - start, 1e-9)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+#!/usr/bin/python3
+"""The Python store module: round trip, append, duplicate tokens, NaN rejection, atomicity."""
+import os
+import shutil
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from autoscale_store import StoreError, StoreReader, StoreWriter  # noqa: E402
+
+
+def square_map(map_id="m"):
+    ring = [[0, -2], [100, -2], [100, 2], [0, 2]]
+    return dict(id=map_id, lanes=[dict(id="l1", roadblock="rb1", connector=False, speed_limit=13.4, left="", right="",
+                                       centerline=[[0, 0], [100, 0]], polygon=ring, successors=[], predecessors=[])],
+                roadblocks=[dict(id="rb1", connector=False, polygon=[ring])],
+                areas=[dict(id="a", kind=3, polygon=[[[-5, -5], [105, -5], [105, 5], [-5, 5]],
+                                                    [[40, 1], [41, 1], [41, 2], [40, 2]]])])
+
+
+def scene(token, k=0, steps=12):
+    ego = np.array([[t + k, 0.5, 0.01 * t, 10, 0, 0.1, 0] for t in range(steps)], dtype=float)
+    state = np.array([[20 + t, 3, 0, 8, 0] for t in range(steps)], dtype=float)
+    valid = np.array([t % 4 != 1 for t in range(steps)])
+    return dict(token=token, log="log-%d" % (k % 2), map_id="m", domain=k % 2, timestamp_us=1000 * k, command=1,
+                num_history=3, ego_size=(4.5, 1.9), generator="test", generator_params='{"k": %d}' % k, seed=k,
+                source_log="", ego=ego, agents=[dict(id="a1", type=0, size=[4, 1.8, 1.5], state=state, valid=valid)],
+                route=["rb1"], traffic_lights=[("l1", 3)])
+
+
+class StoreTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+        self.path = os.path.join(self.dir, "store")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir)
+
+    def test_round_trip_and_append(self):
+        with StoreWriter(self.path, shard_size=2) as w:
+            w.add_map(square_map())
+            for k in range(5):
+                w.add_scene(scene("t%d" % k, k))
+            self.assertEqual(w.close(), 5)
+        r = StoreReader(self.path)
+        self.assertEqual(len(r), 5)
+        self.assertEqual(len(r.shard_files), 3)
+        s = r.read_token("t3")
+        np.testing.assert_array_equal(s["ego"], scene("t3", 3)["ego"])
+        np.testing.assert_array_equal(s["agents"][0]["valid"], scene("t3", 3)["agents"][0]["valid"])
+        self.assertEqual(s["traffic_lights"], [("l1", 3)])
+        self.assertEqual(s["generator_params"], '{"k": 3}')
+        m = r.map("m")
+        self.assertEqual(len(m["areas"][0]["polygon"]), 2)  # exterior + hole
+        with StoreWriter(self.path, append=True) as w:
+            w.add_map(square_map())  # identical: reused
+            w.add_scene(scene("t9", 9))
+            with self.assertRaisesRegex(StoreError, "scene t1: duplicate token"):
+                w.add_scene(scene("t1", 1))
+            changed = square_map()
+            changed["lanes"][0]["speed_limit"] = 1.0
+            with self.assertRaisesRegex(StoreError, "map 'm' already exists with different content"):
+                w.add_map(changed)
+            w.close()
+        self.assertEqual(len(StoreReader(self.path)), 6)
+
+    def test_rejects_nan_naming_token_field_row(self):
+        with StoreWriter(self.path) as w:
+            w.add_map(square_map())
+            bad = scene("bad")
+            bad["ego"][4, 1] = np.nan
+            with self.assertRaisesRegex(StoreError, "scene bad: ego state row 4 column y is nan"):
+                w.add_scene(bad)
+            bad = scene("bad2")
+            bad["agents"][0]["state"][2, 3] = np.inf  # row 2 is valid
+            with self.assertRaisesRegex(StoreError, "scene bad2: agent a1 state row 2 column vx is inf"):
+                w.add_scene(bad)
+            ok = scene("ok")
+            ok["agents"][0]["state"][1, 0] = np.nan  # row 1 is not valid: allowed
+            w.add_scene(ok)
+            w.close()
+
+    def test_failed_new_store_leaves_nothing(self):
+        with self.assertRaises(RuntimeError):
+            with StoreWriter(self.path, shard_size=1) as w:
+                w.add_map(square_map())
+                w.add_scene(scene("a"))
+                w.add_scene(scene("b"))  # two shards written
+                raise RuntimeError("importer died")
+        self.assertFalse(os.path.exists(self.path))
+
+    def test_failed_append_leaves_store_unchanged(self):
+        with StoreWriter(self.path) as w:
+            w.add_map(square_map())
+            w.add_scene(scene("keep"))
+            w.close()
+        before = sorted(os.listdir(self.path))
+        with self.assertRaises(RuntimeError):
+            with StoreWriter(self.path, shard_size=1, append=True) as w:
+                w.add_scene(scene("x"))
+                raise RuntimeError("killed")
+        self.assertEqual(sorted(os.listdir(self.path)), before)
+        self.assertEqual(StoreReader(self.path).tokens, ["keep"])
+
+    def test_refuses_non_empty_directory(self):
+        os.makedirs(self.path)
+        open(os.path.join(self.path, "x"), "w").close()
+        with self.assertRaisesRegex(StoreError, "already exists and is not empty"):
+            StoreWriter(self.path)
+
+
+if __name__ == "__main__":
+    unittest.main()
