@@ -3,10 +3,12 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <map>
 
 #include "autoscale/core/error.h"
 #include "autoscale/core/progress.h"
 #include "autoscale/core/threads.h"
+#include "autoscale/eval/comfort.h"
 
 namespace autoscale::eval {
 namespace {
@@ -38,6 +40,40 @@ SubScores EvalReport::mean() const {
   return m;
 }
 
+namespace {
+
+// What two-frame extended comfort needs to pair a scene with the one 0.5 s before it.
+struct FrameKey {
+  std::string log;
+  int64_t timestamp_us = 0;
+  scene::Vec2 now;        // ego rear axle at the current frame
+  scene::Vec2 in_half_s;  // ... and 0.5 s later (the next frame's "now", for the same vehicle)
+  std::vector<sim::State> simulated;
+};
+
+// v2 EC: each scene is compared with the scene of the same log and vehicle 0.5 s earlier (the
+// one-stage script's pairing); scenes without such a predecessor keep EC = NaN, which drops
+// its weight from the score.
+void apply_extended_comfort(EvalReport& report, const std::vector<FrameKey>& keys) {
+  std::map<std::pair<std::string, int64_t>, std::vector<size_t>> by_time;
+  for (size_t i = 0; i < keys.size(); ++i) by_time[{keys[i].log, keys[i].timestamp_us}].push_back(i);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    SceneResult& r = report.scenes[i];
+    if (!r.valid) continue;
+    const auto it = by_time.find({keys[i].log, keys[i].timestamp_us - 500000});
+    if (it == by_time.end()) continue;
+    for (size_t j : it->second) {
+      const bool same_vehicle = std::hypot(keys[j].in_half_s.x - keys[i].now.x, keys[j].in_half_s.y - keys[i].now.y) < 0.01;
+      if (!report.scenes[j].valid || !same_vehicle) continue;
+      r.scores.ec = extended_comfort(keys[i].simulated, keys[j].simulated, 5) ? 1.0 : 0.0;
+      finalize_score(r.scores, PdmsVersion::kV2);
+      break;
+    }
+  }
+}
+
+}  // namespace
+
 EvalReport evaluate_store(const scene::SceneStore& store, const Agent& agent, const EvalOptions& options, size_t limit,
                           bool show_progress) {
   EvalReport report;
@@ -45,6 +81,7 @@ EvalReport evaluate_store(const scene::SceneStore& store, const Agent& agent, co
   report.agent = agent.name();
   const size_t n = limit ? std::min(limit, store.size()) : store.size();
   report.scenes.resize(n);
+  std::vector<FrameKey> keys(options.version == PdmsVersion::kV2 ? n : 0);
   Progress progress("eval " + agent.name(), n, show_progress);
   for (size_t first = 0; first < n; first += kBlock) {
     const size_t count = std::min(kBlock, n - first);
@@ -56,8 +93,15 @@ EvalReport evaluate_store(const scene::SceneStore& store, const Agent& agent, co
       r.token = s.token;
       try {
         const auto cache = MetricCache::build(inputs_from_scene(s, store.map(s.map_id)), options);
-        r.scores = cache.score(agent.plan(s, cache)).scores;
+        auto scored = cache.score(agent.plan(s, cache));
+        r.scores = scored.scores;
         r.valid = true;
+        if (!keys.empty()) {
+          FrameKey& k = keys[first + i];
+          const auto& e = s.current_ego();
+          const auto& later = s.ego[std::min<size_t>(s.current_index() + 5, s.ego.size() - 1)];
+          k = {s.log, s.timestamp_us, {e.x, e.y}, {later.x, later.y}, std::move(scored.simulated)};
+        }
       } catch (const Error& e) {
         // As the devkit: a scene that cannot be scored is invalid (NaN) and left out of the mean.
         r.error = e.what();
@@ -66,6 +110,7 @@ EvalReport evaluate_store(const scene::SceneStore& store, const Agent& agent, co
     });
   }
   progress.finish();
+  if (!keys.empty()) apply_extended_comfort(report, keys);
   return report;
 }
 

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 
 #include "autoscale/core/threads.h"
 #include "autoscale/eval/agents.h"
@@ -206,6 +207,29 @@ TEST(RealData, NuscenesAgentsRankAndShiftBreaksDac) {
   }
   std::printf("3 m shifted plans leave the road in %zu of %zu cases\n", broken, 2 * store.size());
   EXPECT_GE(broken * 2, store.size());
+}
+
+TEST(RealData, NuscenesV2PairsConsecutiveFramesForExtendedComfort) {
+  REQUIRE_NUSCENES();
+  EvalOptions v2 = recorded_size();
+  v2.version = PdmsVersion::kV2;
+  const auto report = evaluate_store(*nuscenes_store(), *make_agent("human"), v2, 0, false);
+  std::map<std::string, size_t> without_predecessor;
+  for (const auto& s : report.scenes) {
+    ASSERT_TRUE(s.valid) << s.error;
+    const std::string log = s.token.substr(0, s.token.rfind('-'));
+    if (std::isnan(s.scores.ec)) {
+      without_predecessor[log]++;
+      EXPECT_NEAR(s.scores.score, s.scores.nc * s.scores.dac * s.scores.ddc * s.scores.tlc *
+                                      (5 * s.scores.ep + 5 * s.scores.ttc + 2 * s.scores.lk + 2 * s.scores.hc) / 14,
+                  1e-12);
+    } else {
+      EXPECT_TRUE(s.scores.ec == 0.0 || s.scores.ec == 1.0);
+    }
+  }
+  // Windows are 0.5 s apart: only the first window of each recording has no predecessor.
+  EXPECT_EQ(without_predecessor.size(), 4u);
+  for (const auto& [log, n] : without_predecessor) EXPECT_EQ(n, 1u) << log;
 }
 
 }  // namespace
