@@ -65,12 +65,19 @@ bool File::exists(const std::string& dataset) const {
   }
 }
 
-Handle File::open_dataset(const std::string& name) const {
+hid_t File::open_dataset(const std::string& name) const {
+  const auto it = datasets_.find(name);
+  if (it != datasets_.end()) return it->second->id();
   AUTOSCALE_CHECK(exists(name), "{}: missing dataset /{} (not an autoscale store file, or written by another schema)",
                   path_, name);
-  hid_t d = H5Dopen2(id(), name.c_str(), H5P_DEFAULT);
+  // 4 MiB of decompressed chunks per dataset: a shard's columns fit, so streaming a shard
+  // inflates each chunk once.
+  Handle dapl(H5Pcreate(H5P_DATASET_ACCESS), H5Pclose);
+  H5Pset_chunk_cache(dapl.id(), 521, 4 << 20, 0.75);
+  hid_t d = H5Dopen2(id(), name.c_str(), dapl.id());
   AUTOSCALE_CHECK(d >= 0, "{}: cannot open dataset /{}", path_, name);
-  return Handle(d, H5Dclose);
+  datasets_[name] = std::make_shared<Handle>(d, H5Dclose);
+  return d;
 }
 
 void File::write_raw(const std::string& name, hid_t file_type, hid_t mem_type, const void* data, size_t rows,
@@ -179,8 +186,7 @@ double File::read_attr_f64(const std::string& name) const {
 }
 
 size_t File::rows(const std::string& name) const {
-  Handle d = open_dataset(name);
-  Handle space(H5Dget_space(d.id()), H5Sclose);
+  Handle space(H5Dget_space(open_dataset(name)), H5Sclose);
   hsize_t dims[2] = {0, 0};
   const int rank = H5Sget_simple_extent_dims(space.id(), dims, nullptr);
   AUTOSCALE_CHECK(rank >= 1, "{}: dataset /{} has no rows", path_, name);
@@ -197,8 +203,8 @@ size_t File::resolve_count(const std::string& name, size_t first, long long coun
 }
 
 void File::read_raw(const std::string& name, hid_t mem_type, void* out, size_t cols, size_t first, size_t count) const {
-  Handle d = open_dataset(name);
-  Handle space(H5Dget_space(d.id()), H5Sclose);
+  const hid_t d = open_dataset(name);
+  Handle space(H5Dget_space(d), H5Sclose);
   hsize_t dims[2] = {0, 1};
   const int rank = H5Sget_simple_extent_ndims(space.id());
   H5Sget_simple_extent_dims(space.id(), dims, nullptr);
@@ -210,7 +216,7 @@ void File::read_raw(const std::string& name, hid_t mem_type, void* out, size_t c
   const hsize_t extent[2] = {count, cols};
   H5Sselect_hyperslab(space.id(), H5S_SELECT_SET, start, nullptr, extent, nullptr);
   Handle mem(H5Screate_simple(rank, extent, nullptr), H5Sclose);
-  AUTOSCALE_CHECK(H5Dread(d.id(), mem_type, mem.id(), space.id(), H5P_DEFAULT, out) >= 0,
+  AUTOSCALE_CHECK(H5Dread(d, mem_type, mem.id(), space.id(), H5P_DEFAULT, out) >= 0,
                   "{}: cannot read /{} rows {}..{} (truncated or damaged file, or wrong type)", path_, name, first,
                   first + count);
 }

@@ -8,8 +8,10 @@
 #include <hdf5.h>
 
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace autoscale::scene::h5 {
@@ -82,7 +84,9 @@ class File {
 
  private:
   File(Handle h, std::string path) : handle_(std::move(h)), path_(std::move(path)) {}
-  Handle open_dataset(const std::string& name) const;
+  // Datasets stay open for the file's lifetime so that HDF5's chunk cache survives between
+  // reads: block-wise streaming then decompresses every chunk once.
+  hid_t open_dataset(const std::string& name) const;
   void write_raw(const std::string& name, hid_t file_type, hid_t mem_type, const void* data, size_t rows,
                  size_t cols, int compression);
   void read_raw(const std::string& name, hid_t mem_type, void* out, size_t cols, size_t first, size_t count) const;
@@ -90,6 +94,7 @@ class File {
 
   Handle handle_;
   std::string path_;
+  mutable std::unordered_map<std::string, std::shared_ptr<Handle>> datasets_;
 };
 
 }  // namespace autoscale::scene::h5

@@ -319,14 +319,22 @@ size_t SceneStoreWriter::close() {
 
 // ---------------------------------------------------------------------------------- reader
 
+struct SceneStore::OpenShards {
+  static constexpr size_t kMaxOpen = 64;  // stay well inside the file-descriptor limit
+  std::vector<std::unique_ptr<h5::File>> files;  // guarded by h5::global_mutex()
+  size_t open = 0;
+};
+
 SceneStore SceneStore::open(const std::string& dir) {
   auto contents = with_context("scene store " + quote(dir), [&] { return read_index(dir); });
   SceneStore s;
+  s.open_ = std::make_shared<OpenShards>();
   s.dir_ = dir;
   s.index_ = std::move(contents.entries);
   s.shard_files_ = std::move(contents.shard_files);
   s.map_files_ = std::move(contents.map_files);
   s.shard_rows_to_index_.resize(s.shard_files_.size());
+  s.open_->files.resize(s.shard_files_.size());
   for (size_t i = 0; i < s.index_.size(); ++i) {
     const auto& e = s.index_[i];
     AUTOSCALE_CHECK(s.by_token_.emplace(e.token, i).second, "scene store {}: token {} listed twice", quote(dir),
@@ -356,11 +364,19 @@ std::vector<std::string> SceneStore::map_ids() const {
 
 std::vector<Scene> SceneStore::read_shard_rows(size_t shard, size_t first, size_t count) const {
   AUTOSCALE_CHECK(shard < shard_files_.size(), "scene store {}: no shard {}", quote(dir_), shard);
-  const std::string path = join(dir_, shard_files_[shard]);
   std::lock_guard<std::mutex> lock(h5::global_mutex());
-  auto f = h5::File::open(path);
-  format::check_header(f, format::kShardFormat);
-  return format::read_shard(f, first, count);
+  auto& file = open_->files[shard];
+  if (!file) {
+    if (open_->open >= OpenShards::kMaxOpen) {  // many shards: start over rather than track recency
+      for (auto& f : open_->files) f.reset();
+      open_->open = 0;
+    }
+    auto f = std::make_unique<h5::File>(h5::File::open(join(dir_, shard_files_[shard])));
+    format::check_header(*f, format::kShardFormat);
+    file = std::move(f);
+    ++open_->open;
+  }
+  return format::read_shard(*file, first, count);
 }
 
 Scene SceneStore::read(size_t i) const {

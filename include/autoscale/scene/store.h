@@ -107,7 +107,8 @@ class SceneStore {
   std::vector<std::string> unlisted_files() const;
 
  private:
-  struct ShardInfo;
+  struct OpenShards;  // shard files kept open (with their chunk caches) between reads
+  std::shared_ptr<OpenShards> open_;
   std::string dir_;
   std::vector<IndexEntry> index_;
   std::unordered_map<std::string, size_t> by_token_;
