@@ -36,11 +36,16 @@ void EvalConfig::visit(ConfigVisitor& v) {
           Choices{"pacifica", "recorded"});
 }
 
+void SynthConfig::visit(ConfigVisitor& v) {
+  v.section("perturb", perturb, "perturbed starts of real scenes, labelled by PDM-Closed");
+}
+
 void AppConfig::visit(ConfigVisitor& v) {
   v.section("run", run, "process-wide settings");
   v.section("store", store, "the HDF5 scene store");
   v.section("import", import, "real-data importers");
   v.section("eval", eval, "PDM Score evaluation");
+  v.section("synth", synth, "synthetic data generators");
 }
 
 void AppConfig::validate() const {
@@ -50,6 +55,7 @@ void AppConfig::validate() const {
   check_window(import.commonroad.window, "import.commonroad.window");
   check_window(import.scenarionet.window, "import.scenarionet.window");
   check_window(import.navsim.window, "import.navsim.window");
+  with_context("synth.perturb", [&] { synth.perturb.validate(); });
 }
 
 AppConfig load_app_config(const std::string& path, const std::vector<std::string>& overrides) {

@@ -6,6 +6,7 @@
 
 #include "autoscale/core/config.h"
 #include "autoscale/scene/commonroad.h"
+#include "autoscale/scene/perturb.h"
 #include "autoscale/scene/store.h"
 
 namespace autoscale::cli {
@@ -47,11 +48,17 @@ struct EvalConfig {
   void visit(ConfigVisitor& v);
 };
 
+struct SynthConfig {
+  scene::PerturbOptions perturb;
+  void visit(ConfigVisitor& v);
+};
+
 struct AppConfig {
   RunConfig run;
   scene::StoreOptions store;
   ImportConfig import;
   EvalConfig eval;
+  SynthConfig synth;
   void visit(ConfigVisitor& v);
   void validate() const;  // cross-field rules, named by key path
 };

@@ -28,6 +28,7 @@ struct InspectArgs {
   bool json = false;
   bool strict = false;  // exit 3 when any scene or map is invalid
   size_t max_problems = 50;
+  std::string compare;  // a second store: print the domain-gap table instead
 };
 int run_inspect(const InspectArgs& args, const Invocation& inv);
 
@@ -58,5 +59,16 @@ struct BenchScoreArgs {
   size_t limit = 0;
 };
 int run_bench_score(const BenchScoreArgs& args, const Invocation& inv);
+
+struct SynthPerturbArgs {
+  std::string scenes;  // real store
+  std::string out;     // synthetic store
+  std::string shard = "0/1";
+  bool append = false;
+};
+int run_synth_perturb(const SynthPerturbArgs& args, const Invocation& inv);
+
+// "i/N" -> (i, N); throws Error naming the flag and value.
+std::pair<size_t, size_t> parse_shard(const std::string& text);
 
 }  // namespace autoscale::cli

@@ -76,6 +76,8 @@ int main(int argc, char** argv) {
   inspect_cmd->add_flag("--json", inspect_args.json, "print JSON instead of the report");
   inspect_cmd->add_flag("--strict", inspect_args.strict, "exit with code 3 when any scene or map is invalid");
   inspect_cmd->add_option("--max-problems", inspect_args.max_problems, "problems listed in the report");
+  inspect_cmd->add_option("--compare", inspect_args.compare,
+                          "another store: per-feature distributions of both and their KS distance");
 
   cli::ScoreArgs score_args;
   auto* score_cmd = app.add_subcommand("score", "score planner trajectories given as autoscale-case/1 JSON");
@@ -91,6 +93,15 @@ int main(int argc, char** argv) {
   eval_cmd->add_option("--version", version, "PDM Score version v1 or v2 (eval.version)");
   eval_cmd->add_option("--out", eval_args.out, "write per-token sub-scores to this CSV");
   eval_cmd->add_option("--limit", eval_args.limit, "score only the first N scenes");
+
+  auto* synth_cmd = app.add_subcommand("synth", "generate synthetic scenes");
+  synth_cmd->require_subcommand(1);
+  cli::SynthPerturbArgs perturb_args;
+  auto* perturb_cmd = synth_cmd->add_subcommand("perturb", "perturbed starts of real scenes, PDM-Closed labels");
+  perturb_cmd->add_option("--scenes", perturb_args.scenes, "store of real scenes")->required();
+  perturb_cmd->add_option("-o,--out", perturb_args.out, "store for the synthetic scenes")->required();
+  perturb_cmd->add_option("--shard", perturb_args.shard, "this process's part i/N of the input scenes");
+  perturb_cmd->add_flag("--append", perturb_args.append, "add to an existing store");
 
   auto* config_cmd = app.add_subcommand("config", "print the resolved, documented configuration");
 
@@ -141,6 +152,7 @@ int main(int argc, char** argv) {
     if (*bench_score_cmd) return cli::run_bench_score(bench_score_args, inv);
     if (*score_cmd) return cli::run_score(score_args, inv);
     if (*eval_cmd) return cli::run_eval(eval_args, inv);
+    if (*perturb_cmd) return cli::run_synth_perturb(perturb_args, inv);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

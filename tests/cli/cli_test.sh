@@ -31,6 +31,17 @@ check "inspect --json is JSON" "$PY" -c "import json,sys; d=json.load(open('$T/j
 "$BIN" bench store "$T/ngsim" --raw "$DATA/commonroad-ngsim" --random 200 >"$T/out" 2>&1
 check "bench store reports rates" contains "$T/out" "sequential read"
 
+# --- synthetic data: perturbed starts labelled by PDM-Closed, and the domain gap ---------------
+"$BIN" synth perturb --scenes "$T/ngsim" -o "$T/perturbed" --shard 0/2 -q eval.ego_size=recorded >"$T/out" 2>&1
+check "synth perturb exits 0" [ $? -eq 0 ]
+check "  ...reports the pseudo-expert" contains "$T/out" "pseudo-expert: DAC 1 in"
+"$BIN" inspect "$T/perturbed" --strict >"$T/out" 2>/dev/null
+check "  ...writes valid synthetic scenes" contains "$T/out" "generators  perturb:"
+"$BIN" inspect "$T/ngsim" --compare "$T/perturbed" >"$T/out" 2>/dev/null
+check "inspect --compare prints the gap" contains "$T/out" "curvature [rad/m]"
+"$BIN" synth perturb --scenes "$T/ngsim" -o "$T/x" --shard 2/2 2>"$T/err" >/dev/null
+check "a bad shard is refused" contains "$T/err" "--shard: expected i/N with 0 <= i < N, got \"2/2\""
+
 # --- append, and refusing to clobber ----------------------------------------------------------
 "$BIN" import "$DATA/commonroad-ngsim/USA_Peach-4_8_T-1.xml" -o "$T/two" -q >/dev/null 2>&1
 "$BIN" import "$DATA/commonroad-ngsim/USA_US101-4_1_T-1.xml" -o "$T/two" --append -q >/dev/null 2>&1

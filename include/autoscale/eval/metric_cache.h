@@ -74,6 +74,8 @@ class MetricCache {
   const ScoringMap& scoring_map() const { return map_; }
   // The PDM-Closed plan (or the given reference) in the ego frame, 0.1 s apart.
   Plan reference_plan() const;
+  // The reference as the simulator drives it from the actual initial state (41 states, 0.1 s).
+  const std::vector<sim::State>& reference_states() const { return reference_simulated_; }
   const EvalOptions& options() const { return options_; }
 
  private:

@@ -1,0 +1,90 @@
+#include "autoscale/scene/features.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "autoscale/scene/derive.h"
+#include "autoscale/scene/geometry.h"
+#include "autoscale/scene/inspect.h"
+
+namespace autoscale::scene {
+namespace {
+constexpr double kDensityRadius = 50.0;  // m
+constexpr double kTtcCap = 10.0;         // s: "nothing to hit soon"
+constexpr double kLaneHalfWidth = 1.8;   // m: agents this close to the ego's axis are in its path
+}  // namespace
+
+SceneFeatures scene_features(const Scene& s) {
+  SceneFeatures f;
+  if (s.ego.empty()) return f;
+  const EgoState& e = s.current_ego();
+  const int c = s.current_index();
+  f.speed = std::hypot(e.vx, e.vy);
+  const double ch = std::cos(e.heading), sh = std::sin(e.heading);
+  f.ttc = kTtcCap;
+  for (const auto& a : s.agents) {
+    if (c >= static_cast<int>(a.states.size()) || !a.states[c].valid) continue;
+    const AgentState& st = a.states[c];
+    const double dx = st.x - e.x, dy = st.y - e.y;
+    if (std::hypot(dx, dy) <= kDensityRadius) f.agent_density += 1;
+    const double ahead = ch * dx + sh * dy, side = -sh * dx + ch * dy;
+    if (ahead <= 0 || std::abs(side) > kLaneHalfWidth + 0.5 * a.width) continue;
+    const double gap = ahead - 0.5 * a.length - 0.5 * s.ego_length - rear_axle_to_center(s.ego_length);
+    const double closing = f.speed - (ch * st.vx + sh * st.vy);
+    if (gap <= 0) {
+      f.ttc = 0;
+    } else if (closing > 1e-3) {
+      f.ttc = std::min(f.ttc, gap / closing);
+    }
+  }
+  double turned = 0, travelled = 0;
+  for (size_t k = c + 1; k < s.ego.size(); ++k) {
+    travelled += std::hypot(s.ego[k].x - s.ego[k - 1].x, s.ego[k].y - s.ego[k - 1].y);
+    turned += std::abs(wrap_angle(s.ego[k].heading - s.ego[k - 1].heading));
+  }
+  f.curvature = travelled > 1.0 ? turned / travelled : 0.0;
+  return f;
+}
+
+double ks_distance(std::vector<double> a, std::vector<double> b) {
+  if (a.empty() || b.empty()) return 0.0;
+  std::sort(a.begin(), a.end());
+  std::sort(b.begin(), b.end());
+  size_t i = 0, j = 0;
+  double d = 0;
+  while (i < a.size() && j < b.size()) {
+    const double x = std::min(a[i], b[j]);
+    while (i < a.size() && a[i] <= x) ++i;
+    while (j < b.size() && b[j] <= x) ++j;
+    d = std::max(d, std::abs(double(i) / a.size() - double(j) / b.size()));
+  }
+  return d;
+}
+
+std::string compare_stores(const SceneStore& a, const SceneStore& b) {
+  auto collect = [](const SceneStore& s) {
+    std::vector<std::vector<double>> cols(4);
+    s.for_each([&](const Scene& scene) {
+      const auto f = scene_features(scene);
+      cols[0].push_back(f.speed);
+      cols[1].push_back(f.agent_density);
+      cols[2].push_back(f.curvature);
+      cols[3].push_back(f.ttc);
+    });
+    return cols;
+  };
+  const auto fa = collect(a), fb = collect(b);
+  const char* names[] = {"speed [m/s]", "agents within 50 m", "curvature [rad/m]", "TTC ahead [s, cap 10]"};
+  std::string out = fmt::format("A = {} ({} scenes), B = {} ({} scenes)\n", a.dir(), a.size(), b.dir(), b.size());
+  out += fmt::format("{:<24} {:>27} {:>27} {:>6}\n", "feature", "A mean / p50 / p90", "B mean / p50 / p90", "KS");
+  for (int i = 0; i < 4; ++i) {
+    const auto da = Distribution::of(fa[i]), db = Distribution::of(fb[i]);
+    out += fmt::format("{:<24} {:>9.3f}{:>9.3f}{:>9.3f} {:>9.3f}{:>9.3f}{:>9.3f} {:>6.3f}\n", names[i], da.mean, da.p50,
+                       da.p90, db.mean, db.p50, db.p90, ks_distance(fa[i], fb[i]));
+  }
+  return out;
+}
+
+}  // namespace autoscale::scene
