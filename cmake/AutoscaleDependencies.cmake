@@ -22,6 +22,7 @@ find_package(spdlog REQUIRED)                  # -> spdlog::spdlog (compiled) + 
 find_package(CLI11 REQUIRED)                   # -> CLI11::CLI11
 find_package(Eigen3 3.3 REQUIRED NO_MODULE)    # -> Eigen3::Eigen
 find_package(pugixml REQUIRED)                 # -> pugixml::pugixml (CommonRoad XML)
+find_package(ZLIB REQUIRED)                    # -> ZLIB::ZLIB (gzipped SUMO FCD output)
 find_package(nlohmann_json 3 REQUIRED)         # -> nlohmann_json::nlohmann_json (case files, provenance)
 
 # GEOS (C API): robust polygon union for drivable areas. It is the engine under Shapely, so

@@ -17,6 +17,8 @@ PACKAGES=(
   libpugixml-dev nlohmann-json3-dev libgeos-dev
   # helper scripts (Debian's /usr/bin/python3)
   python3 python3-numpy python3-h5py python3-shapely
+  # synthetic traffic (headless SUMO and its tools)
+  sumo sumo-tools
 )
 
 missing=()

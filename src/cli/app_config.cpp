@@ -38,6 +38,7 @@ void EvalConfig::visit(ConfigVisitor& v) {
 
 void SynthConfig::visit(ConfigVisitor& v) {
   v.section("perturb", perturb, "perturbed starts of real scenes, labelled by PDM-Closed");
+  v.section("sumo", sumo, "SUMO traffic worlds");
 }
 
 void AppConfig::visit(ConfigVisitor& v) {
@@ -56,6 +57,7 @@ void AppConfig::validate() const {
   check_window(import.scenarionet.window, "import.scenarionet.window");
   check_window(import.navsim.window, "import.navsim.window");
   with_context("synth.perturb", [&] { synth.perturb.validate(); });
+  with_context("synth.sumo", [&] { synth.sumo.validate(); });
 }
 
 AppConfig load_app_config(const std::string& path, const std::vector<std::string>& overrides) {

@@ -7,6 +7,7 @@
 #include "autoscale/core/config.h"
 #include "autoscale/scene/commonroad.h"
 #include "autoscale/scene/perturb.h"
+#include "autoscale/scene/sumo.h"
 #include "autoscale/scene/store.h"
 
 namespace autoscale::cli {
@@ -50,6 +51,7 @@ struct EvalConfig {
 
 struct SynthConfig {
   scene::PerturbOptions perturb;
+  scene::SumoOptions sumo;
   void visit(ConfigVisitor& v);
 };
 

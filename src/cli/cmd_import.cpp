@@ -9,11 +9,11 @@
 #include "autoscale/core/atomic_file.h"
 #include "autoscale/core/error.h"
 #include "autoscale/core/progress.h"
+#include "autoscale/core/subprocess.h"
 #include "autoscale/core/threads.h"
 #include "autoscale/scene/commonroad.h"
 #include "autoscale/scene/store.h"
 #include "commands.h"
-#include "subprocess.h"
 
 namespace fs = std::filesystem;
 

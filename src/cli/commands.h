@@ -68,6 +68,14 @@ struct SynthPerturbArgs {
 };
 int run_synth_perturb(const SynthPerturbArgs& args, const Invocation& inv);
 
+struct SynthSumoArgs {
+  std::string out;
+  std::string shard = "0/1";  // worlds w with w % N == i
+  bool append = false;
+  std::string work_dir;       // SUMO's files ("" = a temporary directory, removed afterwards)
+};
+int run_synth_sumo(const SynthSumoArgs& args, const Invocation& inv);
+
 // "i/N" -> (i, N); throws Error naming the flag and value.
 std::pair<size_t, size_t> parse_shard(const std::string& text);
 

@@ -103,6 +103,13 @@ int main(int argc, char** argv) {
   perturb_cmd->add_option("--shard", perturb_args.shard, "this process's part i/N of the input scenes");
   perturb_cmd->add_flag("--append", perturb_args.append, "add to an existing store");
 
+  cli::SynthSumoArgs sumo_args;
+  auto* sumo_cmd = synth_cmd->add_subcommand("sumo", "SUMO traffic worlds, every suitable vehicle as the expert");
+  sumo_cmd->add_option("-o,--out", sumo_args.out, "store for the synthetic scenes")->required();
+  sumo_cmd->add_option("--shard", sumo_args.shard, "this process's worlds: w % N == i for i/N");
+  sumo_cmd->add_flag("--append", sumo_args.append, "add to an existing store");
+  sumo_cmd->add_option("--work-dir", sumo_args.work_dir, "keep SUMO's networks, routes and FCD here");
+
   auto* config_cmd = app.add_subcommand("config", "print the resolved, documented configuration");
 
   auto* bench_cmd = app.add_subcommand("bench", "benchmarks of the hot paths");
@@ -153,6 +160,7 @@ int main(int argc, char** argv) {
     if (*score_cmd) return cli::run_score(score_args, inv);
     if (*eval_cmd) return cli::run_eval(eval_args, inv);
     if (*perturb_cmd) return cli::run_synth_perturb(perturb_args, inv);
+    if (*sumo_cmd) return cli::run_synth_sumo(sumo_args, inv);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

@@ -156,8 +156,11 @@ void ScoringMap::build_grid() {
     auto mark_ring = [&](const scene::Polyline& ring) {
       for (size_t a = 0, b = ring.size() - 1; a < ring.size(); b = a++) {
         constexpr double kPad = 1e-9;  // an edge on a cell border marks both neighbours
-        const int ex0 = cell_x(std::min(ring[a].x, ring[b].x) - kPad), ex1 = cell_x(std::max(ring[a].x, ring[b].x) + kPad);
-        const int ey0 = cell_y(std::min(ring[a].y, ring[b].y) - kPad), ey1 = cell_y(std::max(ring[a].y, ring[b].y) + kPad);
+        // (clamped to the polygon's own cell range: the padding may step past its bounding box)
+        const int ex0 = std::max(cx0, cell_x(std::min(ring[a].x, ring[b].x) - kPad));
+        const int ex1 = std::min(cx1, cell_x(std::max(ring[a].x, ring[b].x) + kPad));
+        const int ey0 = std::max(cy0, cell_y(std::min(ring[a].y, ring[b].y) - kPad));
+        const int ey1 = std::min(cy1, cell_y(std::max(ring[a].y, ring[b].y) + kPad));
         for (int y = ey0; y <= ey1; ++y) {
           for (int x = ex0; x <= ex1; ++x) boundary[static_cast<size_t>(y - cy0) * w + (x - cx0)] = 1;
         }

@@ -42,6 +42,17 @@ check "inspect --compare prints the gap" contains "$T/out" "curvature [rad/m]"
 "$BIN" synth perturb --scenes "$T/ngsim" -o "$T/x" --shard 2/2 2>"$T/err" >/dev/null
 check "a bad shard is refused" contains "$T/err" "--shard: expected i/N with 0 <= i < N, got \"2/2\""
 
+if command -v netgenerate >/dev/null 2>&1; then
+  "$BIN" synth sumo -o "$T/sumo" --shard 1/2 -q synth.sumo.worlds=2 synth.sumo.duration_s=50 synth.sumo.warmup_s=10 \
+      synth.sumo.max_egos_per_world=3 >"$T/out" 2>&1
+  check "synth sumo exits 0" [ $? -eq 0 ]
+  check "  ...reports its worlds" contains "$T/out" "simulated 1 SUMO worlds (shard 1/2)"
+  "$BIN" inspect "$T/sumo" --strict >"$T/out" 2>/dev/null
+  check "  ...writes valid synthetic scenes" contains "$T/out" "generators  sumo:"
+else
+  echo "SKIPPED synth sumo checks: SUMO is not installed"
+fi
+
 # --- append, and refusing to clobber ----------------------------------------------------------
 "$BIN" import "$DATA/commonroad-ngsim/USA_Peach-4_8_T-1.xml" -o "$T/two" -q >/dev/null 2>&1
 "$BIN" import "$DATA/commonroad-ngsim/USA_US101-4_1_T-1.xml" -o "$T/two" --append -q >/dev/null 2>&1

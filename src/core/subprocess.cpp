@@ -1,5 +1,6 @@
-#include "subprocess.h"
+#include "autoscale/core/subprocess.h"
 
+#include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
 
@@ -11,15 +12,22 @@
 
 extern char** environ;
 
-namespace autoscale::cli {
+namespace autoscale {
 
-int run_process(const std::vector<std::string>& argv) {
+int run_process(const std::vector<std::string>& argv, const std::string& output_file) {
   AUTOSCALE_CHECK(!argv.empty(), "internal: empty command");
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  if (!output_file.empty()) {
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, output_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  }
   pid_t pid = 0;
-  const int rc = ::posix_spawn(&pid, argv[0].c_str(), nullptr, nullptr, args.data(), environ);
+  const int rc = ::posix_spawnp(&pid, argv[0].c_str(), &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
   AUTOSCALE_CHECK(rc == 0, "cannot start {}: {}", quote(argv[0]), std::strerror(rc));
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {
@@ -40,4 +48,4 @@ std::string python_executable() {
   return AUTOSCALE_PYTHON_EXECUTABLE;
 }
 
-}  // namespace autoscale::cli
+}  // namespace autoscale
