@@ -37,8 +37,10 @@ void SumoOptions::visit(ConfigVisitor& v) {
   v.field("insertion_period_s", insertion_period_s, "one new vehicle every ... seconds", positive());
   v.field("lanechange_duration_s", lanechange_duration_s, "duration of a lane change [s] (SUMO's 0 jumps)",
           positive());
-  v.field("default_length", default_length, "vehicle length when the routes name no vType [m]", positive());
-  v.field("default_width", default_width, "vehicle width when the routes name no vType [m]", positive());
+  v.field("vehicle_class", vehicle_class, "SUMO vehicle class of the demand",
+          Choices{"passenger", "truck", "bus", "delivery", "motorcycle", "bicycle"});
+  v.field("pedestrians", pedestrians, "add sidewalks and walking persons");
+  v.field("pedestrian_period_s", pedestrian_period_s, "one new person every ... seconds", positive());
   v.field("max_jump_m", max_jump_m, "a step this far beyond speed * dt is a teleport [m]", positive());
   v.field("max_egos_per_world", max_egos_per_world, "vehicles of one world used as expert egos", at_least(1));
   v.field("worlds", worlds, "independent worlds (seeds) to generate", at_least(1));
@@ -213,6 +215,40 @@ LightState light_at(const std::vector<std::pair<double, std::string>>& phases, d
   return LightState::kUnknown;
 }
 
+// SUMO's default sizes per vehicle class (length, width) [m], used when a vType gives none.
+std::pair<double, double> class_size(const std::string& vclass) {
+  static const std::map<std::string, std::pair<double, double>> kSizes{
+      {"passenger", {5.0, 1.8}}, {"truck", {7.1, 2.4}},     {"bus", {12.0, 2.5}},       {"delivery", {6.5, 2.16}},
+      {"motorcycle", {2.2, 0.9}}, {"bicycle", {1.6, 0.65}}, {"pedestrian", {0.215, 0.478}}};
+  const auto it = kSizes.find(vclass);
+  return it == kSizes.end() ? kSizes.at("passenger") : it->second;
+}
+
+struct VehicleType {
+  double length, width;
+  AgentType type;
+};
+
+// vType id -> size and agent type, from the route files (plus SUMO's two built-in defaults).
+std::map<std::string, VehicleType> parse_vtypes(const std::vector<std::string>& route_files) {
+  std::map<std::string, VehicleType> out{{"DEFAULT_VEHTYPE", {5.0, 1.8, AgentType::kVehicle}},
+                                         {"DEFAULT_PEDTYPE", {0.215, 0.478, AgentType::kPedestrian}},
+                                         {"DEFAULT_BIKETYPE", {1.6, 0.65, AgentType::kBicycle}}};
+  for (const auto& file : route_files) {
+    pugi::xml_document doc;
+    if (!doc.load_file(file.c_str())) continue;
+    for (auto vt : doc.child("routes").children("vType")) {
+      const std::string vclass = vt.attribute("vClass") ? vt.attribute("vClass").value() : "passenger";
+      const auto [len, wid] = class_size(vclass);
+      const AgentType type = vclass == "bicycle"      ? AgentType::kBicycle
+                             : vclass == "pedestrian" ? AgentType::kPedestrian
+                                                      : AgentType::kVehicle;
+      out[vt.attribute("id").value()] = {attr_number(vt, "length", len), attr_number(vt, "width", wid), type};
+    }
+  }
+  return out;
+}
+
 std::string read_gzip(const std::string& path) {
   gzFile f = gzopen(path.c_str(), "rb");
   AUTOSCALE_CHECK(f != nullptr, "cannot open {}", quote(path));
@@ -232,7 +268,8 @@ struct Track {
   std::map<int, AgentState> states;  // step -> box-centre state
 };
 
-std::map<std::string, Track> parse_fcd(const std::string& path, const SumoOptions& o, SumoWorldStats* stats) {
+std::map<std::string, Track> parse_fcd(const std::string& path, const SumoOptions& o,
+                                       const std::map<std::string, VehicleType>& vtypes, SumoWorldStats* stats) {
   const std::string xml = read_gzip(path);
   pugi::xml_document doc;
   const auto parsed = doc.load_buffer(xml.data(), xml.size());
@@ -247,6 +284,12 @@ std::map<std::string, Track> parse_fcd(const std::string& path, const SumoOption
     double x, y, heading, speed;
   };
   std::map<std::string, std::map<int, Front>> fronts;
+  std::map<std::string, VehicleType> type_of;
+  std::map<std::string, Track> tracks;
+  auto vtype = [&](const pugi::xml_node& v, const char* fallback) {
+    const auto it = vtypes.find(v.attribute("type") ? v.attribute("type").value() : fallback);
+    return it != vtypes.end() ? it->second : vtypes.at(fallback);
+  };
   for (auto ts : doc.child("fcd-export").children("timestep")) {
     const int step = static_cast<int>(std::lround(attr_number(ts, "time") / kDt));
     for (auto v : ts.children("vehicle")) {
@@ -254,17 +297,31 @@ std::map<std::string, Track> parse_fcd(const std::string& path, const SumoOption
                     attr_number(v, "speed")};
       if (std::isfinite(f.x) && std::isfinite(f.y) && std::isfinite(f.heading) && std::isfinite(f.speed)) {
         fronts[v.attribute("id").value()][step] = f;
+        type_of.emplace(v.attribute("id").value(), vtype(v, "DEFAULT_VEHTYPE"));
       }
     }
+    // Persons are small enough to take their reported position as the box centre.
+    for (auto p : ts.children("person")) {
+      const double heading = (90.0 - attr_number(p, "angle")) * M_PI / 180.0, speed = attr_number(p, "speed");
+      AgentState st{attr_number(p, "x"), attr_number(p, "y"), wrap_angle(heading), speed * std::cos(heading),
+                    speed * std::sin(heading), true};
+      if (!std::isfinite(st.x) || !std::isfinite(st.y) || !std::isfinite(speed)) continue;
+      const VehicleType t = vtype(p, "DEFAULT_PEDTYPE");
+      Track& track = tracks[p.attribute("id").value()];
+      track.type = AgentType::kPedestrian;
+      track.length = t.length;
+      track.width = t.width;
+      track.states[step] = st;
+    }
   }
-  std::map<std::string, Track> tracks;
-  const double length = o.default_length;
-  const double front_to_axle = length - length * (1.127 / 5.176);  // Pacifica proportions
-  const double axle_to_center = rear_axle_to_center(length);
   for (const auto& [id, path] : fronts) {
     Track& t = tracks[id];
-    t.length = o.default_length;
-    t.width = o.default_width;
+    const VehicleType& vt = type_of.at(id);
+    t.type = vt.type;
+    t.length = vt.length;
+    t.width = vt.width;
+    const double front_to_axle = t.length - t.length * (1.127 / 5.176);  // Pacifica proportions
+    const double axle_to_center = rear_axle_to_center(t.length);
     const std::vector<std::pair<int, Front>> seq(path.begin(), path.end());
     for (size_t i = 0; i < seq.size(); ++i) {
       const Front& f = seq[i].second;
@@ -321,7 +378,7 @@ bool overlaps(const Track& ego, const std::map<std::string, Track>& all, int fir
     const AgentState& e = ego.states.at(s);
     const auto ebox = box_corners(e.x, e.y, e.heading, ego.length, ego.width);
     for (const auto& [id, t] : all) {
-      if (&t == &ego) continue;
+      if (&t == &ego || t.type != AgentType::kVehicle) continue;
       const auto it = t.states.find(s);
       if (it == t.states.end()) continue;
       if (boxes_overlap(ebox, box_corners(it->second.x, it->second.y, it->second.heading, t.length, t.width))) return true;
@@ -352,6 +409,7 @@ SumoWorld generate_sumo_world(const SumoOptions& o, uint64_t run_seed, int64_t w
   fs::create_directories(dir);
   const std::string net = (dir / "net.net.xml").string(), routes = (dir / "routes.rou.xml").string();
   const std::string trips = (dir / "trips.trips.xml").string(), fcd = (dir / "fcd.xml.gz").string();
+  const std::string persons = (dir / "persons.rou.xml").string(), person_trips = (dir / "persons.trips.xml").string();
   const std::string log = (dir / "tools.log").string();
   // Without SUMO_HOME the tools try to fetch XML schemas from the network.
   ::setenv("SUMO_HOME", o.sumo_home.c_str(), 1);
@@ -369,12 +427,23 @@ SumoWorld generate_sumo_world(const SumoOptions& o, uint64_t run_seed, int64_t w
     netgen.insert(netgen.end(), {"--rand", "--rand.iterations", std::to_string(o.random_iterations)});
   }
   if (o.traffic_lights) netgen.insert(netgen.end(), {"--tls.guess", "true"});
+  if (o.pedestrians) netgen.insert(netgen.end(), {"--sidewalks.guess", "true"});
   run_tool(netgen, log);
   run_tool({python_executable(), o.sumo_home + "/tools/randomTrips.py", "-n", net, "-e",
             fmt::format("{}", o.duration_s), "-p", fmt::format("{}", o.insertion_period_s), "--seed", s,
-            "--validate", "-o", trips, "-r", routes},
+            "--vehicle-class", o.vehicle_class, "--prefix", "veh", "--validate", "-o", trips, "-r", routes},
            log);
-  run_tool({"sumo", "-n", net, "-r", routes, "--step-length", "0.1", "--end", fmt::format("{}", o.duration_s),
+  std::vector<std::string> route_files{routes};
+  if (o.pedestrians) {
+    run_tool({python_executable(), o.sumo_home + "/tools/randomTrips.py", "-n", net, "-e",
+              fmt::format("{}", o.duration_s), "-p", fmt::format("{}", o.pedestrian_period_s), "--seed", s,
+              "--pedestrians", "--prefix", "ped", "-o", person_trips, "-r", persons},
+             log);
+    route_files.push_back(persons);
+  }
+  std::string route_list = routes;
+  for (size_t i = 1; i < route_files.size(); ++i) route_list += "," + route_files[i];
+  run_tool({"sumo", "-n", net, "-r", route_list, "--step-length", "0.1", "--end", fmt::format("{}", o.duration_s),
             "--seed", s, "--lanechange.duration", fmt::format("{}", o.lanechange_duration_s), "--time-to-teleport",
             "-1", "--fcd-output", fcd, "--no-step-log", "true", "--no-warnings", "true", "--xml-validation", "never"},
            log);
@@ -383,7 +452,7 @@ SumoWorld generate_sumo_world(const SumoOptions& o, uint64_t run_seed, int64_t w
   const std::string log_id = fmt::format("sumo-{}-{}-w{}", o.network, run_seed, world);
   NetLights lights;
   out.map = parse_net(net, log_id, &lights);
-  const auto tracks = parse_fcd(fcd, o, &out.stats);
+  const auto tracks = parse_fcd(fcd, o, parse_vtypes(route_files), &out.stats);
 
   // Egos: a seeded choice among the vehicles whose track holds at least one window.
   const WindowOptions& w = o.window;
@@ -391,6 +460,7 @@ SumoWorld generate_sumo_world(const SumoOptions& o, uint64_t run_seed, int64_t w
   const int first_step = static_cast<int>(std::lround(o.warmup_s / kDt));
   std::vector<const std::pair<const std::string, Track>*> candidates;
   for (const auto& kv : tracks) {
+    if (kv.second.type != AgentType::kVehicle) continue;  // pedestrians and cyclists are never the ego
     if (!kv.second.states.empty() && kv.second.states.rbegin()->first - std::max(first_step, kv.second.states.begin()->first) >= H + Fmin) {
       candidates.push_back(&kv);
     }
@@ -401,6 +471,7 @@ SumoWorld generate_sumo_world(const SumoOptions& o, uint64_t run_seed, int64_t w
   std::sort(candidates.begin(), candidates.end(), [](auto* a, auto* b) { return a->first < b->first; });
 
   const nlohmann::json base = {{"network", o.network}, {"world", world}, {"lanes", o.lanes},
+                               {"vehicle_class", o.vehicle_class}, {"pedestrians", o.pedestrians},
                                {"duration_s", o.duration_s}, {"insertion_period_s", o.insertion_period_s}};
   for (const auto* kv : candidates) {
     const std::string& ego_id = kv->first;

@@ -128,6 +128,29 @@ TEST(Sumo, SameSeedSameWorld) {
   }
 }
 
+TEST(Sumo, PedestriansAndVehicleClassSizes) {
+  REQUIRE_SUMO();
+  SumoOptions o = small_world();
+  o.pedestrians = true;
+  o.vehicle_class = "truck";
+  o.max_egos_per_world = 2;
+  const auto dir = testing::temp_dir("sumo-ped");
+  const auto w = generate_sumo_world(o, 9, 0, dir.string());
+  fs::remove_all(dir);
+  ASSERT_FALSE(w.scenes.empty());
+  size_t pedestrians = 0;
+  for (const auto& s : w.scenes) {
+    EXPECT_DOUBLE_EQ(s.ego_length, 7.1);  // SUMO's truck class
+    EXPECT_DOUBLE_EQ(s.ego_width, 2.4);
+    for (const auto& a : s.agents) {
+      if (a.type != AgentType::kPedestrian) continue;
+      ++pedestrians;
+      EXPECT_LT(a.length, 1.0);
+    }
+  }
+  EXPECT_GT(pedestrians, 0u);
+}
+
 TEST(Sumo, BadOptionsAreRejected) {
   SumoOptions o = small_world();
   o.duration_s = 10;

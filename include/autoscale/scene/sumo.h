@@ -28,8 +28,9 @@ struct SumoOptions {
   double warmup_s = 20.0;        // no scene starts before the network has filled
   double insertion_period_s = 1.2;  // one new vehicle every ... seconds (randomTrips -p)
   double lanechange_duration_s = 3.0;  // SUMO's default lane change is an instant 3 m jump
-  double default_length = 5.0;   // SUMO's DEFAULT_VEHTYPE size, when the routes name no vType
-  double default_width = 1.8;
+  std::string vehicle_class = "passenger";  // randomTrips --vehicle-class; sizes from SUMO's vClass defaults
+  bool pedestrians = false;      // sidewalks and walking persons (agents only, never the ego)
+  double pedestrian_period_s = 2.0;
   double max_jump_m = 3.0;       // a step this much beyond speed * dt is a teleport: track dropped
   int64_t max_egos_per_world = 20;
   int64_t worlds = 1;

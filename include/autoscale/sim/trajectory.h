@@ -2,6 +2,7 @@
 // Trajectory -> InterpolatedTrajectory -> 41 reference states (navsim-pdms.md section 3.1).
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "autoscale/sim/vehicle.h"
@@ -23,5 +24,13 @@ std::vector<Pose> absolute_to_relative(const Pose& origin, const std::vector<Pos
 // held at its last pose); x and y interpolate linearly, the heading through np.unwrap.
 std::vector<Pose> interpolate_plan(const Pose& initial, const std::vector<Pose>& poses, double interval,
                                    int num_states = kNumStates);
+
+// The same for a scene whose initial state carries the nuPlan timestamp `start_time_us`. NAVSIM
+// adds that timestamp, in seconds as a double, to the knot and sample times before truncating
+// them to microseconds, so with real timestamps (~1.6e15 us) a time can land a microsecond off
+// the ideal grid (a ~1e-6 relative shift inside a segment). The overload above is this one with
+// start_time_us = 0; pass the real timestamp for last-bit parity with NAVSIM.
+std::vector<Pose> interpolate_plan(const Pose& initial, const std::vector<Pose>& poses, double interval,
+                                   int num_states, int64_t start_time_us);
 
 }  // namespace autoscale::sim

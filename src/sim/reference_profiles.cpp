@@ -1,0 +1,97 @@
+// Velocity and curvature profiles of the reference poses (navsim-pdms.md 3.3): NAVSIM's two
+// regularised least-squares fits, solved in an equivalent banded form.
+//
+// NAVSIM solves for z = [v0, a_0 .. a_{M-2}] with pinv(AᵀA + λRᵀR) Aᵀy, and for
+// w = [κ0, κ̇_0 .. κ̇_{M-2}] with pinv(BᵀB + Q) Bᵀθ. Both normal matrices are symmetric positive
+// definite (the regularisers see to it), so pinv is the inverse and each fit is the unique
+// minimiser of its objective. The minimiser does not depend on the parametrisation: written in
+// the profile values themselves (v_k = v0 + dt Σ_{j<k} a_j, likewise κ_k) the objectives are
+//   velocity:  Σ_k |Δp_k - dt v_k (cos θ_k, sin θ_k)|² + λ Σ_j ((v_{j+2} - 2 v_{j+1} + v_j) / dt)²
+//   curvature: Σ_k (Δθ_k - dt v_k κ_k)² + q0 κ_0² + q Σ_j ((κ_{j+1} - κ_j) / dt)²
+// whose normal matrices are penta- and tridiagonal: O(M) solves instead of two dense 40x40
+// factorisations. tests/sim/reference_profiles_test.cpp checks the result against NAVSIM's
+// explicit pinv formulation (agreement ~1e-12) and the NumPy golden values.
+#include <vector>
+
+#include "autoscale/core/error.h"
+#include "banded.h"
+#include "internal.h"
+
+namespace autoscale::sim::detail {
+namespace {
+
+// Adds w · rowᵀrow to the lower band for a difference stencil `coef` starting at column `first`.
+void add_stencil(double* band, int n, const double* coef, int width, int first, double w) {
+  for (int a = 0; a < width; ++a) {
+    for (int b = 0; b <= a; ++b) band[(a - b) * n + first + a] += w * coef[a] * coef[b];
+  }
+}
+
+// Scratch for the banded systems: on the stack for the usual 40 displacements.
+class Scratch {
+ public:
+  explicit Scratch(size_t size) {
+    if (size > kStack) heap_.resize(size);
+    data_ = size > kStack ? heap_.data() : stack_;
+    for (size_t i = 0; i < size; ++i) data_[i] = 0.0;
+  }
+  double* data() { return data_; }
+
+ private:
+  static constexpr size_t kStack = 4 * 64;
+  double stack_[kStack];
+  std::vector<double> heap_;
+  double* data_;
+};
+
+}  // namespace
+
+void fit_profiles(const Pose* ref, int n, const TrackerParams& p, double* velocity, double* curvature) {
+  AUTOSCALE_CHECK(n >= 3, "reference needs at least 3 poses, got {}", n);
+  const int m = n - 1;  // displacements
+  const double dt = p.step;
+
+  // Velocity: (dt² I + λ/dt² D2ᵀD2) v = dt · (Δp_k projected on heading k). The unit heading
+  // vector makes the data term diagonal.
+  {
+    Scratch band(3 * static_cast<size_t>(m));
+    for (int k = 0; k < m; ++k) {
+      const double c = std::cos(ref[k].heading), s = std::sin(ref[k].heading);
+      band.data()[k] = dt * dt;
+      velocity[k] = dt * (c * (ref[k + 1].x - ref[k].x) + s * (ref[k + 1].y - ref[k].y));
+    }
+    const double second_difference[3] = {1.0, -2.0, 1.0};
+    for (int j = 0; j + 2 < m; ++j) add_stencil(band.data(), m, second_difference, 3, j, p.jerk_penalty / (dt * dt));
+    solve_spd_banded(band.data(), m, 2, velocity);
+  }
+
+  // Curvature: (diag(dt² v²) + q0 e0e0ᵀ + q/dt² D1ᵀD1) κ = dt v Δθ, Δθ wrapped with atan2.
+  {
+    Scratch band(2 * static_cast<size_t>(m));
+    for (int k = 0; k < m; ++k) {
+      const double dv = dt * velocity[k];
+      band.data()[k] = dv * dv;
+      curvature[k] = dv * normalize_angle(ref[k + 1].heading - ref[k].heading);
+    }
+    band.data()[0] += p.initial_curvature_penalty;
+    const double first_difference[2] = {-1.0, 1.0};
+    for (int j = 0; j + 1 < m; ++j) add_stencil(band.data(), m, first_difference, 2, j, p.curvature_rate_penalty / (dt * dt));
+    solve_spd_banded(band.data(), m, 1, curvature);
+  }
+}
+
+}  // namespace autoscale::sim::detail
+
+namespace autoscale::sim {
+
+ReferenceProfiles fit_reference_profiles(const std::vector<Pose>& reference, const TrackerParams& params) {
+  AUTOSCALE_CHECK(reference.size() >= 3, "reference needs at least 3 poses, got {}", reference.size());
+  ReferenceProfiles out;
+  out.velocity.resize(reference.size() - 1);
+  out.curvature.resize(reference.size() - 1);
+  detail::fit_profiles(reference.data(), static_cast<int>(reference.size()), params, out.velocity.data(),
+                       out.curvature.data());
+  return out;
+}
+
+}  // namespace autoscale::sim
