@@ -11,8 +11,13 @@ namespace autoscale::sim::detail {
 inline constexpr double kPi = 3.141592653589793;
 
 // NAVSIM's normalize_angle: atan2(sin a, cos a), range [-pi, pi]. Used by the LQR errors and the
-// heading displacements of the profile fit.
-inline double normalize_angle(double a) { return std::atan2(std::sin(a), std::cos(a)); }
+// heading displacements of the profile fit. Inside (-3, 3) the round trip returns `a` up to an ulp
+// or two (NumPy's own vectorised sin/cos differ from glibc's at that level too), so the common
+// case skips three libm calls, most of a tracker step's cost; near +-pi the exact formula decides.
+inline double normalize_angle(double a) {
+  if (std::abs(a) < 3.0) return a;
+  return std::atan2(std::sin(a), std::cos(a));
+}
 
 // nuPlan's principal_value: (a + pi) % 2pi - pi with NumPy's floored modulo, range [-pi, pi).
 // Used for the interpolated reference headings and the bicycle's integrated heading; it differs
@@ -25,9 +30,18 @@ inline double principal_value(double a) {
   return m - kPi;
 }
 
+// cos and sin of the reference headings, computed once per reference and shared by the profile
+// fit and every tracker step (the same values NAVSIM recomputes each time).
+struct HeadingTrig {
+  const double* cos;
+  const double* sin;
+};
+void compute_heading_trig(const Pose* reference, int n, double* cos_out, double* sin_out);
+
 // Fits the velocity and curvature profiles of n reference poses into velocity[0 .. n-2] and
 // curvature[0 .. n-2] (reference_profiles.cpp).
-void fit_profiles(const Pose* reference, int n, const TrackerParams& params, double* velocity, double* curvature);
+void fit_profiles(const Pose* reference, HeadingTrig trig, int n, const TrackerParams& params, double* velocity,
+                  double* curvature);
 
 // Actuator commands of one tracker step.
 struct Command {
@@ -36,8 +50,8 @@ struct Command {
 };
 
 // BatchLQRTracker at step `i` for one proposal (lqr_tracker.cpp). `m` = profile length (n - 1).
-Command track(int i, const State& state, const Pose* reference, const double* velocity, const double* curvature,
-              int m, const TrackerParams& params, double wheel_base);
+Command track(int i, const State& state, const Pose* reference, HeadingTrig trig, const double* velocity,
+              const double* curvature, int m, const TrackerParams& params, double wheel_base);
 
 // BatchKinematicBicycleModel.propagate_state for one proposal and one step of `dt` (bicycle.cpp).
 State propagate(const State& state, const Command& command, const BicycleParams& params, double wheel_base,

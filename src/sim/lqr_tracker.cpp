@@ -7,8 +7,8 @@
 
 namespace autoscale::sim::detail {
 
-Command track(int i, const State& s, const Pose* ref, const double* velocity, const double* curvature, int m,
-              const TrackerParams& p, double wheel_base) {
+Command track(int i, const State& s, const Pose* ref, HeadingTrig trig, const double* velocity,
+              const double* curvature, int m, const TrackerParams& p, double wheel_base) {
   const int horizon = p.horizon;
   const double dt = p.step;
   const int r = std::min(i + horizon, m - 1);  // reference index, 10 steps ahead or the last
@@ -26,7 +26,7 @@ Command track(int i, const State& s, const Pose* ref, const double* velocity, co
 
   // Lateral state w.r.t. reference pose i: [lateral error, heading error, steering angle].
   const Pose& rp = ref[i];
-  const double sin_r = std::sin(rp.heading), cos_r = std::cos(rp.heading);
+  const double sin_r = trig.sin[i], cos_r = trig.cos[i];
   double e0 = -(s.x - rp.x) * sin_r + (s.y - rp.y) * cos_r;
   double e1 = normalize_angle(s.heading - rp.heading);
   double e2 = s.steering_angle;

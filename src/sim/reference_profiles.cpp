@@ -46,7 +46,15 @@ class Scratch {
 
 }  // namespace
 
-void fit_profiles(const Pose* ref, int n, const TrackerParams& p, double* velocity, double* curvature) {
+void compute_heading_trig(const Pose* reference, int n, double* cos_out, double* sin_out) {
+  for (int k = 0; k < n; ++k) {
+    cos_out[k] = std::cos(reference[k].heading);
+    sin_out[k] = std::sin(reference[k].heading);
+  }
+}
+
+void fit_profiles(const Pose* ref, HeadingTrig trig, int n, const TrackerParams& p, double* velocity,
+                  double* curvature) {
   AUTOSCALE_CHECK(n >= 3, "reference needs at least 3 poses, got {}", n);
   const int m = n - 1;  // displacements
   const double dt = p.step;
@@ -56,7 +64,7 @@ void fit_profiles(const Pose* ref, int n, const TrackerParams& p, double* veloci
   {
     Scratch band(3 * static_cast<size_t>(m));
     for (int k = 0; k < m; ++k) {
-      const double c = std::cos(ref[k].heading), s = std::sin(ref[k].heading);
+      const double c = trig.cos[k], s = trig.sin[k];
       band.data()[k] = dt * dt;
       velocity[k] = dt * (c * (ref[k + 1].x - ref[k].x) + s * (ref[k + 1].y - ref[k].y));
     }
@@ -75,7 +83,8 @@ void fit_profiles(const Pose* ref, int n, const TrackerParams& p, double* veloci
     }
     band.data()[0] += p.initial_curvature_penalty;
     const double first_difference[2] = {-1.0, 1.0};
-    for (int j = 0; j + 1 < m; ++j) add_stencil(band.data(), m, first_difference, 2, j, p.curvature_rate_penalty / (dt * dt));
+    const double rate_weight = p.curvature_rate_penalty / (dt * dt);
+    for (int j = 0; j + 1 < m; ++j) add_stencil(band.data(), m, first_difference, 2, j, rate_weight);
     solve_spd_banded(band.data(), m, 1, curvature);
   }
 }
@@ -86,10 +95,13 @@ namespace autoscale::sim {
 
 ReferenceProfiles fit_reference_profiles(const std::vector<Pose>& reference, const TrackerParams& params) {
   AUTOSCALE_CHECK(reference.size() >= 3, "reference needs at least 3 poses, got {}", reference.size());
+  const int n = static_cast<int>(reference.size());
+  std::vector<double> trig(2 * static_cast<size_t>(n));
+  detail::compute_heading_trig(reference.data(), n, trig.data(), trig.data() + n);
   ReferenceProfiles out;
-  out.velocity.resize(reference.size() - 1);
-  out.curvature.resize(reference.size() - 1);
-  detail::fit_profiles(reference.data(), static_cast<int>(reference.size()), params, out.velocity.data(),
+  out.velocity.resize(n - 1);
+  out.curvature.resize(n - 1);
+  detail::fit_profiles(reference.data(), {trig.data(), trig.data() + n}, n, params, out.velocity.data(),
                        out.curvature.data());
   return out;
 }

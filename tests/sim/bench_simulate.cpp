@@ -58,6 +58,6 @@ int main() {
     series[0] = 1e-9 * (i & 7);
     sink += eval::savgol_filter(series, 8, 2, 0, 0.1)[7];
   });
-  std::printf("interpolate+simulate %.2f us, simulate %.2f us, savgol(41,2) n=41 %.3f us, savgol(8,2) n=41 %.3f us (sink %g)\n",
-              both, sim_only, sg41, sg8, sink);
+  std::printf("interpolate+simulate %.2f us, simulate %.2f us, savgol(41,2) n=41 %.3f us, "
+              "savgol(8,2) n=41 %.3f us (sink %g)\n", both, sim_only, sg41, sg8, sink);
 }
