@@ -76,6 +76,15 @@ struct SynthSumoArgs {
 };
 int run_synth_sumo(const SynthSumoArgs& args, const Invocation& inv);
 
+struct BenchMixtureArgs {
+  std::string what;  // kmeans | index
+  size_t n = 100000;
+  int dim = 128;
+  int k = 64;
+  size_t queries = 1000;
+};
+int run_bench_mixture(const BenchMixtureArgs& args, const Invocation& inv);
+
 // "i/N" -> (i, N); throws Error naming the flag and value.
 std::pair<size_t, size_t> parse_shard(const std::string& text);
 

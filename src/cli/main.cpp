@@ -127,6 +127,16 @@ int main(int argc, char** argv) {
   bench_score_cmd->add_option("--limit", bench_score_args.limit, "first N scenes only");
   bench_score_cmd->add_option("--version", version, "PDM Score version v1 or v2 (eval.version)");
 
+  cli::BenchMixtureArgs mixture_args;
+  auto* bench_kmeans_cmd = bench_cmd->add_subcommand("kmeans", "spherical k-means time on random unit vectors");
+  auto* bench_index_cmd = bench_cmd->add_subcommand("index", "flat/IVF/HNSW build, queries/s and recall@10");
+  for (auto* cmd : {bench_kmeans_cmd, bench_index_cmd}) {
+    cmd->add_option("--n", mixture_args.n, "vectors");
+    cmd->add_option("--dim", mixture_args.dim, "dimensions");
+  }
+  bench_kmeans_cmd->add_option("--k", mixture_args.k, "clusters");
+  bench_index_cmd->add_option("--queries", mixture_args.queries, "queries");
+
   auto* version_cmd = app.add_subcommand("version", "print the version");
 
   try {
@@ -157,6 +167,8 @@ int main(int argc, char** argv) {
     if (*inspect_cmd) return cli::run_inspect(inspect_args, inv);
     if (*bench_store_cmd) return cli::run_bench_store(bench_store_args, inv);
     if (*bench_score_cmd) return cli::run_bench_score(bench_score_args, inv);
+    if (*bench_kmeans_cmd) return cli::run_bench_mixture((mixture_args.what = "kmeans", mixture_args), inv);
+    if (*bench_index_cmd) return cli::run_bench_mixture((mixture_args.what = "index", mixture_args), inv);
     if (*score_cmd) return cli::run_score(score_args, inv);
     if (*eval_cmd) return cli::run_eval(eval_args, inv);
     if (*perturb_cmd) return cli::run_synth_perturb(perturb_args, inv);
