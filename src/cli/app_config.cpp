@@ -41,12 +41,23 @@ void SynthConfig::visit(ConfigVisitor& v) {
   v.section("sumo", sumo, "SUMO traffic worlds");
 }
 
+void EncodeConfig::visit(ConfigVisitor& v) {
+  v.field("embedding", embedding, "scene embedding", Choices{"descriptor"});
+}
+
+void MixtureConfig::visit(ConfigVisitor& v) {
+  v.section("kmeans", kmeans, "scene types: spherical k-means on the embeddings");
+  v.section("index", index, "nearest-neighbour index of the embeddings");
+}
+
 void AppConfig::visit(ConfigVisitor& v) {
   v.section("run", run, "process-wide settings");
   v.section("store", store, "the HDF5 scene store");
   v.section("import", import, "real-data importers");
   v.section("eval", eval, "PDM Score evaluation");
   v.section("synth", synth, "synthetic data generators");
+  v.section("encode", encode, "scene embeddings");
+  v.section("mixture", mixture, "clustering and retrieval");
 }
 
 void AppConfig::validate() const {

@@ -5,6 +5,8 @@
 #include <string>
 
 #include "autoscale/core/config.h"
+#include "autoscale/mixture/kmeans.h"
+#include "autoscale/mixture/vector_index.h"
 #include "autoscale/scene/commonroad.h"
 #include "autoscale/scene/perturb.h"
 #include "autoscale/scene/sumo.h"
@@ -55,12 +57,25 @@ struct SynthConfig {
   void visit(ConfigVisitor& v);
 };
 
+struct EncodeConfig {
+  std::string embedding = "descriptor";  // the Graph-RAE joins with its model
+  void visit(ConfigVisitor& v);
+};
+
+struct MixtureConfig {
+  mixture::KMeansParams kmeans;
+  mixture::IndexParams index;
+  void visit(ConfigVisitor& v);
+};
+
 struct AppConfig {
   RunConfig run;
   scene::StoreOptions store;
   ImportConfig import;
   EvalConfig eval;
   SynthConfig synth;
+  EncodeConfig encode;
+  MixtureConfig mixture;
   void visit(ConfigVisitor& v);
   void validate() const;  // cross-field rules, named by key path
 };

@@ -85,6 +85,17 @@ struct BenchMixtureArgs {
 };
 int run_bench_mixture(const BenchMixtureArgs& args, const Invocation& inv);
 
+struct EncodeArgs {
+  std::vector<std::string> scenes;  // stores (real and synthetic)
+  std::string out;                  // EMB.h5
+};
+int run_encode(const EncodeArgs& args, const Invocation& inv);
+
+struct ClusterArgs {
+  std::string embeddings;  // EMB.h5, rewritten with the assignment and centroids
+};
+int run_cluster(const ClusterArgs& args, const Invocation& inv);
+
 // "i/N" -> (i, N); throws Error naming the flag and value.
 std::pair<size_t, size_t> parse_shard(const std::string& text);
 

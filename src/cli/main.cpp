@@ -110,6 +110,14 @@ int main(int argc, char** argv) {
   sumo_cmd->add_flag("--append", sumo_args.append, "add to an existing store");
   sumo_cmd->add_option("--work-dir", sumo_args.work_dir, "keep SUMO's networks, routes and FCD here");
 
+  cli::EncodeArgs encode_args;
+  auto* encode_cmd = app.add_subcommand("encode", "embed every scene of the stores (encode.embedding)");
+  encode_cmd->add_option("--scenes", encode_args.scenes, "scene stores (real and synthetic)")->required()->expected(1, -1);
+  encode_cmd->add_option("-o,--out", encode_args.out, "embeddings file (HDF5)")->required();
+  cli::ClusterArgs cluster_args;
+  auto* cluster_cmd = app.add_subcommand("cluster", "spherical k-means of the embeddings into scene types");
+  cluster_cmd->add_option("--embeddings", cluster_args.embeddings, "embeddings file, updated in place")->required();
+
   auto* config_cmd = app.add_subcommand("config", "print the resolved, documented configuration");
 
   auto* bench_cmd = app.add_subcommand("bench", "benchmarks of the hot paths");
@@ -172,6 +180,8 @@ int main(int argc, char** argv) {
     if (*score_cmd) return cli::run_score(score_args, inv);
     if (*eval_cmd) return cli::run_eval(eval_args, inv);
     if (*perturb_cmd) return cli::run_synth_perturb(perturb_args, inv);
+    if (*encode_cmd) return cli::run_encode(encode_args, inv);
+    if (*cluster_cmd) return cli::run_cluster(cluster_args, inv);
     if (*sumo_cmd) return cli::run_synth_sumo(sumo_args, inv);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

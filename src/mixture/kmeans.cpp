@@ -10,6 +10,15 @@
 
 namespace autoscale::mixture {
 
+void KMeansParams::visit(ConfigVisitor& v) {
+  v.field("k", k, "clusters (scene types)", at_least(1));
+  v.field("niter", niter, "k-means iterations", at_least(1));
+  v.field("nredo", nredo, "k-means restarts; the best is kept", at_least(1));
+  v.field("spherical", spherical, "unit-norm centroids and cosine assignment");
+  v.field("max_points_per_centroid", max_points_per_centroid,
+          "FAISS subsampling cap per centroid; 0 = use every point", at_least(0));
+}
+
 void l2_normalize_rows(std::vector<float>& x, int dim) {
   for (size_t i = 0; i < x.size(); i += dim) {
     double n = 0;

@@ -48,6 +48,57 @@ SceneFeatures scene_features(const Scene& s) {
   return f;
 }
 
+const std::vector<std::string>& descriptor_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> n{"speed", "accel_lon", "accel_lat", "cmd_left", "cmd_straight", "cmd_right",
+                               "cmd_unknown", "curvature", "heading_change", "end_x", "end_y"};
+    for (const char* type : {"vehicle", "pedestrian", "bicycle", "static"}) {
+      for (int r : {10, 20, 50}) n.push_back(fmt::format("{}_within_{}m", type, r));
+    }
+    n.insert(n.end(), {"lead_gap", "lead_rel_speed", "ttc", "junction", "red_light"});
+    return n;
+  }();
+  return names;
+}
+
+std::vector<float> scene_descriptor(const Scene& s, const Map& map) {
+  std::vector<float> d;
+  d.reserve(descriptor_names().size());
+  const EgoState& e = s.current_ego();
+  const SceneFeatures f = scene_features(s);
+  d.insert(d.end(), {float(f.speed), float(e.ax), float(e.ay)});
+  for (int c = 0; c < 4; ++c) d.push_back(static_cast<int>(s.command) == c ? 1.f : 0.f);
+  // Future path in the current ego frame.
+  const double ch = std::cos(e.heading), sh = std::sin(e.heading);
+  const EgoState& last = s.ego.back();
+  d.insert(d.end(), {float(f.curvature), float(wrap_angle(last.heading - e.heading)),
+                     float(ch * (last.x - e.x) + sh * (last.y - e.y)), float(-sh * (last.x - e.x) + ch * (last.y - e.y))});
+  float counts[4][3] = {};
+  double lead_gap = 50.0, lead_rel = 0.0;
+  const int c = s.current_index();
+  for (const auto& a : s.agents) {
+    if (c >= static_cast<int>(a.states.size()) || !a.states[c].valid) continue;
+    const AgentState& st = a.states[c];
+    const double dx = st.x - e.x, dy = st.y - e.y, dist = std::hypot(dx, dy);
+    const int t = static_cast<int>(a.type);
+    counts[t][0] += dist <= 10;
+    counts[t][1] += dist <= 20;
+    counts[t][2] += dist <= 50;
+    const double ahead = ch * dx + sh * dy, side = -sh * dx + ch * dy;
+    if (a.type == AgentType::kVehicle && ahead > 0 && std::abs(side) < kLaneHalfWidth && ahead < lead_gap) {
+      lead_gap = ahead;
+      lead_rel = (ch * st.vx + sh * st.vy) - f.speed;
+    }
+  }
+  for (auto& per_type : counts) d.insert(d.end(), per_type, per_type + 3);
+  bool junction = false;
+  for (const auto& area : map.areas) junction = junction || (area.kind == AreaKind::kIntersection && point_in_polygon(area.polygon, {e.x, e.y}));
+  bool red = false;
+  for (const auto& l : s.traffic_lights) red = red || l.state == LightState::kRed;
+  d.insert(d.end(), {float(lead_gap), float(lead_rel), float(f.ttc), junction ? 1.f : 0.f, red ? 1.f : 0.f});
+  return d;
+}
+
 double ks_distance(std::vector<double> a, std::vector<double> b) {
   if (a.empty() || b.empty()) return 0.0;
   std::sort(a.begin(), a.end());

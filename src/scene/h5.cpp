@@ -1,4 +1,4 @@
-#include "h5.h"
+#include "autoscale/scene/h5.h"
 
 #include <algorithm>
 #include <cstring>
@@ -108,6 +108,11 @@ void File::write(const std::string& name, const std::vector<double>& v, size_t c
   AUTOSCALE_CHECK(cols > 0 && v.size() % cols == 0, "internal: /{} has {} values, not a multiple of {}", name,
                   v.size(), cols);
   write_raw(name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, v.data(), v.size() / cols, cols, compression);
+}
+void File::write(const std::string& name, const std::vector<float>& v, size_t cols, int compression) {
+  AUTOSCALE_CHECK(cols > 0 && v.size() % cols == 0, "internal: /{} has {} values, not a multiple of {}", name,
+                  v.size(), cols);
+  write_raw(name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, v.data(), v.size() / cols, cols, compression);
 }
 void File::write(const std::string& name, const std::vector<int64_t>& v, int compression) {
   write_raw(name, H5T_STD_I64LE, H5T_NATIVE_INT64, v.data(), v.size(), 1, compression);
@@ -226,6 +231,18 @@ std::vector<double> File::read_f64(const std::string& name, size_t cols, size_t 
   std::vector<double> out(n * cols);
   read_raw(name, H5T_NATIVE_DOUBLE, out.data(), cols, first, n);
   return out;
+}
+std::vector<float> File::read_f32(const std::string& name, size_t cols, size_t first, long long count) const {
+  const size_t n = resolve_count(name, first, count);
+  std::vector<float> out(n * cols);
+  read_raw(name, H5T_NATIVE_FLOAT, out.data(), cols, first, n);
+  return out;
+}
+size_t File::columns(const std::string& name) const {
+  Handle space(H5Dget_space(open_dataset(name)), H5Sclose);
+  hsize_t dims[2] = {0, 1};
+  const int rank = H5Sget_simple_extent_dims(space.id(), dims, nullptr);
+  return rank == 2 ? dims[1] : 1;
 }
 std::vector<int64_t> File::read_i64(const std::string& name, size_t first, long long count) const {
   const size_t n = resolve_count(name, first, count);

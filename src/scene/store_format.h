@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "autoscale/scene/types.h"
-#include "h5.h"
+#include "autoscale/scene/h5.h"
 
 namespace autoscale::scene::format {
 

@@ -39,6 +39,12 @@ check "  ...reports the pseudo-expert" contains "$T/out" "pseudo-expert: DAC 1 i
 check "  ...writes valid synthetic scenes" contains "$T/out" "generators  perturb:"
 "$BIN" inspect "$T/ngsim" --compare "$T/perturbed" >"$T/out" 2>/dev/null
 check "inspect --compare prints the gap" contains "$T/out" "curvature [rad/m]"
+"$BIN" encode --scenes "$T/ngsim" "$T/perturbed" -o "$T/emb.h5" -q >"$T/out" 2>&1
+check "encode embeds real and synthetic scenes" contains "$T/out" "(descriptor, 28 dims)"
+"$BIN" cluster --embeddings "$T/emb.h5" -q mixture.kmeans.k=4 >"$T/out" 2>&1
+check "cluster reports the composition" contains "$T/out" "4 clusters of"
+"$BIN" cluster --embeddings "$T/emb.h5" -q mixture.kmeans.k=100000 2>"$T/err" >/dev/null
+check "  ...and refuses more clusters than scenes" contains "$T/err" "mixture.kmeans.k: 100000 clusters for"
 "$BIN" synth perturb --scenes "$T/ngsim" -o "$T/x" --shard 2/2 2>"$T/err" >/dev/null
 check "a bad shard is refused" contains "$T/err" "--shard: expected i/N with 0 <= i < N, got \"2/2\""
 

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "autoscale/core/config.h"
+
 namespace autoscale::mixture {
 
 struct KMeansParams {
@@ -15,6 +17,8 @@ struct KMeansParams {
   // FAISS subsamples to max_points_per_centroid * k points unless told otherwise; 0 means
   // "every point" (the default here, as the design asks for no subsampling).
   int max_points_per_centroid = 0;
+
+  void visit(ConfigVisitor& v);
 };
 
 struct KMeansResult {

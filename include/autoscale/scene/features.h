@@ -18,6 +18,12 @@ struct SceneFeatures {
 
 SceneFeatures scene_features(const Scene& scene);
 
+// The hand-made scene descriptor (mixture-design 4.1): ego state and command, future path
+// shape, agents per class within 10/20/50 m, lead gap and relative speed, time to collision,
+// junction and red-light flags. Raw values; standardise over a data set before comparing.
+std::vector<float> scene_descriptor(const Scene& scene, const Map& map);
+const std::vector<std::string>& descriptor_names();
+
 // Kolmogorov-Smirnov distance between two samples: the largest gap between their CDFs.
 double ks_distance(std::vector<double> a, std::vector<double> b);
 

@@ -1,4 +1,4 @@
-// Thin RAII layer over the HDF5 C API for the columnar store (private to the scene module).
+// Thin RAII layer over the HDF5 C API for the columnar files (the scene store, embeddings).
 //
 // Every call checks its result and throws autoscale::Error naming the file and dataset, so a
 // truncated or foreign file gives one clear line instead of HDF5's error-stack dump.
@@ -60,6 +60,7 @@ class File {
 
   // Writers. `cols` > 1 makes a 2-D (rows, cols) dataset. compression 0..9 (0 = none).
   void write(const std::string& name, const std::vector<double>& v, size_t cols, int compression);
+  void write(const std::string& name, const std::vector<float>& v, size_t cols, int compression);
   void write(const std::string& name, const std::vector<int64_t>& v, int compression);
   void write(const std::string& name, const std::vector<uint64_t>& v, int compression);
   void write(const std::string& name, const std::vector<uint8_t>& v, int compression);
@@ -71,6 +72,8 @@ class File {
   // Readers of rows [first, first + count) (count = -1: to the end). The dataset's column count
   // must equal `cols`; a mismatch is a schema error naming the dataset.
   std::vector<double> read_f64(const std::string& name, size_t cols, size_t first = 0, long long count = -1) const;
+  std::vector<float> read_f32(const std::string& name, size_t cols, size_t first = 0, long long count = -1) const;
+  size_t columns(const std::string& name) const;  // 1 for a 1-D dataset
   std::vector<int64_t> read_i64(const std::string& name, size_t first = 0, long long count = -1) const;
   std::vector<uint64_t> read_u64(const std::string& name, size_t first = 0, long long count = -1) const;
   std::vector<uint8_t> read_u8(const std::string& name, size_t first = 0, long long count = -1) const;
