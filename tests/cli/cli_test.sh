@@ -89,6 +89,11 @@ check "unknown config key fails" contains "$T/err" "typo.yaml:2: store.shard_sis
 check "bad bare override fails" contains "$T/err" "store.compression: expected an integer in [0, 9], got \"abc\""
 "$BIN" config --set store.compression=2 >"$T/out" 2>/dev/null
 check "config prints the resolved value" contains "$T/out" "compression: 2"
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+"$BIN" config -q | diff - <("$BIN" config -c "$ROOT/configs/default.yaml" -q) >/dev/null
+check "configs/default.yaml is the resolved default config" [ $? -eq 0 ]
+diff <(tail -n +3 "$ROOT/configs/default.yaml") <("$BIN" config -q) >/dev/null
+check "  ...and up to date with the code" [ $? -eq 0 ]
 printf 'not hdf5' >"$T/ngsim/index.h5"
 "$BIN" inspect "$T/ngsim" >/dev/null 2>"$T/err"
 check "foreign index fails" contains "$T/err" "is not an HDF5 file"
