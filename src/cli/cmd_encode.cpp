@@ -3,10 +3,13 @@
 
 #include <chrono>
 #include <cstdio>
+#include <set>
+#include <unordered_map>
 
 #include "autoscale/core/error.h"
 #include "autoscale/mixture/embeddings.h"
 #include "autoscale/mixture/kmeans.h"
+#include "autoscale/mixture/retrieval.h"
 #include "commands.h"
 
 namespace autoscale::cli {
@@ -40,6 +43,36 @@ int run_cluster(const ClusterArgs& args, const Invocation& inv) {
   e.centroids = r.centroids;
   mixture::write_embeddings(args.embeddings, e);
   std::printf("clustered in %.2f s\n%s", secs, mixture::cluster_report(e).c_str());
+  return 0;
+}
+
+int run_index(const IndexArgs& args, const Invocation& inv) {
+  const auto e = mixture::read_embeddings(args.embeddings);
+  const auto t0 = std::chrono::steady_clock::now();
+  mixture::RetrievalIndex::build(e, inv.config.mixture.index, args.out);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const auto index = mixture::RetrievalIndex::load(args.out);
+  std::printf("indexed the synthetic scenes of %s: global %s index and %d per-cluster indexes in %s (%.2f s)\n",
+              args.embeddings.c_str(), index.kind().c_str(), index.clusters(), args.out.c_str(), secs);
+  return 0;
+}
+
+int run_retrieve(const RetrieveArgs& args, const Invocation& inv) {
+  const auto e = mixture::read_embeddings(args.embeddings);
+  const auto index = mixture::RetrievalIndex::load(args.index);
+  std::unordered_map<std::string, size_t> row_of;
+  for (size_t i = 0; i < e.size(); ++i) row_of[e.tokens[i]] = i;
+  const std::set<std::string> excluded(args.exclude_logs.begin(), args.exclude_logs.end());
+  for (const auto& token : args.queries) {
+    const auto it = row_of.find(token);
+    AUTOSCALE_CHECK(it != row_of.end(), "retrieve: token {} is not in {}", quote(token), args.embeddings);
+    const std::vector<float> q(e.z.begin() + it->second * e.dim, e.z.begin() + (it->second + 1) * e.dim);
+    for (const auto& hit : index.search(q, args.k, args.cluster, excluded, e)) {
+      std::printf("%s\t%s\t%.4f\tcluster %lld\tsource_log %s\n", token.c_str(), e.tokens[hit.row].c_str(),
+                  hit.similarity, e.assignment.empty() ? -1LL : static_cast<long long>(e.assignment[hit.row]),
+                  e.source_logs[hit.row].empty() ? "-" : e.source_logs[hit.row].c_str());
+    }
+  }
   return 0;
 }
 

@@ -96,6 +96,22 @@ struct ClusterArgs {
 };
 int run_cluster(const ClusterArgs& args, const Invocation& inv);
 
+struct IndexArgs {
+  std::string embeddings;
+  std::string out;  // directory
+};
+int run_index(const IndexArgs& args, const Invocation& inv);
+
+struct RetrieveArgs {
+  std::string index;       // directory from `autoscale index`
+  std::string embeddings;  // the same embeddings file
+  std::vector<std::string> queries;  // scene tokens
+  int k = 10;
+  int cluster = -1;        // -1: the global index
+  std::vector<std::string> exclude_logs;
+};
+int run_retrieve(const RetrieveArgs& args, const Invocation& inv);
+
 // "i/N" -> (i, N); throws Error naming the flag and value.
 std::pair<size_t, size_t> parse_shard(const std::string& text);
 

@@ -118,6 +118,20 @@ int main(int argc, char** argv) {
   auto* cluster_cmd = app.add_subcommand("cluster", "spherical k-means of the embeddings into scene types");
   cluster_cmd->add_option("--embeddings", cluster_args.embeddings, "embeddings file, updated in place")->required();
 
+  cli::IndexArgs index_args;
+  auto* index_cmd = app.add_subcommand("index", "FAISS indexes of the synthetic scenes, global and per cluster");
+  index_cmd->add_option("--embeddings", index_args.embeddings, "embeddings file (clustered or not)")->required();
+  index_cmd->add_option("-o,--out", index_args.out, "index directory")->required();
+  cli::RetrieveArgs retrieve_args;
+  auto* retrieve_cmd = app.add_subcommand("retrieve", "nearest synthetic scenes to given scenes");
+  retrieve_cmd->add_option("--index", retrieve_args.index, "index directory")->required();
+  retrieve_cmd->add_option("--embeddings", retrieve_args.embeddings, "the embeddings file it was built from")->required();
+  retrieve_cmd->add_option("--query", retrieve_args.queries, "scene tokens to query with")->required()->expected(1, -1);
+  retrieve_cmd->add_option("-k", retrieve_args.k, "neighbours per query");
+  retrieve_cmd->add_option("--cluster", retrieve_args.cluster, "search only this cluster (-1: all)");
+  retrieve_cmd->add_option("--exclude-logs", retrieve_args.exclude_logs, "never return scenes from these (source) logs")
+      ->expected(1, -1);
+
   auto* config_cmd = app.add_subcommand("config", "print the resolved, documented configuration");
 
   auto* bench_cmd = app.add_subcommand("bench", "benchmarks of the hot paths");
@@ -182,6 +196,8 @@ int main(int argc, char** argv) {
     if (*perturb_cmd) return cli::run_synth_perturb(perturb_args, inv);
     if (*encode_cmd) return cli::run_encode(encode_args, inv);
     if (*cluster_cmd) return cli::run_cluster(cluster_args, inv);
+    if (*index_cmd) return cli::run_index(index_args, inv);
+    if (*retrieve_cmd) return cli::run_retrieve(retrieve_args, inv);
     if (*sumo_cmd) return cli::run_synth_sumo(sumo_args, inv);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

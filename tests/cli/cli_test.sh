@@ -43,6 +43,11 @@ check "inspect --compare prints the gap" contains "$T/out" "curvature [rad/m]"
 check "encode embeds real and synthetic scenes" contains "$T/out" "(descriptor, 28 dims)"
 "$BIN" cluster --embeddings "$T/emb.h5" -q mixture.kmeans.k=4 >"$T/out" 2>&1
 check "cluster reports the composition" contains "$T/out" "4 clusters of"
+"$BIN" index --embeddings "$T/emb.h5" -o "$T/index" -q >"$T/out" 2>&1
+check "index builds global and per-cluster indexes" contains "$T/out" "4 per-cluster indexes"
+QUERY=$("$PY" -c "import h5py; print(h5py.File('$T/emb.h5')['token'].asstr()[0])")
+"$BIN" retrieve --index "$T/index" --embeddings "$T/emb.h5" --query "$QUERY" -k 3 -q >"$T/out" 2>&1
+check "retrieve returns k synthetic neighbours" [ "$(awk -F'\t' '$2 ~ /-p[0-9]+$/' "$T/out" | wc -l)" -eq 3 ]
 "$BIN" cluster --embeddings "$T/emb.h5" -q mixture.kmeans.k=100000 2>"$T/err" >/dev/null
 check "  ...and refuses more clusters than scenes" contains "$T/err" "mixture.kmeans.k: 100000 clusters for"
 "$BIN" synth perturb --scenes "$T/ngsim" -o "$T/x" --shard 2/2 2>"$T/err" >/dev/null
