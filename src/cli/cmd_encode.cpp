@@ -9,6 +9,7 @@
 #include "autoscale/core/error.h"
 #include "autoscale/mixture/embeddings.h"
 #include "autoscale/mixture/kmeans.h"
+#include "autoscale/mixture/report.h"
 #include "autoscale/mixture/retrieval.h"
 #include "commands.h"
 
@@ -26,6 +27,7 @@ int run_encode(const EncodeArgs& args, const Invocation& inv) {
   mixture::write_embeddings(args.out, e);
   std::printf("embedded %zu scenes (%s, %d dims) into %s (%.0f scenes/s)\n", e.size(), e.method.c_str(), e.dim,
               args.out.c_str(), e.size() / std::max(secs, 1e-9));
+  if (args.report) std::fputs(mixture::embedding_report(e).text.c_str(), stdout);
   return 0;
 }
 
@@ -42,7 +44,8 @@ int run_cluster(const ClusterArgs& args, const Invocation& inv) {
   e.similarity = r.similarity;
   e.centroids = r.centroids;
   mixture::write_embeddings(args.embeddings, e);
-  std::printf("clustered in %.2f s\n%s", secs, mixture::cluster_report(e).c_str());
+  std::printf("clustered in %.2f s\n%s%s", secs, mixture::cluster_report(e).c_str(),
+              mixture::embedding_report(e, 10, 3000, params.seed).text.c_str());
   return 0;
 }
 

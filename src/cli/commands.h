@@ -88,6 +88,7 @@ int run_bench_mixture(const BenchMixtureArgs& args, const Invocation& inv);
 struct EncodeArgs {
   std::vector<std::string> scenes;  // stores (real and synthetic)
   std::string out;                  // EMB.h5
+  bool report = false;              // print the representation report
 };
 int run_encode(const EncodeArgs& args, const Invocation& inv);
 

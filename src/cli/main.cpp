@@ -114,6 +114,7 @@ int main(int argc, char** argv) {
   auto* encode_cmd = app.add_subcommand("encode", "embed every scene of the stores (encode.embedding)");
   encode_cmd->add_option("--scenes", encode_args.scenes, "scene stores (real and synthetic)")->required()->expected(1, -1);
   encode_cmd->add_option("-o,--out", encode_args.out, "embeddings file (HDF5)")->required();
+  encode_cmd->add_flag("--report", encode_args.report, "print same-log neighbour recall of the embedding");
   cli::ClusterArgs cluster_args;
   auto* cluster_cmd = app.add_subcommand("cluster", "spherical k-means of the embeddings into scene types");
   cluster_cmd->add_option("--embeddings", cluster_args.embeddings, "embeddings file, updated in place")->required();
