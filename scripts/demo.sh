@@ -1,18 +1,39 @@
 #!/usr/bin/env bash
-# Set-up, then the main job on the embedded data: import the bundled real NGSIM recordings
-# (and the nuScenes samples from ../shared when present) into a scene store and inspect it.
+# Set-up, then the main job on the embedded data, as far as the engine goes today:
+#   1. import the bundled real NGSIM recordings (and the nuScenes samples from ../shared when
+#      present) into a scene store, and inspect it;
+#   2. score the built-in planners on it with the PDM Score;
+#   3. make synthetic data: a SUMO world and perturbed starts of the real scenes;
+#   4. embed real and synthetic scenes, cluster them into scene types, index the synthetic pool.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 
 OUT=${OUT:-out/demo}
-STORE="$OUT/store"
-rm -rf "$STORE"
+A=build/autoscale
+rm -rf "$OUT"
 mkdir -p "$OUT"
-build/autoscale import tests/data/commonroad-ngsim -o "$STORE"
+
+echo "== 1. real data"
+$A import tests/data/commonroad-ngsim -o "$OUT/real" -q
 NUSC=../shared/data-samples/nuscenes-scenarionet
 if [ -d "$NUSC" ]; then
-  build/autoscale import "$NUSC" -o "$STORE" --append
+  $A import "$NUSC" -o "$OUT/real" --append -q
 fi
-build/autoscale inspect "$STORE"
-echo "demo: scene store at $STORE"
+$A inspect "$OUT/real"
+
+echo "== 2. PDM Score of the built-in planners (real experts scored with their own size)"
+for agent in constant_velocity human pdm_closed; do
+  $A eval --scenes "$OUT/real" --agent "$agent" --out "$OUT/scores-$agent.csv" -q eval.ego_size=recorded
+done
+
+echo "== 3. synthetic data"
+$A synth sumo -o "$OUT/sumo" -q synth.sumo.worlds=2
+$A synth perturb --scenes "$OUT/real" -o "$OUT/perturbed" -q eval.ego_size=recorded
+$A inspect "$OUT/real" --compare "$OUT/sumo"
+
+echo "== 4. scene types and the synthetic pool"
+$A encode --scenes "$OUT/real" "$OUT/sumo" "$OUT/perturbed" -o "$OUT/embeddings.h5" --report -q
+$A cluster --embeddings "$OUT/embeddings.h5" -q mixture.kmeans.k=16
+$A index --embeddings "$OUT/embeddings.h5" -o "$OUT/index" -q
+echo "demo: outputs in $OUT (stores, per-token scores, embeddings, indexes)"
