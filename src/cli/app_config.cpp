@@ -42,7 +42,9 @@ void SynthConfig::visit(ConfigVisitor& v) {
 }
 
 void EncodeConfig::visit(ConfigVisitor& v) {
-  v.field("embedding", embedding, "scene embedding", Choices{"descriptor"});
+  v.field("embedding", embedding, "scene embedding", Choices{"graph_rae", "descriptor"});
+  v.section("graph", graph, "the scene graph the Graph-RAE reads");
+  v.section("graph_rae", graph_rae, "the Graph-RAE model and its training");
 }
 
 void MixtureConfig::visit(ConfigVisitor& v) {

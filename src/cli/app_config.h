@@ -5,6 +5,7 @@
 #include <string>
 
 #include "autoscale/core/config.h"
+#include "autoscale/encode/graph_rae.h"
 #include "autoscale/mixture/kmeans.h"
 #include "autoscale/mixture/vector_index.h"
 #include "autoscale/scene/commonroad.h"
@@ -58,7 +59,9 @@ struct SynthConfig {
 };
 
 struct EncodeConfig {
-  std::string embedding = "descriptor";  // the Graph-RAE joins with its model
+  std::string embedding = "graph_rae";  // graph_rae | descriptor (the hand-made baseline)
+  encode::GraphOptions graph;
+  encode::GraphRaeOptions graph_rae;
   void visit(ConfigVisitor& v);
 };
 

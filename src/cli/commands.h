@@ -89,6 +89,8 @@ struct EncodeArgs {
   std::vector<std::string> scenes;  // stores (real and synthetic)
   std::string out;                  // EMB.h5
   bool report = false;              // print the representation report
+  std::string checkpoint;           // graph_rae: save the trained model here
+  std::string load;                 // graph_rae: embed with this trained model instead of training
 };
 int run_encode(const EncodeArgs& args, const Invocation& inv);
 

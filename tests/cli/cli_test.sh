@@ -39,8 +39,14 @@ check "  ...reports the pseudo-expert" contains "$T/out" "pseudo-expert: DAC 1 i
 check "  ...writes valid synthetic scenes" contains "$T/out" "generators  perturb:"
 "$BIN" inspect "$T/ngsim" --compare "$T/perturbed" >"$T/out" 2>/dev/null
 check "inspect --compare prints the gap" contains "$T/out" "curvature [rad/m]"
-"$BIN" encode --scenes "$T/ngsim" "$T/perturbed" -o "$T/emb.h5" -q >"$T/out" 2>&1
+"$BIN" encode --scenes "$T/ngsim" "$T/perturbed" -o "$T/emb.h5" -q encode.embedding=descriptor >"$T/out" 2>&1
 check "encode embeds real and synthetic scenes" contains "$T/out" "(descriptor, 28 dims)"
+RAE="encode.graph_rae.epochs=2 encode.graph_rae.hidden=16 encode.graph_rae.dim=8 encode.graph_rae.rounds=1"
+"$BIN" encode --scenes "$T/ngsim" "$T/perturbed" -o "$T/rae.h5" --checkpoint "$T/rae.pt" -q $RAE >"$T/out" 2>&1
+check "encode trains the Graph-RAE" contains "$T/out" "trained the Graph-RAE on"
+check "  ...and embeds with it" contains "$T/out" "(graph_rae, 8 dims)"
+"$BIN" encode --scenes "$T/ngsim" "$T/perturbed" -o "$T/rae2.h5" --load "$T/rae.pt" -q $RAE >"$T/out" 2>&1
+check "  ...a saved model embeds the same" "$PY" -c "import h5py, numpy; a = h5py.File('$T/rae.h5')['z'][...]; b = h5py.File('$T/rae2.h5')['z'][...]; assert numpy.allclose(a, b, atol=1e-5)"
 "$BIN" cluster --embeddings "$T/emb.h5" -q mixture.kmeans.k=4 >"$T/out" 2>&1
 check "cluster reports the composition" contains "$T/out" "4 clusters of"
 "$BIN" index --embeddings "$T/emb.h5" -o "$T/index" -q >"$T/out" 2>&1
