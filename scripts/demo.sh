@@ -33,10 +33,10 @@ $A synth perturb --scenes "$OUT/real" -o "$OUT/perturbed" -q eval.ego_size=recor
 $A inspect "$OUT/real" --compare "$OUT/sumo"
 
 echo "== 4. scene types and the synthetic pool"
-# The Graph-RAE, briefly trained (a GPU trains the full 30 epochs), and the hand-made baseline.
+# The Graph-RAE, briefly trained (a GPU trains the full 30 epochs); --report compares it with
+# the hand-made descriptor baseline.
 $A encode --scenes "$OUT/real" "$OUT/sumo" "$OUT/perturbed" -o "$OUT/embeddings.h5" --report -q \
     --checkpoint "$OUT/graph_rae.pt" encode.graph_rae.epochs=3 encode.graph_rae.hidden=64
-$A encode --scenes "$OUT/real" "$OUT/sumo" "$OUT/perturbed" -o "$OUT/descriptor.h5" --report -q encode.embedding=descriptor
 $A cluster --embeddings "$OUT/embeddings.h5" -q mixture.kmeans.k=16
 $A index --embeddings "$OUT/embeddings.h5" -o "$OUT/index" -q
 echo "demo: outputs in $OUT (stores, per-token scores, embeddings, indexes)"

@@ -83,7 +83,14 @@ int run_encode(const EncodeArgs& args, const Invocation& inv) {
   mixture::write_embeddings(args.out, e);
   std::printf("embedded %zu scenes (%s, %d dims) into %s (%.0f scenes/s)\n", e.size(), e.method.c_str(), e.dim,
               args.out.c_str(), e.size() / std::max(secs, 1e-9));
-  if (args.report) std::fputs(mixture::embedding_report(e).text.c_str(), stdout);
+  if (args.report) {
+    std::fputs(mixture::embedding_report(e).text.c_str(), stdout);
+    if (e.method != "descriptor") {  // the baseline the learned embedding has to beat
+      std::vector<const scene::SceneStore*> ptrs;
+      for (const auto& s : stores) ptrs.push_back(&s);
+      std::printf("baseline:\n%s", mixture::embedding_report(mixture::descriptor_embeddings(ptrs)).text.c_str());
+    }
+  }
   return 0;
 }
 

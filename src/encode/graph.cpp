@@ -136,6 +136,8 @@ SceneGraph build_graph(const scene::Scene& s, const scene::Map& map, const Graph
     if (d <= o.radius_m) lanes.push_back({d, &l});
   }
   std::stable_sort(lanes.begin(), lanes.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  AUTOSCALE_CHECK(!lanes.empty(), "scene {}: no lane within {} m of the ego (map {} has {} lanes)", s.token, o.radius_m,
+                  map.id, map.lanes.size());
   lanes.resize(std::min<size_t>(lanes.size(), static_cast<size_t>(o.max_lanes)));
   g.lanes.assign(static_cast<size_t>(o.max_lanes) * lf, 0.f);
   g.lane_mask.assign(static_cast<size_t>(o.max_lanes), 0);
@@ -195,6 +197,13 @@ SceneGraph build_graph(const scene::Scene& s, const scene::Map& map, const Graph
     for (const auto& other : related) {  // predecessors appear as the other lane's successors
       const auto it = lane_node.find(other);
       if (it != lane_node.end() && it->second != node) add_edge(g, node, it->second, EdgeType::kLaneLane);
+    }
+  }
+  // Non-finite inputs would poison every embedding of a batch: name the first one.
+  for (const auto* part : {&g.ego, &g.agents, &g.lanes}) {
+    for (size_t i = 0; i < part->size(); ++i) {
+      AUTOSCALE_CHECK(std::isfinite((*part)[i]), "scene {}: graph {} feature {} is {}", s.token,
+                      part == &g.ego ? "ego" : (part == &g.agents ? "agent" : "lane"), i, (*part)[i]);
     }
   }
   return g;

@@ -80,9 +80,28 @@ TEST(Graph, AugmentationNeverTouchesTheEgoFuture) {
   EXPECT_EQ(augment(g, o, r1).agents, augment(g, o, r2).agents);  // seeded
 }
 
-TEST(Graph, RejectsScenesWithoutFuture) {
-  const auto s = scene::testing::make_scene("short", "m", 0, 20);  // 5 history + 14 future steps
-  EXPECT_THROW(build_graph(s, scene::testing::square_map("m"), {}), Error);
+TEST(Graph, RejectsBadScenesWithAClearError) {
+  const auto map = scene::testing::square_map("m");
+  auto message = [&](const scene::Scene& s, const scene::Map& m) {
+    try {
+      build_graph(s, m, {});
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(message(scene::testing::make_scene("short", "m", 0, 20), map).find("needs 4 s of ego future"),
+            std::string::npos);  // 5 history + 14 future steps
+  scene::Scene empty = scene::testing::make_scene("empty", "m", 0, 60);
+  empty.ego.clear();
+  EXPECT_NE(message(empty, map).find("scene empty: empty scene"), std::string::npos);
+  scene::Map no_lanes = map;
+  no_lanes.lanes.clear();
+  EXPECT_NE(message(scene::testing::make_scene("nolanes", "m", 0, 60), no_lanes).find("no lane within 50 m"),
+            std::string::npos);
+  scene::Scene nan = scene::testing::make_scene("nan", "m", 0, 60);
+  nan.ego[nan.current_index()].ax = NAN;
+  EXPECT_NE(message(nan, map).find("scene nan: graph ego feature 1 is nan"), std::string::npos);
 }
 
 }  // namespace
