@@ -2,7 +2,6 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <set>
 #include <unordered_map>
@@ -10,7 +9,6 @@
 #include "autoscale/core/error.h"
 #include "autoscale/encode/graph.h"
 #include "autoscale/encode/graph_rae.h"
-#include "autoscale/scene/features.h"
 #include "autoscale/mixture/embeddings.h"
 #include "autoscale/mixture/kmeans.h"
 #include "autoscale/mixture/report.h"
@@ -27,32 +25,19 @@ mixture::Embeddings graph_rae_embeddings(const std::vector<scene::SceneStore>& s
   const auto& cfg = inv.config.encode;
   std::vector<const scene::SceneStore*> ptrs;
   for (const auto& s : stores) ptrs.push_back(&s);
-  // The descriptor embedding carries the row metadata and, before its normalisation, the
-  // standardised descriptors the Graph-RAE reconstructs; recompute them standardised only.
-  mixture::Embeddings e = mixture::descriptor_embeddings(ptrs);
+  // The descriptor pass gives the row metadata and the standardised descriptors the Graph-RAE
+  // reconstructs; the graphs are built in the same store order.
+  std::vector<std::vector<float>> descriptors;
+  mixture::Embeddings e = mixture::descriptor_embeddings(ptrs, &descriptors);
   std::vector<encode::SceneGraph> graphs;
-  std::vector<std::vector<float>> raw;
   for (const auto& store : stores) {
-    store.for_each([&](const scene::Scene& s) {
-      const auto map = store.map(s.map_id);
-      graphs.push_back(encode::build_graph(s, *map, cfg.graph));
-      raw.push_back(scene::scene_descriptor(s, *map));
-    });
-  }
-  const size_t dim = raw.front().size();
-  for (size_t j = 0; j < dim; ++j) {
-    double mean = 0, var = 0;
-    for (const auto& v : raw) mean += v[j];
-    mean /= raw.size();
-    for (const auto& v : raw) var += (v[j] - mean) * (v[j] - mean);
-    const double sd = std::sqrt(var / raw.size());
-    for (auto& v : raw) v[j] = sd > 1e-12 ? float((v[j] - mean) / sd) : 0.f;
+    store.for_each([&](const scene::Scene& s) { graphs.push_back(encode::build_graph(s, *store.map(s.map_id), cfg.graph)); });
   }
   encode::GraphRae model(cfg.graph, cfg.graph_rae, static_cast<uint64_t>(inv.config.run.seed));
   if (!args.load.empty()) {
     model.load(args.load);
   } else {
-    const auto stats = model.train(graphs, raw);
+    const auto stats = model.train(graphs, descriptors);
     std::printf("trained the Graph-RAE on %zu scenes (%s): loss %.3f -> %.3f over %zu epochs in %.1f s\n", graphs.size(),
                 stats.device.c_str(), stats.epoch_loss.front(), stats.epoch_loss.back(), stats.epoch_loss.size(),
                 stats.seconds);

@@ -62,7 +62,8 @@ Embeddings read_embeddings(const std::string& path) {
   });
 }
 
-Embeddings descriptor_embeddings(const std::vector<const scene::SceneStore*>& stores) {
+Embeddings descriptor_embeddings(const std::vector<const scene::SceneStore*>& stores,
+                                 std::vector<std::vector<float>>* standardised) {
   Embeddings e;
   e.method = "descriptor";
   e.dim = static_cast<int>(scene::descriptor_names().size());
@@ -89,6 +90,10 @@ Embeddings descriptor_embeddings(const std::vector<const scene::SceneStore*>& st
     for (size_t i = 0; i < n; ++i) var += (e.z[i * e.dim + j] - mean) * (e.z[i * e.dim + j] - mean);
     const double sd = std::sqrt(var / n);
     for (size_t i = 0; i < n; ++i) e.z[i * e.dim + j] = sd > 1e-12 ? float((e.z[i * e.dim + j] - mean) / sd) : 0.f;
+  }
+  if (standardised) {
+    standardised->clear();
+    for (size_t i = 0; i < n; ++i) standardised->emplace_back(e.z.begin() + i * e.dim, e.z.begin() + (i + 1) * e.dim);
   }
   l2_normalize_rows(e.z, e.dim);
   return e;

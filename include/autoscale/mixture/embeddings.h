@@ -34,8 +34,11 @@ void write_embeddings(const std::string& path, const Embeddings& e);  // atomic
 Embeddings read_embeddings(const std::string& path);                   // Error names file and dataset
 
 // The hand-made descriptor of every scene of the stores, standardised per dimension over all of
-// them and L2-normalised: the baseline embedding the Graph-RAE has to beat.
-Embeddings descriptor_embeddings(const std::vector<const scene::SceneStore*>& stores);
+// them and L2-normalised: the baseline embedding the Graph-RAE has to beat. `standardised`, when
+// given, receives the standardised descriptors before the normalisation (the Graph-RAE's
+// reconstruction target), one per scene in the same order.
+Embeddings descriptor_embeddings(const std::vector<const scene::SceneStore*>& stores,
+                                 std::vector<std::vector<float>>* standardised = nullptr);
 
 // Per-cluster composition: real and synthetic counts; clusters >= 95% one domain are flagged.
 std::string cluster_report(const Embeddings& e);
