@@ -60,6 +60,14 @@ void AppConfig::visit(ConfigVisitor& v) {
   v.section("synth", synth, "synthetic data generators");
   v.section("encode", encode, "scene embeddings");
   v.section("mixture", mixture, "clustering and retrieval");
+  v.section("data", data, "training data: splits and the real/synthetic share");
+  v.section("train", train, "planner training");
+}
+
+void DataConfig::visit(ConfigVisitor& v) {
+  v.section("split", split, "log-disjoint splits of the real logs");
+  v.field("synthetic_share", synthetic_share, "share of training samples drawn from synthetic data; -1 = natural (by counts)",
+          in_range(-1, 1));
 }
 
 void AppConfig::validate() const {

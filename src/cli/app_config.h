@@ -11,7 +11,9 @@
 #include "autoscale/scene/commonroad.h"
 #include "autoscale/scene/perturb.h"
 #include "autoscale/scene/sumo.h"
+#include "autoscale/scene/split.h"
 #include "autoscale/scene/store.h"
+#include "autoscale/train/trainer.h"
 
 namespace autoscale::cli {
 
@@ -71,6 +73,14 @@ struct MixtureConfig {
   void visit(ConfigVisitor& v);
 };
 
+struct DataConfig {
+  scene::SplitOptions split;  // log-disjoint real train / val / test
+  // Share of the training samples drawn from synthetic data when co-training; -1 = natural
+  // (proportional to the sample counts).
+  double synthetic_share = -1;
+  void visit(ConfigVisitor& v);
+};
+
 struct AppConfig {
   RunConfig run;
   scene::StoreOptions store;
@@ -79,6 +89,8 @@ struct AppConfig {
   SynthConfig synth;
   EncodeConfig encode;
   MixtureConfig mixture;
+  DataConfig data;
+  train::TrainOptions train;
   void visit(ConfigVisitor& v);
   void validate() const;  // cross-field rules, named by key path
 };

@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <filesystem>
 
 #include "autoscale/core/atomic_file.h"
 #include "autoscale/core/error.h"
@@ -49,8 +50,22 @@ int run_score(const ScoreArgs& args, const Invocation& inv) {
 int run_eval(const EvalArgs& args, const Invocation& inv) {
   const auto options = eval_options(inv.config);
   const auto store = scene::SceneStore::open(args.scenes);
-  const auto agent = eval::make_agent(args.agent);
-  const auto report = eval::evaluate_store(store, *agent, options, args.limit);
+  std::vector<size_t> rows;
+  if (args.split.empty()) {
+    for (size_t i = 0; i < store.size(); ++i) rows.push_back(i);
+  } else {  // the real scenes of one log-disjoint split, as `autoscale train` splits them
+    const scene::Split wanted = with_context("--split", [&] { return scene::parse_split(args.split); });
+    const auto splits = real_log_splits({&store}, inv.config);
+    for (size_t i = 0; i < store.size(); ++i) {
+      const auto& e = store.index()[i];
+      if (e.domain == scene::Domain::kReal && splits.at(e.log) == wanted) rows.push_back(i);
+    }
+    std::printf("split %s: %zu of %zu scenes\n", args.split.c_str(), rows.size(), store.size());
+  }
+  if (args.limit && rows.size() > args.limit) rows.resize(args.limit);
+  const bool learned = std::filesystem::is_regular_file(args.agent);
+  const auto agent = learned ? learned_agent(args.agent, store, rows, inv.config) : eval::make_agent(args.agent);
+  const auto report = eval::evaluate_store(store, *agent, options, rows);
   if (!args.out.empty()) {
     write_file_atomic(args.out, eval::report_csv(report));
     write_file_atomic(args.out + ".config.yaml", "# " + inv.command_line + "\n" + inv.config_yaml);

@@ -2,10 +2,13 @@
 // can be tested without the command-line parser. Each returns the process exit code.
 #pragma once
 
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "app_config.h"
+#include "autoscale/eval/agents.h"
 
 namespace autoscale::cli {
 
@@ -49,6 +52,7 @@ struct EvalArgs {
   std::string agent;   // built-in agent name
   std::string out;     // per-token CSV ("" = none)
   size_t limit = 0;    // first N scenes only
+  std::string split;   // train | val | test: only the real scenes of that log split ("" = all)
 };
 int run_eval(const EvalArgs& args, const Invocation& inv);
 
@@ -114,6 +118,22 @@ struct RetrieveArgs {
   std::vector<std::string> exclude_logs;
 };
 int run_retrieve(const RetrieveArgs& args, const Invocation& inv);
+
+struct TrainArgs {
+  std::vector<std::string> scenes;     // real stores (split by log)
+  std::vector<std::string> synthetic;  // synthetic stores, co-trained (leakage-guarded)
+  std::string out;                     // run directory
+  bool resume = false;
+  int64_t stop_after = -1;             // tests: stop after this step as if killed
+};
+int run_train(const TrainArgs& args, const Invocation& inv);
+
+// The log split of the real scenes of `stores` under data.split and run.seed.
+std::map<std::string, scene::Split> real_log_splits(const std::vector<const scene::SceneStore*>& stores,
+                                                    const AppConfig& config);
+// A learned planner (a planner or checkpoint file) as an eval agent, its plans computed in batches.
+std::unique_ptr<eval::Agent> learned_agent(const std::string& path, const scene::SceneStore& store,
+                                           const std::vector<size_t>& rows, const AppConfig& config);
 
 // "i/N" -> (i, N); throws Error naming the flag and value.
 std::pair<size_t, size_t> parse_shard(const std::string& text);

@@ -89,10 +89,19 @@ int main(int argc, char** argv) {
   auto* eval_cmd = app.add_subcommand("eval", "score an agent on every scene of a store (PDM Score)");
   eval_cmd->add_option("--scenes", eval_args.scenes, "scene store directory")->required();
   eval_cmd->add_option("--agent", eval_args.agent,
-                       "constant_velocity, constant_acceleration, human or pdm_closed")->required();
+                       "constant_velocity, constant_acceleration, human, pdm_closed, or a planner file (autoscale train)")->required();
   eval_cmd->add_option("--version", version, "PDM Score version v1 or v2 (eval.version)");
   eval_cmd->add_option("--out", eval_args.out, "write per-token sub-scores to this CSV");
   eval_cmd->add_option("--limit", eval_args.limit, "score only the first N scenes");
+  eval_cmd->add_option("--split", eval_args.split, "only the real scenes of this log split (train | val | test; data.split)");
+
+  cli::TrainArgs train_args;
+  auto* train_cmd = app.add_subcommand("train", "train a planner (train.*) on the real training split, co-training synthetic stores");
+  train_cmd->add_option("--scenes", train_args.scenes, "real scene stores (split by log: data.split)")->required()->expected(1, -1);
+  train_cmd->add_option("--synthetic", train_args.synthetic, "synthetic scene stores to co-train on")->expected(0, -1);
+  train_cmd->add_option("-o,--out", train_args.out, "run directory (checkpoint.pt, planner.pt, metrics.jsonl)")->required();
+  train_cmd->add_flag("--resume", train_args.resume, "continue from OUT/checkpoint.pt");
+  train_cmd->add_option("--stop-after", train_args.stop_after, "stop after this step, as if killed (tests)");
 
   auto* synth_cmd = app.add_subcommand("synth", "generate synthetic scenes");
   synth_cmd->require_subcommand(1);
@@ -196,6 +205,7 @@ int main(int argc, char** argv) {
     if (*bench_index_cmd) return cli::run_bench_mixture((mixture_args.what = "index", mixture_args), inv);
     if (*score_cmd) return cli::run_score(score_args, inv);
     if (*eval_cmd) return cli::run_eval(eval_args, inv);
+    if (*train_cmd) return cli::run_train(train_args, inv);
     if (*perturb_cmd) return cli::run_synth_perturb(perturb_args, inv);
     if (*encode_cmd) return cli::run_encode(encode_args, inv);
     if (*cluster_cmd) return cli::run_cluster(cluster_args, inv);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "autoscale/core/error.h"
 #include "autoscale/scene/geometry.h"
@@ -141,6 +142,8 @@ SceneGraph build_graph(const scene::Scene& s, const scene::Map& map, const Graph
   lanes.resize(std::min<size_t>(lanes.size(), static_cast<size_t>(o.max_lanes)));
   g.lanes.assign(static_cast<size_t>(o.max_lanes) * lf, 0.f);
   g.lane_mask.assign(static_cast<size_t>(o.max_lanes), 0);
+  g.lane_on_route.assign(static_cast<size_t>(o.max_lanes), 0);
+  const std::unordered_set<std::string> route(s.route.begin(), s.route.end());
   std::unordered_map<std::string, int> lane_node;
   std::vector<scene::Polyline> lane_local;
   const int first_lane = 1 + static_cast<int>(o.max_agents);
@@ -158,6 +161,7 @@ SceneGraph build_graph(const scene::Scene& s, const scene::Map& map, const Graph
       if (light.lane == l.id && light.state == scene::LightState::kRed) row[base + 3] = 1.f;
     }
     g.lane_mask[i] = 1;
+    g.lane_on_route[i] = route.count(l.roadblock) ? 1 : 0;
     lane_node[l.id] = first_lane + static_cast<int>(i);
     lane_local.push_back(std::move(local));
   }
@@ -243,6 +247,7 @@ SceneGraph augment(const SceneGraph& graph, const GraphOptions& o, std::mt19937_
     if (!g.lane_mask[i]) continue;
     if (unit(rng) < 0.10) {
       g.lane_mask[i] = 0;
+      g.lane_on_route[i] = 0;
       std::fill(row, row + lf, 0.f);
       continue;
     }

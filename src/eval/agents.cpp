@@ -59,7 +59,31 @@ class PdmClosed final : public Agent {
   Plan plan(const scene::Scene& s, const MetricCache& cache) const override { return cache.reference_plan(); }
 };
 
+class Precomputed final : public Agent {
+ public:
+  Precomputed(std::string name, std::unordered_map<std::string, Plan> plans,
+              std::unordered_map<std::string, std::string> missing)
+      : name_(std::move(name)), plans_(std::move(plans)), missing_(std::move(missing)) {}
+  std::string name() const override { return name_; }
+  Plan plan(const scene::Scene& s, const MetricCache&) const override {
+    const auto it = plans_.find(s.token);
+    if (it != plans_.end()) return it->second;
+    const auto why = missing_.find(s.token);
+    AUTOSCALE_THROW("scene {}: {} has no plan for it{}", s.token, name_, why == missing_.end() ? "" : ": " + why->second);
+  }
+
+ private:
+  std::string name_;
+  std::unordered_map<std::string, Plan> plans_;
+  std::unordered_map<std::string, std::string> missing_;
+};
+
 }  // namespace
+
+std::unique_ptr<Agent> make_precomputed_agent(std::string name, std::unordered_map<std::string, Plan> plans,
+                                              std::unordered_map<std::string, std::string> missing_reasons) {
+  return std::make_unique<Precomputed>(std::move(name), std::move(plans), std::move(missing_reasons));
+}
 
 std::vector<std::string> builtin_agents() { return {"constant_velocity", "constant_acceleration", "human", "pdm_closed"}; }
 

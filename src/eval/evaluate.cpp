@@ -76,17 +76,24 @@ void apply_extended_comfort(EvalReport& report, const std::vector<FrameKey>& key
 
 EvalReport evaluate_store(const scene::SceneStore& store, const Agent& agent, const EvalOptions& options, size_t limit,
                           bool show_progress) {
+  std::vector<size_t> rows(limit ? std::min(limit, store.size()) : store.size());
+  for (size_t i = 0; i < rows.size(); ++i) rows[i] = i;
+  return evaluate_store(store, agent, options, rows, show_progress);
+}
+
+EvalReport evaluate_store(const scene::SceneStore& store, const Agent& agent, const EvalOptions& options,
+                          const std::vector<size_t>& rows, bool show_progress) {
   EvalReport report;
   report.version = options.version;
   report.agent = agent.name();
-  const size_t n = limit ? std::min(limit, store.size()) : store.size();
+  const size_t n = rows.size();
   report.scenes.resize(n);
   std::vector<FrameKey> keys(options.version == PdmsVersion::kV2 ? n : 0);
   Progress progress("eval " + agent.name(), n, show_progress);
   for (size_t first = 0; first < n; first += kBlock) {
     const size_t count = std::min(kBlock, n - first);
     std::vector<scene::Scene> scenes(count);
-    for (size_t i = 0; i < count; ++i) scenes[i] = store.read(first + i);
+    for (size_t i = 0; i < count; ++i) scenes[i] = store.read(rows[first + i]);
     parallel_for(count, [&](size_t i) {
       const scene::Scene& s = scenes[i];
       SceneResult& r = report.scenes[first + i];

@@ -70,6 +70,27 @@ else
   echo "SKIPPED synth sumo checks: SUMO is not installed"
 fi
 
+# --- planner training: split by log, kill and resume, evaluate the model on the test split ----
+TRAIN="train.steps=30 train.batch=16 train.log_every=5 train.checkpoint_every=10 train.eval_every=10
+       train.planner.d_model=32 train.planner.layers=1 train.planner.heads=2 train.planner.feedforward=64
+       encode.graph.max_agents=8 encode.graph.max_lanes=16 data.split.test_logs=[USA_Peach-4_8_T-1]
+       data.split.val_fraction=0 train.device=cpu"
+"$BIN" train --scenes "$T/ngsim" --synthetic "$T/perturbed" -o "$T/run" -q --stop-after 20 $TRAIN >"$T/out" 2>&1
+check "train --stop-after exits 0" [ $? -eq 0 ]
+check "  ...guards against leakage" contains "$T/out" "dropped: derived from held-out logs"
+check "  ...leaves a checkpoint, no final model" bash -c "[ -f '$T/run/checkpoint.pt' ] && [ ! -f '$T/run/planner.pt' ]"
+"$BIN" train --scenes "$T/ngsim" --synthetic "$T/perturbed" -o "$T/run" -q --resume $TRAIN >"$T/out" 2>&1
+check "train --resume finishes" contains "$T/out" "trained transformer for 30 steps"
+check "  ...writes the split and the config" bash -c "[ -f '$T/run/split.json' ] && [ -f '$T/run/config.yaml' ]"
+check "  ...logs 6 metric lines" [ "$(wc -l <"$T/run/metrics.jsonl")" -eq 6 ]
+"$BIN" eval --scenes "$T/ngsim" --agent "$T/run/planner.pt" --split test -q $TRAIN >"$T/out" 2>&1
+check "eval --agent PLANNER --split test scores it" contains "$T/out" "agent planner:transformer"
+check "  ...on the test log only" contains "$T/out" "split test: "
+"$BIN" eval --scenes "$T/ngsim" --agent "$T/run/metrics.jsonl" -q >"$T/out" 2>"$T/err"
+check "a non-planner file is refused" contains "$T/err" "not a readable planner file"
+"$BIN" train --scenes "$T/ngsim" -o "$T/run2" -q train.lr=nan >"$T/out" 2>"$T/err"
+check "a NaN learning rate is refused by key" contains "$T/err" "train.lr"
+
 # --- append, and refusing to clobber ----------------------------------------------------------
 "$BIN" import "$DATA/commonroad-ngsim/USA_Peach-4_8_T-1.xml" -o "$T/two" -q >/dev/null 2>&1
 "$BIN" import "$DATA/commonroad-ngsim/USA_US101-4_1_T-1.xml" -o "$T/two" --append -q >/dev/null 2>&1

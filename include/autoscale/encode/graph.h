@@ -38,6 +38,7 @@ struct SceneGraph {
   std::vector<uint8_t> agent_mask;  // max_agents: 1 = a real agent
   std::vector<float> lanes;        // max_lanes x lane_features
   std::vector<uint8_t> lane_mask;
+  std::vector<uint8_t> lane_on_route;  // max_lanes: 1 = the lane's roadblock is on the scene's route
   std::vector<int32_t> edge_src, edge_dst;  // node indices (see above), both directions listed
   std::vector<uint8_t> edge_type;
   std::vector<float> future;       // the ego future, 8 x (x, y, yaw): what the behaviour terms compare

@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "autoscale/eval/metric_cache.h"
@@ -22,5 +23,10 @@ class Agent {
 // (ego-status: current speed and longitudinal acceleration, straight ahead) | pdm_closed.
 std::unique_ptr<Agent> make_agent(const std::string& name);
 std::vector<std::string> builtin_agents();
+
+// An agent whose plans were computed elsewhere (a learned planner run in batches): it looks the
+// scene's token up; a scene without a plan cannot be scored (Error naming the token and why).
+std::unique_ptr<Agent> make_precomputed_agent(std::string name, std::unordered_map<std::string, Plan> plans,
+                                              std::unordered_map<std::string, std::string> missing_reasons = {});
 
 }  // namespace autoscale::eval

@@ -29,6 +29,9 @@ struct EvalReport {
 // `limit` = 0 scores every scene.
 EvalReport evaluate_store(const scene::SceneStore& store, const Agent& agent, const EvalOptions& options,
                           size_t limit = 0, bool show_progress = true);
+// Only the given store rows, in that order (a split, a shard).
+EvalReport evaluate_store(const scene::SceneStore& store, const Agent& agent, const EvalOptions& options,
+                          const std::vector<size_t>& rows, bool show_progress = true);
 
 // The devkit's per-token CSV (v1: no_at_fault_collisions, drivable_area_compliance, ...).
 std::string report_csv(const EvalReport& report);

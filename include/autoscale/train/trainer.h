@@ -1,0 +1,81 @@
+// Training a planner on a mixture: AdamW, linear warm-up then cosine decay, gradient clipping,
+// bf16 autocast on CUDA, a background batch loader, and checkpoints (model, optimiser, schedule
+// position, sampler state) written atomically, from which a killed run resumes bit-identically
+// on CPU. A non-finite loss stops the run with the last good checkpoint intact.
+//
+//   OUT/checkpoint.pt   the latest checkpoint (also a planner file: `eval --agent` reads it)
+//   OUT/planner.pt      the final model
+//   OUT/best.pt         the model at the validation with the lowest mean L2 (with a validation set)
+//   OUT/metrics.jsonl   one JSON object per logged step (loss, lr, throughput, data wait, val L2)
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "autoscale/core/config.h"
+#include "autoscale/train/dataset.h"
+#include "autoscale/train/planner.h"
+
+namespace autoscale::train {
+
+struct TrainOptions {
+  PlannerOptions planner;
+  int64_t steps = 3000;           // optimiser steps (the budget every method gets)
+  int64_t batch = 64;
+  double lr = 5e-4;               // peak learning rate
+  double min_lr_ratio = 0.05;     // the cosine ends at this share of the peak
+  int64_t warmup_steps = 200;
+  double weight_decay = 0.01;     // AdamW
+  double clip_norm = 1.0;         // gradient L2 norm clip; 0 = off
+  int64_t log_every = 50;
+  int64_t eval_every = 500;       // validation L2 (when a validation set is given); 0 = only at the end
+  int64_t checkpoint_every = 500;
+  int64_t prefetch = 4;           // batches the loader thread prepares ahead
+  bool bf16 = true;               // autocast to bf16 on CUDA (CPU stays fp32)
+  std::string device = "auto";    // auto | cpu | cuda
+
+  void visit(ConfigVisitor& v);
+};
+
+// Sampling groups (the real data, synthetic clusters) over the rows of the dataset.
+struct MixtureSpec {
+  std::vector<std::string> names;
+  std::vector<std::vector<int64_t>> groups;
+  std::vector<double> weights;
+  static MixtureSpec uniform_over(size_t rows);  // one group holding every row
+};
+
+struct TrainRun {
+  std::string out_dir;
+  uint64_t seed = 0;
+  bool resume = false;              // continue from OUT/checkpoint.pt when present
+  const PlannerDataset* validation = nullptr;
+  std::vector<int64_t> validation_rows;  // rows of `validation` to measure (empty: all)
+  int64_t stop_after = -1;          // tests: stop after this step as if killed (no final model)
+  // The learning-rate schedule this call is a segment of (online budget mode: one schedule over
+  // several stages). total 0 = this call's own steps.
+  int64_t schedule_offset = 0, schedule_total = 0;
+  bool show_progress = true;
+};
+
+struct TrainReport {
+  int64_t steps = 0;                // completed in this run (including resumed ones)
+  double last_loss = 0;
+  double samples_per_s = 0;
+  double data_wait_share = 0;       // share of the wall time the optimiser waited for batches
+  double seconds = 0;
+  std::string device;
+  std::vector<double> val_l2;       // at 1..4 s, empty without a validation set
+  int64_t best_step = -1;           // the validation with the lowest mean L2 (OUT/best.pt)
+  double best_val_l2 = 0;
+  std::vector<int64_t> drawn;       // samples drawn per mixture group
+};
+
+TrainReport train_planner(Planner& planner, const PlannerDataset& data, const MixtureSpec& mixture,
+                          const TrainOptions& options, const TrainRun& run);
+
+// The learning rate at `step` (0-based) of `total`: linear warm-up, then cosine to min_lr_ratio.
+double learning_rate(const TrainOptions& options, int64_t step, int64_t total);
+
+}  // namespace autoscale::train

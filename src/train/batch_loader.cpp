@@ -1,0 +1,55 @@
+#include "batch_loader.h"
+
+#include "autoscale/core/error.h"
+
+namespace autoscale::train {
+
+BatchLoader::BatchLoader(const PlannerDataset& data, MixtureSampler& sampler, int64_t batches, int64_t depth, bool pin)
+    : data_(data), sampler_(sampler), remaining_(batches), depth_(static_cast<size_t>(std::max<int64_t>(1, depth))),
+      pin_(pin), thread_([this] { work(); }) {}
+
+BatchLoader::~BatchLoader() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  changed_.notify_all();
+  thread_.join();
+}
+
+void BatchLoader::work() {
+  try {
+    for (; remaining_ > 0; --remaining_) {
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        changed_.wait(lock, [&] { return stop_ || ready_.size() < depth_; });
+        if (stop_) return;
+      }
+      Item item;
+      const auto rows = sampler_.next();
+      item.sampler_state = sampler_.state();
+      item.batch = pack(data_, rows, pin_);
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        ready_.push_back(std::move(item));
+      }
+      changed_.notify_all();
+    }
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    failure_ = std::current_exception();
+    changed_.notify_all();
+  }
+}
+
+BatchLoader::Item BatchLoader::next() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  changed_.wait(lock, [&] { return !ready_.empty() || failure_; });
+  if (ready_.empty()) std::rethrow_exception(failure_);
+  Item item = std::move(ready_.front());
+  ready_.pop_front();
+  changed_.notify_all();
+  return item;
+}
+
+}  // namespace autoscale::train

@@ -1,0 +1,48 @@
+// A background thread that draws batches from the sampler and packs them into tensors, `depth`
+// batches ahead of the optimiser. Each batch carries the sampler state right after it was drawn,
+// which is what a checkpoint taken after that batch must record.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "autoscale/train/sampler.h"
+#include "planner_net.h"
+
+namespace autoscale::train {
+
+class BatchLoader {
+ public:
+  struct Item {
+    TensorBatch batch;
+    std::string sampler_state;
+  };
+
+  BatchLoader(const PlannerDataset& data, MixtureSampler& sampler, int64_t batches, int64_t depth, bool pin);
+  ~BatchLoader();
+  BatchLoader(const BatchLoader&) = delete;
+  BatchLoader& operator=(const BatchLoader&) = delete;
+
+  Item next();  // blocks until the next batch is ready; rethrows a loader failure
+
+ private:
+  void work();
+
+  const PlannerDataset& data_;
+  MixtureSampler& sampler_;
+  int64_t remaining_;
+  size_t depth_;
+  bool pin_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<Item> ready_;
+  bool stop_ = false;
+  std::exception_ptr failure_;
+  std::thread thread_;
+};
+
+}  // namespace autoscale::train

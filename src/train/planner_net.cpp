@@ -1,0 +1,136 @@
+#include "planner_net.h"
+
+#include "autoscale/core/error.h"
+
+namespace autoscale::train {
+
+using torch::Tensor;
+namespace nn = torch::nn;
+
+TensorBatch TensorBatch::to(torch::Device d, bool nb) const {
+  return {ego.to(d, nb),  agents.to(d, nb), agent_mask.to(d, nb), lanes.to(d, nb),
+          lane_mask.to(d, nb), path.to(d, nb), prior.to(d, nb),     target.to(d, nb)};
+}
+
+TensorBatch pack(const PlannerDataset& data, const std::vector<int64_t>& rows, bool pin) {
+  const auto& g = data.graph();
+  const int64_t B = static_cast<int64_t>(rows.size()), A = g.max_agents, L = g.max_lanes, LI = lane_input(g);
+  auto opts = torch::TensorOptions().pinned_memory(pin);
+  TensorBatch b{torch::empty({B, kEgoInput}, opts.dtype(torch::kFloat32)),
+                torch::empty({B, A, kAgentInput}, opts.dtype(torch::kFloat32)),
+                torch::empty({B, A}, opts.dtype(torch::kBool)),
+                torch::empty({B, L, LI}, opts.dtype(torch::kFloat32)),
+                torch::empty({B, L}, opts.dtype(torch::kBool)),
+                torch::empty({B, kPathInput}, opts.dtype(torch::kFloat32)),
+                torch::empty({B, kPlanPoses, 3}, opts.dtype(torch::kFloat32)),
+                torch::empty({B, kPlanPoses, 3}, opts.dtype(torch::kFloat32))};
+  float *ego = b.ego.data_ptr<float>(), *agents = b.agents.data_ptr<float>(), *lanes = b.lanes.data_ptr<float>(),
+        *target = b.target.data_ptr<float>(), *path = b.path.data_ptr<float>(), *prior = b.prior.data_ptr<float>();
+  bool *am = b.agent_mask.data_ptr<bool>(), *lm = b.lane_mask.data_ptr<bool>();
+  for (int64_t i = 0; i < B; ++i) {
+    const PlannerSample& s = data.sample(static_cast<size_t>(rows[i]));
+    std::copy(s.ego.begin(), s.ego.end(), ego + i * kEgoInput);
+    std::copy(s.agents.begin(), s.agents.end(), agents + i * A * kAgentInput);
+    std::copy(s.lanes.begin(), s.lanes.end(), lanes + i * L * LI);
+    std::copy(s.target.begin(), s.target.end(), target + i * kTargetSize);
+    std::copy(s.path.begin(), s.path.end(), path + i * kPathInput);
+    std::copy(s.prior.begin(), s.prior.end(), prior + i * kTargetSize);
+    for (int64_t k = 0; k < A; ++k) am[i * A + k] = s.agent_mask[k] != 0;
+    for (int64_t k = 0; k < L; ++k) lm[i * L + k] = s.lane_mask[k] != 0;
+  }
+  return b;
+}
+
+torch::Device resolve_device(const std::string& name) {
+  if (name == "cpu") return torch::kCPU;
+  if (name == "cuda") {
+    AUTOSCALE_CHECK(torch::cuda::is_available(), "device cuda requested, but this libtorch sees no CUDA GPU");
+    return {torch::kCUDA, 0};
+  }
+  AUTOSCALE_CHECK(name == "auto", "unknown device {} (auto | cpu | cuda)", quote(name));
+  return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+}
+
+Tensor trajectory_loss(const Tensor& predicted, const Tensor& target, bool per_sample) {
+  const Tensor l1 = (predicted.to(torch::kFloat32) - target).abs();
+  return per_sample ? l1.mean({1, 2}) : l1.mean();
+}
+
+namespace {
+
+nn::Sequential mlp(int64_t in, int64_t hidden, int64_t out) {
+  return nn::Sequential(nn::Linear(in, hidden), nn::ReLU(), nn::Linear(hidden, out));
+}
+
+// NAVSIM's Ego-Status MLP: [speed, accel lon/lat, command] -> 8 x (x, y, yaw).
+struct EgoMlpImpl : PlannerNetImpl {
+  explicit EgoMlpImpl(const PlannerOptions& o) {
+    net = register_module("net", nn::Sequential(nn::Linear(7, o.mlp_hidden), nn::ReLU(),
+                                                nn::Linear(o.mlp_hidden, o.mlp_hidden), nn::ReLU(),
+                                                nn::Linear(o.mlp_hidden, kTargetSize)));
+  }
+  Tensor forward(const TensorBatch& b) override {
+    return net->forward(b.ego.narrow(1, 0, 7)).view({-1, kPlanPoses, 3});
+  }
+  nn::Sequential net{nullptr};
+};
+
+// Fixed per-feature scales bring metres, m/s and flags to similar ranges; they are buffers so
+// they move with the model and are saved with it.
+Tensor scales(std::vector<float> v) { return torch::tensor(v); }
+
+struct TransformerPlannerImpl : PlannerNetImpl {
+  TransformerPlannerImpl(const PlannerOptions& o, const encode::GraphOptions& g) {
+    const int64_t d = o.d_model, li = lane_input(g);
+    std::vector<float> ego_scale = {0.1f, 0.3f, 0.3f, 1, 1, 1, 1, 0.1f, 0.1f, 0.1f, 0.1f, 0.1f, 0.1f};
+    std::vector<float> agent_scale = {1, 1, 1, 1, 0.1f, 0.1f, 1, 1, 0.2f, 0.2f, 0.1f, 0.1f};
+    for (int k = 0; k < 3; ++k) agent_scale.insert(agent_scale.end(), {0.1f, 0.1f, 1.f});
+    std::vector<float> lane_scale(static_cast<size_t>(2 * g.lane_points), 0.1f);
+    lane_scale.insert(lane_scale.end(), {1.f, 0.1f, 1.f, 1.f, 1.f});  // connector, speed, has speed, red, route
+    AUTOSCALE_CHECK(static_cast<int64_t>(lane_scale.size()) == li && agent_scale.size() == kAgentInput &&
+                        ego_scale.size() == kEgoInput,
+                    "planner: feature scales do not match the inputs");
+    ego_s = register_buffer("ego_scale", scales(ego_scale));
+    agent_s = register_buffer("agent_scale", scales(agent_scale));
+    lane_s = register_buffer("lane_scale", scales(lane_scale));
+    ego_enc = register_module("ego_enc", mlp(kEgoInput, d, d));
+    agent_enc = register_module("agent_enc", mlp(kAgentInput, d, d));
+    lane_enc = register_module("lane_enc", mlp(li, d, d));
+    path_enc = register_module("path_enc", mlp(kPathInput, d, d));
+    type_emb = register_parameter("type_emb", torch::randn({4, d}) * 0.02);
+    encoder = register_module(
+        "encoder", nn::TransformerEncoder(nn::TransformerEncoderOptions(
+                                              nn::TransformerEncoderLayerOptions(d, o.heads).dim_feedforward(o.feedforward).dropout(o.dropout),
+                                              o.layers)));
+    head = register_module("head", mlp(d, d, kTargetSize));
+  }
+
+  Tensor forward(const TensorBatch& b) override {
+    const int64_t B = b.ego.size(0);
+    const Tensor ego = ego_enc->forward(b.ego * ego_s).unsqueeze(1) + type_emb[0];
+    const Tensor agents = agent_enc->forward(b.agents * agent_s) + type_emb[1];
+    const Tensor lanes = lane_enc->forward(b.lanes * lane_s) + type_emb[2];
+    const Tensor path = path_enc->forward(b.path * 0.1).unsqueeze(1) + type_emb[3];
+    const Tensor tokens = torch::cat({ego, path, agents, lanes}, 1).transpose(0, 1);  // S x B x d (no batch_first in 1.13)
+    const Tensor always = torch::zeros({B, 2}, b.agent_mask.options());
+    const Tensor pad = torch::cat({always, b.agent_mask.logical_not(), b.lane_mask.logical_not()}, 1);
+    const Tensor out = encoder->forward(tokens, {}, pad);
+    const Tensor delta = head->forward(out[0]).view({B, kPlanPoses, 3});
+    return b.prior + delta;
+  }
+
+  Tensor ego_s, agent_s, lane_s, type_emb;
+  nn::Sequential ego_enc{nullptr}, agent_enc{nullptr}, lane_enc{nullptr}, path_enc{nullptr}, head{nullptr};
+  nn::TransformerEncoder encoder{nullptr};
+};
+
+}  // namespace
+
+std::shared_ptr<PlannerNetImpl> make_planner_net(const PlannerOptions& o, const encode::GraphOptions& g) {
+  if (o.kind == "ego_mlp") return std::make_shared<EgoMlpImpl>(o);
+  AUTOSCALE_CHECK(o.kind == "transformer", "train.planner.kind: unknown planner {} (transformer | ego_mlp)", quote(o.kind));
+  AUTOSCALE_CHECK(o.d_model % o.heads == 0, "train.planner: d_model {} is not divisible by heads {}", o.d_model, o.heads);
+  return std::make_shared<TransformerPlannerImpl>(o, g);
+}
+
+}  // namespace autoscale::train

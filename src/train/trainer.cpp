@@ -1,0 +1,260 @@
+#include "autoscale/train/trainer.h"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+
+#include "autoscale/core/atomic_file.h"
+#include "autoscale/core/error.h"
+#include "autoscale/core/progress.h"
+#include "autoscale/encode/autocast.h"
+#include "batch_loader.h"
+#include "planner_file.h"
+#include "planner_net.h"
+
+namespace autoscale::train {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+void TrainOptions::visit(ConfigVisitor& v) {
+  v.section("planner", planner, "the planner network");
+  v.field("steps", steps, "optimiser steps (every compared method gets the same)", at_least(1));
+  v.field("batch", batch, "samples per optimiser step", at_least(1));
+  v.field("lr", lr, "peak learning rate (AdamW)", positive());
+  v.field("min_lr_ratio", min_lr_ratio, "the cosine decay ends at this share of the peak", in_range(0, 1));
+  v.field("warmup_steps", warmup_steps, "linear warm-up steps", at_least(0));
+  v.field("weight_decay", weight_decay, "AdamW weight decay", at_least(0));
+  v.field("clip_norm", clip_norm, "gradient L2-norm clip; 0 = off", at_least(0));
+  v.field("log_every", log_every, "steps between metric lines", at_least(1));
+  v.field("eval_every", eval_every, "steps between validation L2 measurements; 0 = only at the end", at_least(0));
+  v.field("checkpoint_every", checkpoint_every, "steps between checkpoints", at_least(1));
+  v.field("prefetch", prefetch, "batches the loader thread prepares ahead", at_least(1));
+  v.field("bf16", bf16, "autocast to bf16 on CUDA (CPU stays fp32)");
+  v.field("device", device, "training device", Choices{"auto", "cpu", "cuda"});
+}
+
+MixtureSpec MixtureSpec::uniform_over(size_t rows) {
+  MixtureSpec m{{"all"}, {std::vector<int64_t>(rows)}, {1.0}};
+  for (size_t i = 0; i < rows; ++i) m.groups[0][i] = static_cast<int64_t>(i);
+  return m;
+}
+
+double learning_rate(const TrainOptions& o, int64_t step, int64_t total) {
+  if (step < o.warmup_steps) return o.lr * static_cast<double>(step + 1) / static_cast<double>(o.warmup_steps + 1);
+  const double span = std::max<int64_t>(1, total - o.warmup_steps);
+  const double progress = std::min(1.0, static_cast<double>(step - o.warmup_steps) / span);
+  return o.lr * (o.min_lr_ratio + (1 - o.min_lr_ratio) * 0.5 * (1 + std::cos(M_PI * progress)));
+}
+
+namespace {
+
+constexpr size_t kMaxValidationRows = 4096;
+
+struct TrainState {
+  int64_t step = 0;
+  std::string sampler;
+  double last_loss = 0;
+  int64_t best_step = -1;
+  double best_val_l2 = 0;
+};
+
+void save_checkpoint(const Planner& planner, torch::optim::AdamW& optimizer, const TrainState& state, const std::string& path) {
+  torch::serialize::OutputArchive archive;
+  write_planner_archive(planner.impl(), archive);
+  torch::serialize::OutputArchive opt;
+  optimizer.save(opt);
+  archive.write("optimizer", opt);
+  const nlohmann::json j = {{"step", state.step}, {"sampler", state.sampler}, {"last_loss", state.last_loss},
+                             {"best_step", state.best_step}, {"best_val_l2", state.best_val_l2}};
+  archive.write("train_state", c10::IValue(j.dump()));
+  // Dropout draws from torch's CPU generator: its state makes a resumed run bit-identical.
+  archive.write("torch_rng", at::detail::getDefaultCPUGenerator().get_state());
+  save_archive_atomically(archive, path);
+}
+
+TrainState load_checkpoint(Planner& planner, torch::optim::AdamW& optimizer, const std::string& path) {
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path);
+  } catch (const c10::Error& e) {
+    AUTOSCALE_THROW("{}: not a readable checkpoint: {}", path, e.what_without_backtrace());
+  }
+  // The weights go into the existing model, whose parameters the optimiser already holds.
+  auto loaded = read_planner_archive(archive, path, planner.device());
+  AUTOSCALE_CHECK(loaded->options.kind == planner.options().kind, "{}: holds a {} planner, the config trains a {}", path,
+                  loaded->options.kind, planner.options().kind);
+  {
+    torch::NoGradGuard no_grad;
+    const auto src = loaded->net->named_parameters();
+    for (auto& p : planner.impl().net->named_parameters()) {
+      AUTOSCALE_CHECK(src.contains(p.key()) && src[p.key()].sizes() == p.value().sizes(),
+                      "{}: parameter {} does not fit the configured planner", path, p.key());
+      p.value().copy_(src[p.key()]);
+    }
+  }
+  torch::serialize::InputArchive opt;
+  AUTOSCALE_CHECK(archive.try_read("optimizer", opt), "{}: a planner file, not a training checkpoint (no optimiser)", path);
+  optimizer.load(opt);
+  c10::IValue state;
+  AUTOSCALE_CHECK(archive.try_read("train_state", state) && state.isString(), "{}: no training state", path);
+  torch::Tensor rng;
+  AUTOSCALE_CHECK(archive.try_read("torch_rng", rng), "{}: no random-generator state", path);
+  at::Generator generator = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(generator.mutex());
+  generator.set_state(rng);
+  const auto j = nlohmann::json::parse(state.toStringRef());
+  return {j.at("step").get<int64_t>(), j.at("sampler").get<std::string>(), j.at("last_loss").get<double>(),
+          j.at("best_step").get<int64_t>(), j.at("best_val_l2").get<double>()};
+}
+
+// Metric lines past the checkpoint were written by the killed run after its last checkpoint; the
+// resumed run writes them again, so they are dropped first.
+void truncate_metrics(const std::string& path, int64_t step) {
+  std::ifstream in(path);
+  if (!in) return;
+  std::string kept, line;
+  while (std::getline(in, line)) {
+    try {
+      if (nlohmann::json::parse(line).value("step", int64_t{0}) <= step) kept += line + "\n";
+    } catch (const nlohmann::json::exception&) {  // a line cut by the kill
+    }
+  }
+  write_file_atomic(path, kept);
+}
+
+void set_lr(torch::optim::AdamW& optimizer, double lr) {
+  for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+}
+
+std::vector<double> validation_l2(const Planner& planner, const PlannerDataset& val, std::vector<int64_t> all) {
+  if (all.empty()) {
+    for (size_t i = 0; i < val.size(); ++i) all.push_back(static_cast<int64_t>(i));
+  }
+  std::vector<int64_t> rows;  // an even subsample keeps large validation sets cheap
+  const size_t stride = std::max<size_t>(1, all.size() / kMaxValidationRows);
+  for (size_t i = 0; i < all.size(); i += stride) rows.push_back(all[i]);
+  return l2_at_seconds(val, rows, planner.predict(val, rows));
+}
+
+}  // namespace
+
+TrainReport train_planner(Planner& planner, const PlannerDataset& data, const MixtureSpec& mixture,
+                          const TrainOptions& o, const TrainRun& run) {
+  AUTOSCALE_CHECK(data.size() > 0, "train: no training samples");
+  fs::create_directories(run.out_dir);
+  const std::string checkpoint = (fs::path(run.out_dir) / "checkpoint.pt").string();
+  const std::string metrics_path = (fs::path(run.out_dir) / "metrics.jsonl").string();
+  auto& net = *planner.impl().net;
+  const torch::Device device = planner.impl().device;
+  net.train();
+
+  torch::optim::AdamW optimizer(net.parameters(), torch::optim::AdamWOptions(o.lr).weight_decay(o.weight_decay));
+  MixtureSampler sampler(mixture.groups, mixture.weights, o.batch, run.seed);
+  TrainState state;
+  if (run.resume && fs::exists(checkpoint)) {
+    state = load_checkpoint(planner, optimizer, checkpoint);
+    sampler.restore(state.sampler);
+    truncate_metrics(metrics_path, state.step);
+    spdlog::info("resuming {} at step {} of {}", checkpoint, state.step, o.steps);
+  } else {
+    fs::remove(metrics_path);
+  }
+  AUTOSCALE_CHECK(state.step <= o.steps, "{}: the checkpoint is at step {}, past train.steps {}", checkpoint, state.step,
+                  o.steps);
+  const int64_t last = run.stop_after >= 0 ? std::min(o.steps, run.stop_after) : o.steps;
+  const int64_t total = run.schedule_total > 0 ? run.schedule_total : o.steps;
+  const bool autocast = o.bf16 && device.is_cuda();
+
+  TrainReport report;
+  report.device = planner.device();
+  std::ofstream metrics(metrics_path, std::ios::app);
+  BatchLoader loader(data, sampler, last - state.step, o.prefetch, device.is_cuda());
+  Progress progress("train " + planner.options().kind, static_cast<uint64_t>(o.steps), run.show_progress);
+  progress.advance(static_cast<uint64_t>(state.step));
+  const auto t0 = Clock::now();
+  double waited = 0, window_loss = 0;
+  int64_t window = 0, trained = 0;
+  auto window_start = Clock::now();
+  double window_wait = 0;
+  for (int64_t step = state.step; step < last; ++step) {
+    const auto w0 = Clock::now();
+    BatchLoader::Item item = loader.next();
+    const double wait = std::chrono::duration<double>(Clock::now() - w0).count();
+    waited += wait, window_wait += wait;
+    const TensorBatch batch = item.batch.to(device, /*non_blocking=*/device.is_cuda());
+
+    const double lr = learning_rate(o, run.schedule_offset + step, total);
+    set_lr(optimizer, lr);
+    optimizer.zero_grad();
+    torch::Tensor loss;
+    {
+      encode::CudaAutocast guard(autocast);
+      loss = trajectory_loss(net.forward(batch), batch.target);
+    }
+    const double value = loss.item<double>();
+    if (!std::isfinite(value)) {
+      AUTOSCALE_THROW("train: the loss is {} at step {}; stopped without saving, the last good checkpoint is {} ({})",
+                      value, step, checkpoint, fs::exists(checkpoint) ? "kept" : "none written yet");
+    }
+    loss.backward();
+    if (o.clip_norm > 0) {
+      const double norm = torch::nn::utils::clip_grad_norm_(net.parameters(), o.clip_norm);
+      AUTOSCALE_CHECK(std::isfinite(norm), "train: the gradient norm is {} at step {}; stopped, the last good checkpoint is {}",
+                      norm, step, checkpoint);
+    }
+    optimizer.step();
+    state.step = step + 1;
+    state.sampler = std::move(item.sampler_state);
+    state.last_loss = value;
+    window_loss += value, ++window, ++trained;
+    progress.advance();
+
+    const bool final_step = state.step == last;
+    const bool eval_now = run.validation && run.validation->size() &&
+                          ((o.eval_every && state.step % o.eval_every == 0) || state.step == o.steps);
+    if (state.step % o.log_every == 0 || final_step || eval_now) {
+      const double span = std::chrono::duration<double>(Clock::now() - window_start).count();
+      nlohmann::json line = {{"step", state.step}, {"loss", window_loss / window}, {"lr", lr},
+                             {"samples_per_s", window * o.batch / std::max(span, 1e-9)},
+                             {"data_wait_share", window_wait / std::max(span, 1e-9)}};
+      if (eval_now) {
+        const auto l2 = validation_l2(planner, *run.validation, run.validation_rows);
+        for (int s = 0; s < 4; ++s) line["val_l2_" + std::to_string(s + 1) + "s"] = l2[s];
+        report.val_l2 = l2;
+        // Model selection on validation (never on test): best.pt is the lowest mean L2 so far.
+        const double mean = (l2[0] + l2[1] + l2[2] + l2[3]) / 4;
+        if (state.best_step < 0 || mean < state.best_val_l2) {
+          state.best_step = state.step;
+          state.best_val_l2 = mean;
+          planner.save((fs::path(run.out_dir) / "best.pt").string());
+        }
+      }
+      metrics << line.dump() << "\n" << std::flush;
+      spdlog::debug("train: {}", line.dump());
+      window_loss = 0, window = 0, window_wait = 0;
+      window_start = Clock::now();
+    }
+    if (state.step % o.checkpoint_every == 0 || final_step) save_checkpoint(planner, optimizer, state, checkpoint);
+  }
+  progress.finish();
+  report.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  report.steps = state.step;
+  report.last_loss = state.last_loss;
+  report.samples_per_s = trained * o.batch / std::max(report.seconds, 1e-9);
+  report.data_wait_share = waited / std::max(report.seconds, 1e-9);
+  report.drawn = sampler.drawn();
+  report.best_step = state.best_step;
+  report.best_val_l2 = state.best_val_l2;
+  if (state.step == o.steps) planner.save((fs::path(run.out_dir) / "planner.pt").string());
+  return report;
+}
+
+}  // namespace autoscale::train

@@ -1,0 +1,241 @@
+// The planner, its inputs and the trainer on real NGSIM recordings (tests/data, BSD-3).
+#include "autoscale/train/trainer.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "autoscale/core/error.h"
+#include "autoscale/eval/agents.h"
+#include "autoscale/eval/metric_cache.h"
+#include "autoscale/scene/commonroad.h"
+#include "autoscale/train/planner.h"
+
+namespace autoscale::train {
+namespace {
+
+namespace fs = std::filesystem;
+const std::string kData = std::string(AUTOSCALE_TEST_DATA) + "/commonroad-ngsim/";
+
+encode::GraphOptions small_graph() {
+  encode::GraphOptions g;
+  g.max_agents = 8;
+  g.max_lanes = 16;
+  return g;
+}
+
+struct Recordings {
+  std::vector<scene::Scene> scenes;
+  std::vector<std::shared_ptr<scene::Map>> maps;  // per scene
+};
+
+const Recordings& ngsim() {
+  static const Recordings r = [] {
+    Recordings out;
+    for (const char* f : {"USA_US101-4_1_T-1.xml", "USA_Peach-4_8_T-1.xml"}) {
+      auto imported = scene::import_commonroad(kData + f, {});
+      auto map = std::make_shared<scene::Map>(imported.map);
+      for (auto& s : imported.scenes) {
+        out.scenes.push_back(std::move(s));
+        out.maps.push_back(map);
+      }
+    }
+    return out;
+  }();
+  return r;
+}
+
+PlannerDataset dataset() {
+  PlannerDataset d(small_graph());
+  const auto& r = ngsim();
+  for (size_t i = 0; i < r.scenes.size(); ++i) {
+    d.add(build_planner_sample(r.scenes[i], *r.maps[i], d.graph()), {r.scenes[i].token, r.scenes[i].log, "", scene::Domain::kReal});
+  }
+  return d;
+}
+
+TrainOptions small_training(const std::string& kind, int64_t steps) {
+  TrainOptions o;
+  o.planner.kind = kind;
+  o.planner.d_model = 32;
+  o.planner.layers = 1;
+  o.planner.heads = 2;
+  o.planner.feedforward = 64;
+  o.planner.mlp_hidden = 64;
+  o.steps = steps;
+  o.batch = 16;
+  o.warmup_steps = 5;
+  o.lr = 1e-3;
+  o.log_every = 5;
+  o.checkpoint_every = 10;
+  o.eval_every = 0;
+  o.device = "cpu";
+  return o;
+}
+
+struct TempDir {
+  std::string path = (fs::temp_directory_path() / ("autoscale-train-" + std::to_string(getpid()) + "-" +
+                                                    std::to_string(counter++))).string();
+  ~TempDir() { fs::remove_all(path); }
+  static inline int counter = 0;
+};
+
+std::vector<int64_t> all_rows(const PlannerDataset& d) {
+  std::vector<int64_t> rows(d.size());
+  for (size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<int64_t>(i);
+  return rows;
+}
+
+TEST(PlannerInput, TargetIsTheRecordedFutureInTheFrameTheScorerUses) {
+  const auto& r = ngsim();
+  const auto human = eval::make_agent("human");
+  for (size_t i = 0; i < r.scenes.size(); i += 7) {
+    const auto sample = build_planner_sample(r.scenes[i], *r.maps[i], small_graph());
+    ASSERT_EQ(sample.target.size(), size_t(kTargetSize));
+    ASSERT_EQ(sample.prior.size(), size_t(kTargetSize));
+    ASSERT_EQ(sample.path.size(), size_t(kPathInput));
+    ASSERT_EQ(sample.ego.size(), size_t(kEgoInput));
+    const auto cache = eval::MetricCache::build(eval::inputs_from_scene(r.scenes[i], r.maps[i]), {});
+    const auto plan = human->plan(r.scenes[i], cache);
+    for (int k = 0; k < kPlanPoses; ++k) {
+      EXPECT_NEAR(sample.target[3 * k], plan.poses[k].x, 1e-3);
+      EXPECT_NEAR(sample.target[3 * k + 1], plan.poses[k].y, 1e-3);
+    }
+    // The centerline starts where the ego is (within a lane width) and the prior never backs up.
+    EXPECT_LT(std::hypot(sample.path[0], sample.path[1]), 3.0);
+    EXPECT_GE(sample.prior[3 * 7], sample.prior[0] - 0.05);  // stopped egos re-centre in place
+  }
+}
+
+TEST(PlannerInput, CenterlinePriorIsCloserToTheExpertThanDrivingStraight) {
+  // Real drivers follow their lanes: the route-centerline prior should beat constant velocity.
+  const auto d = dataset();
+  double prior = 0, straight = 0;
+  for (size_t i = 0; i < d.size(); ++i) {
+    const auto& s = d.sample(i);
+    const double v = s.ego[0];
+    prior += std::hypot(s.prior[21] - s.target[21], s.prior[22] - s.target[22]);
+    straight += std::hypot(v * 4.0 - s.target[21], s.target[22]);
+  }
+  EXPECT_LT(prior, straight) << "4 s displacement error summed over " << d.size() << " scenes";
+}
+
+TEST(Trainer, LossFallsAndTheModelRoundTrips) {
+  const auto d = dataset();
+  for (const std::string kind : {"transformer", "ego_mlp"}) {
+    TempDir dir;
+    Planner planner(small_training(kind, 60).planner, d.graph(), 1, "cpu");
+    TrainRun run;
+    run.out_dir = dir.path;
+    run.show_progress = false;
+    run.validation = &d;
+    const auto report = train_planner(planner, d, MixtureSpec::uniform_over(d.size()), small_training(kind, 60), run);
+    EXPECT_EQ(report.steps, 60);
+    ASSERT_EQ(report.val_l2.size(), 4u);
+    EXPECT_LT(report.val_l2[0], report.val_l2[3]) << kind;
+    std::ifstream metrics(dir.path + "/metrics.jsonl");
+    std::string first, line, last;
+    std::getline(metrics, first);
+    while (std::getline(metrics, line)) last = line;
+    const auto loss = [](const std::string& l) { return std::stod(l.substr(l.find("\"loss\":") + 7)); };
+    EXPECT_LT(loss(last), loss(first)) << kind << ": " << first << " -> " << last;
+
+    const auto rows = all_rows(d);
+    const auto before = planner.predict(d, rows);
+    const Planner loaded = Planner::load(dir.path + "/planner.pt", "cpu");
+    EXPECT_EQ(loaded.predict(d, rows), before) << kind;
+    EXPECT_EQ(Planner::load(dir.path + "/checkpoint.pt", "cpu").predict(d, rows), before) << kind;
+  }
+}
+
+TEST(Trainer, ResumedRunIsBitIdenticalToAnUninterruptedOne) {
+  const auto d = dataset();
+  const auto o = small_training("transformer", 40);  // dropout on: the RNG state must be restored too
+  MixtureSpec mix = MixtureSpec::uniform_over(d.size());
+  mix.groups = {{}, {}};
+  for (size_t i = 0; i < d.size(); ++i) mix.groups[i % 3 == 0].push_back(static_cast<int64_t>(i));
+  mix.weights = {0.7, 0.3};
+  mix.names = {"a", "b"};
+  TempDir whole, parts;
+  TrainRun run;
+  run.show_progress = false;
+  run.seed = 9;
+  run.out_dir = whole.path;
+  Planner a(o.planner, d.graph(), 9, "cpu");
+  train_planner(a, d, mix, o, run);
+
+  run.out_dir = parts.path;
+  run.stop_after = 20;  // "killed" after the checkpoint at step 20
+  Planner b(o.planner, d.graph(), 9, "cpu");
+  EXPECT_EQ(train_planner(b, d, mix, o, run).steps, 20);
+  EXPECT_FALSE(fs::exists(parts.path + "/planner.pt"));
+  run.stop_after = -1;
+  run.resume = true;
+  Planner c(o.planner, d.graph(), 123, "cpu");  // fresh weights: everything must come from the checkpoint
+  EXPECT_EQ(train_planner(c, d, mix, o, run).steps, 40);
+  const auto rows = all_rows(d);
+  EXPECT_EQ(c.predict(d, rows), a.predict(d, rows));
+  // The metrics of the resumed run match too, line by line.
+  std::ifstream m1(whole.path + "/metrics.jsonl"), m2(parts.path + "/metrics.jsonl");
+  std::string l1, l2;
+  int lines = 0;
+  while (std::getline(m1, l1)) {
+    ASSERT_TRUE(std::getline(m2, l2));
+    EXPECT_EQ(l1.substr(l1.find("\"loss\""), 30), l2.substr(l2.find("\"loss\""), 30));
+    ++lines;
+  }
+  EXPECT_EQ(lines, 8);
+}
+
+TEST(Trainer, NonFiniteLossStopsWithTheLastGoodCheckpointIntact) {
+  auto d = dataset();
+  PlannerDataset poisoned(d.graph());
+  for (size_t i = 0; i < d.size(); ++i) {
+    PlannerSample s = d.sample(i);
+    s.target[4] = NAN;  // every sample: the first batch after the checkpoint fails
+    poisoned.add(std::move(s), d.info(i));
+  }
+  TempDir dir;
+  auto o = small_training("ego_mlp", 30);
+  Planner planner(o.planner, d.graph(), 1, "cpu");
+  TrainRun run;
+  run.out_dir = dir.path;
+  run.show_progress = false;
+  try {
+    train_planner(planner, poisoned, MixtureSpec::uniform_over(d.size()), o, run);
+    FAIL() << "a NaN target must stop training";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("loss is nan at step 0"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(dir.path + "/checkpoint.pt"));
+  EXPECT_FALSE(fs::exists(dir.path + "/planner.pt"));
+}
+
+TEST(Trainer, LearningRateWarmsUpThenDecays) {
+  TrainOptions o;
+  o.lr = 1.0;
+  o.warmup_steps = 10;
+  o.min_lr_ratio = 0.1;
+  EXPECT_NEAR(learning_rate(o, 0, 100), 1.0 / 11, 1e-12);
+  EXPECT_NEAR(learning_rate(o, 10, 100), 1.0, 1e-12);
+  EXPECT_NEAR(learning_rate(o, 100, 100), 0.1, 1e-12);
+  EXPECT_GT(learning_rate(o, 40, 100), learning_rate(o, 60, 100));
+}
+
+TEST(Planner, BadFilesAreRejectedByName) {
+  TempDir dir;
+  fs::create_directories(dir.path);
+  const std::string junk = dir.path + "/junk.pt";
+  std::ofstream(junk) << "not a model";
+  EXPECT_THROW(Planner::load(junk, "cpu"), Error);
+  EXPECT_THROW(Planner::load(dir.path + "/missing.pt", "cpu"), Error);
+  PlannerOptions bad;
+  bad.kind = "diffusion";
+  EXPECT_THROW(Planner(bad, small_graph(), 0, "cpu"), Error);
+}
+
+}  // namespace
+}  // namespace autoscale::train
