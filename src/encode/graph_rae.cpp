@@ -1,6 +1,8 @@
 // The only translation unit of encode that includes LibTorch.
 #include "autoscale/encode/graph_rae.h"
 
+#include "autoscale/encode/autocast.h"
+
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -287,6 +289,9 @@ TrainStats GraphRae::train(const std::vector<SceneGraph>& graphs, const std::vec
       const Batch batch = pack(plain, m.graph, m.device);
       const Tensor desc = m.descriptor_tensor(descriptors, rows);
 
+      Tensor loss;
+      {  // bf16 autocast on CUDA (the losses run in fp32 under autocast's policy); CPU stays fp32
+      CudaAutocast amp(m.device.is_cuda());
       // Masked node completion: hide some valid non-ego nodes, rebuild their inputs.
       const Tensor masked = (torch::rand(batch.valid.sizes(), torch::TensorOptions().device(m.device)) < o.mask_ratio)
                                 .logical_and(batch.valid);
@@ -314,10 +319,11 @@ TrainStats GraphRae::train(const std::vector<SceneGraph>& graphs, const std::vec
       const Tensor zb = torch::nn::functional::normalize(
           m.net->embed(m.net->nodes(pack(pb, m.graph, m.device), {}), pack(pb, m.graph, m.device)),
           torch::nn::functional::NormalizeFuncOptions().dim(1));
-      const Tensor loss = reconstruction + o.lambda_graph * laplacian_term(zn, desc, o.knn) +
-                          o.lambda_contrastive * nt_xent(za, zb, o.temperature) +
-                          o.lambda_metric * metric_term(zn, batch.future, o.sigma_future_m) +
-                          o.beta * 0.5 * z.pow(2).sum(1).mean();
+      loss = (reconstruction + o.lambda_graph * laplacian_term(zn, desc, o.knn) +
+              o.lambda_contrastive * nt_xent(za, zb, o.temperature) +
+              o.lambda_metric * metric_term(zn, batch.future, o.sigma_future_m) + o.beta * 0.5 * z.pow(2).sum(1).mean())
+                 .to(torch::kFloat32);
+      }
       AUTOSCALE_CHECK(std::isfinite(loss.item<double>()), "graph_rae: the loss became {} in epoch {}", loss.item<double>(),
                       epoch);
       optimizer.zero_grad();
@@ -344,8 +350,12 @@ std::vector<float> GraphRae::embed(const std::vector<SceneGraph>& graphs) const 
     std::vector<const SceneGraph*> part;
     for (size_t i = first; i < std::min(graphs.size(), first + 256); ++i) part.push_back(&graphs[i]);
     const Batch batch = pack(part, m.graph, m.device);
-    const Tensor z = torch::nn::functional::normalize(m.net->embed(m.net->nodes(batch, {}), batch),
-                                                      torch::nn::functional::NormalizeFuncOptions().dim(1))
+    Tensor raw;
+    {
+      CudaAutocast amp(m.device.is_cuda());
+      raw = m.net->embed(m.net->nodes(batch, {}), batch).to(torch::kFloat32);
+    }
+    const Tensor z = torch::nn::functional::normalize(raw, torch::nn::functional::NormalizeFuncOptions().dim(1))
                          .to(torch::kCPU)
                          .contiguous();
     out.insert(out.end(), z.data_ptr<float>(), z.data_ptr<float>() + z.numel());
