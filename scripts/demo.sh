@@ -4,7 +4,8 @@
 #      present) into a scene store, and inspect it;
 #   2. score the built-in planners on it with the PDM Score;
 #   3. make synthetic data: a SUMO world and perturbed starts of the real scenes;
-#   4. embed real and synthetic scenes, cluster them into scene types, index the synthetic pool.
+#   4. embed real and synthetic scenes, cluster them into scene types, index the synthetic pool;
+#   5. train the planner on the real training logs + synthetic data and score it on held-out logs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -39,4 +40,12 @@ $A encode --scenes "$OUT/real" "$OUT/sumo" "$OUT/perturbed" -o "$OUT/embeddings.
     --checkpoint "$OUT/graph_rae.pt" encode.graph_rae.epochs=3 encode.graph_rae.hidden=64
 $A cluster --embeddings "$OUT/embeddings.h5" -q mixture.kmeans.k=16
 $A index --embeddings "$OUT/embeddings.h5" -o "$OUT/index" -q
-echo "demo: outputs in $OUT (stores, per-token scores, embeddings, indexes)"
+echo "== 5. the planner: co-trained on real training logs + synthetic, scored on held-out logs"
+PLANNER="train.steps=400 train.eval_every=50 train.lr=0.0002 train.weight_decay=0.05 train.warmup_steps=50
+         train.planner.d_model=64 train.planner.layers=2 train.planner.feedforward=128
+         encode.graph.max_agents=16 encode.graph.max_lanes=32"
+$A train --scenes "$OUT/real" --synthetic "$OUT/perturbed" -o "$OUT/planner" -q $PLANNER
+for agent in "$OUT/planner/planner.pt" constant_velocity; do
+  $A eval --scenes "$OUT/real" --agent "$agent" --split test -q eval.ego_size=recorded $PLANNER
+done
+echo "demo: outputs in $OUT (stores, per-token scores, embeddings, indexes, the planner run)"
