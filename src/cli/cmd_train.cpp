@@ -112,7 +112,6 @@ std::unique_ptr<eval::Agent> learned_agent(const std::string& path, const scene:
                                            const std::vector<size_t>& rows, const AppConfig& cfg) {
   const train::Planner planner = train::Planner::load(path, cfg.train.device);
   train::PlannerDataset data(planner.graph());
-  const std::set<size_t> wanted(rows.begin(), rows.end());
   std::set<std::string> tokens;
   for (size_t r : rows) tokens.insert(store.index()[r].token);
   data.add_store(store, [&](const scene::IndexEntry& e) { return tokens.count(e.token) > 0; });

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "autoscale/core/error.h"
+#include "error_of.h"
 
 namespace autoscale::mixture {
 namespace {
@@ -15,14 +16,7 @@ const V kLarge(3, 1000000);
 
 int64_t sum(const V& v) { return std::accumulate(v.begin(), v.end(), int64_t{0}); }
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using testing::error_of;
 
 TEST(Allocate, ExactSharesWhenTheyAreWhole) {
   EXPECT_EQ(allocate(100, {0.5, 0.3, 0.2}, kLarge), (V{50, 30, 20}));

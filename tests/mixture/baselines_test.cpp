@@ -9,18 +9,12 @@
 #include <set>
 
 #include "autoscale/core/error.h"
+#include "error_of.h"
 
 namespace autoscale::mixture {
 namespace {
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using testing::error_of;
 
 // n 2-D points around (cx, cy) with Gaussian noise of `sd`, appended to `out`.
 void blob(std::vector<float>& out, int n, double cx, double cy, double sd, uint64_t seed) {

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "autoscale/core/error.h"
+#include "error_of.h"
 
 namespace autoscale::mixture {
 namespace {
@@ -19,14 +20,7 @@ ClusterGaOptions no_shrinkage() {
   return o;
 }
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using testing::error_of;
 
 // Three clusters, uniform start, no shrinkage, worked by hand:
 //   P = (9/10, 8/10, 14/20) = (0.9, 0.8, 0.7);  |V| = 40

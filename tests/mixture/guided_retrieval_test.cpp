@@ -6,18 +6,12 @@
 #include <set>
 
 #include "autoscale/core/error.h"
+#include "error_of.h"
 
 namespace autoscale::mixture {
 namespace {
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using testing::error_of;
 
 // 2-D unit vectors at the given angles [degrees], one row each.
 std::vector<float> at_angles(const std::vector<double>& degrees, double length = 1.0) {
