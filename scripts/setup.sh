@@ -19,6 +19,8 @@ PACKAGES=(
   python3 python3-numpy python3-h5py python3-shapely
   # synthetic traffic (headless SUMO and its tools)
   sumo sumo-tools
+  # the report's render test opens it in headless Chromium
+  chromium
 )
 
 missing=()

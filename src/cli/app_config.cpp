@@ -62,6 +62,7 @@ void AppConfig::visit(ConfigVisitor& v) {
   v.section("mixture", mixture, "clustering and retrieval");
   v.section("data", data, "training data: splits and the real/synthetic share");
   v.section("train", train, "planner training");
+  v.section("loop", loop, "the closed loop (autoscale run) and the method comparison (autoscale compare)");
 }
 
 void DataConfig::visit(ConfigVisitor& v) {
@@ -79,6 +80,7 @@ void AppConfig::validate() const {
   check_window(import.navsim.window, "import.navsim.window");
   with_context("synth.perturb", [&] { synth.perturb.validate(); });
   with_context("synth.sumo", [&] { synth.sumo.validate(); });
+  loop.validate();
 }
 
 AppConfig load_app_config(const std::string& path, const std::vector<std::string>& overrides) {

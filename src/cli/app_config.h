@@ -6,6 +6,7 @@
 
 #include "autoscale/core/config.h"
 #include "autoscale/encode/graph_rae.h"
+#include "autoscale/loop/options.h"
 #include "autoscale/mixture/kmeans.h"
 #include "autoscale/mixture/vector_index.h"
 #include "autoscale/scene/commonroad.h"
@@ -91,6 +92,7 @@ struct AppConfig {
   MixtureConfig mixture;
   DataConfig data;
   train::TrainOptions train;
+  loop::LoopOptions loop;
   void visit(ConfigVisitor& v);
   void validate() const;  // cross-field rules, named by key path
 };

@@ -11,7 +11,6 @@
 
 namespace autoscale::cli {
 
-eval::EvalOptions eval_options(const AppConfig& config);
 
 int run_bench_score(const BenchScoreArgs& args, const Invocation& inv) {
   const auto options = eval_options(inv.config);

@@ -8,7 +8,7 @@
 
 #include "autoscale/core/error.h"
 #include "autoscale/encode/graph.h"
-#include "autoscale/encode/graph_rae.h"
+#include "autoscale/encode/scene_embeddings.h"
 #include "autoscale/mixture/embeddings.h"
 #include "autoscale/mixture/kmeans.h"
 #include "autoscale/mixture/report.h"
@@ -17,53 +17,21 @@
 
 namespace autoscale::cli {
 
-namespace {
-
-// The Graph-RAE path: graphs and standardised descriptors of every scene, train (or load), embed.
-mixture::Embeddings graph_rae_embeddings(const std::vector<scene::SceneStore>& stores, const EncodeArgs& args,
-                                         const Invocation& inv) {
-  const auto& cfg = inv.config.encode;
-  std::vector<const scene::SceneStore*> ptrs;
-  for (const auto& s : stores) ptrs.push_back(&s);
-  // The descriptor pass gives the row metadata and the standardised descriptors the Graph-RAE
-  // reconstructs; the graphs are built in the same store order.
-  std::vector<std::vector<float>> descriptors;
-  mixture::Embeddings e = mixture::descriptor_embeddings(ptrs, &descriptors);
-  std::vector<encode::SceneGraph> graphs;
-  for (const auto& store : stores) {
-    store.for_each([&](const scene::Scene& s) { graphs.push_back(encode::build_graph(s, *store.map(s.map_id), cfg.graph)); });
-  }
-  encode::GraphRae model(cfg.graph, cfg.graph_rae, static_cast<uint64_t>(inv.config.run.seed));
-  if (!args.load.empty()) {
-    model.load(args.load);
-  } else {
-    const auto stats = model.train(graphs, descriptors);
-    std::printf("trained the Graph-RAE on %zu scenes (%s): loss %.3f -> %.3f over %zu epochs in %.1f s\n", graphs.size(),
-                stats.device.c_str(), stats.epoch_loss.front(), stats.epoch_loss.back(), stats.epoch_loss.size(),
-                stats.seconds);
-    if (!args.checkpoint.empty()) model.save(args.checkpoint);
-  }
-  e.method = "graph_rae";
-  e.dim = static_cast<int>(model.dim());
-  e.z = model.embed(graphs);
-  return e;
-}
-
-}  // namespace
-
 int run_encode(const EncodeArgs& args, const Invocation& inv) {
   AUTOSCALE_CHECK(!args.scenes.empty(), "encode: no --scenes stores");
   std::vector<scene::SceneStore> stores;
   for (const auto& dir : args.scenes) stores.push_back(scene::SceneStore::open(dir));
   const auto t0 = std::chrono::steady_clock::now();
-  mixture::Embeddings e;
-  if (inv.config.encode.embedding == "descriptor") {
-    std::vector<const scene::SceneStore*> ptrs;
-    for (const auto& s : stores) ptrs.push_back(&s);
-    e = mixture::descriptor_embeddings(ptrs);
-  } else {
-    e = graph_rae_embeddings(stores, args, inv);
-  }
+  std::vector<const scene::SceneStore*> ptrs;
+  for (const auto& s : stores) ptrs.push_back(&s);
+  encode::EmbedRequest request;
+  request.method = inv.config.encode.embedding;
+  request.graph = inv.config.encode.graph;
+  request.graph_rae = inv.config.encode.graph_rae;
+  request.seed = static_cast<uint64_t>(inv.config.run.seed);
+  request.load = args.load;
+  request.save = args.checkpoint;
+  const mixture::Embeddings e = encode::embed_stores(ptrs, request);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   mixture::write_embeddings(args.out, e);
   std::printf("embedded %zu scenes (%s, %d dims) into %s (%.0f scenes/s)\n", e.size(), e.method.c_str(), e.dim,
@@ -71,8 +39,6 @@ int run_encode(const EncodeArgs& args, const Invocation& inv) {
   if (args.report) {
     std::fputs(mixture::embedding_report(e).text.c_str(), stdout);
     if (e.method != "descriptor") {  // the baseline the learned embedding has to beat
-      std::vector<const scene::SceneStore*> ptrs;
-      for (const auto& s : stores) ptrs.push_back(&s);
       std::printf("baseline:\n%s", mixture::embedding_report(mixture::descriptor_embeddings(ptrs)).text.c_str());
     }
   }

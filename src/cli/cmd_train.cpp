@@ -117,16 +117,7 @@ std::unique_ptr<eval::Agent> learned_agent(const std::string& path, const scene:
   data.add_store(store, [&](const scene::IndexEntry& e) { return tokens.count(e.token) > 0; });
   std::vector<int64_t> all(data.size());
   for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int64_t>(i);
-  const auto predicted = planner.predict(data, all);
-  std::unordered_map<std::string, eval::Plan> plans;
-  for (size_t i = 0; i < data.size(); ++i) {
-    eval::Plan p{train::kPlanInterval, {}};
-    for (int k = 0; k < train::kPlanPoses; ++k) {
-      const float* q = &predicted[(i * train::kPlanPoses + k) * 3];
-      p.poses.push_back({q[0], q[1], q[2]});
-    }
-    plans[data.info(i).token] = std::move(p);
-  }
+  auto plans = train::predict_plans(planner, data, all);
   std::unordered_map<std::string, std::string> missing;
   for (const auto& why : data.skip_reasons()) {  // "scene TOKEN: reason"
     if (why.rfind("scene ", 0) == 0) missing[why.substr(6, why.find(':') - 6)] = why;

@@ -17,7 +17,11 @@ struct Invocation {
   AppConfig config;
   std::string config_yaml;  // the resolved config, written next to outputs
   std::string command_line;
+  std::string config_path;  // --config ("" = defaults)
 };
+
+// The evaluator's options from the config's eval section.
+eval::EvalOptions eval_options(const AppConfig& config);
 
 struct ImportArgs {
   std::vector<std::string> inputs;  // files or directories
@@ -127,6 +131,20 @@ struct TrainArgs {
   int64_t stop_after = -1;             // tests: stop after this step as if killed
 };
 int run_train(const TrainArgs& args, const Invocation& inv);
+
+struct RunArgs {
+  bool compare = false;   // every method of loop.compare instead of loop.method
+  std::string out;        // run directory ("" = runs/<config name>-<time>)
+  std::string resume;     // a run directory to continue (its config.yaml and plan)
+  bool report = true;     // write RUN/report.html at the end
+};
+int run_loop(const RunArgs& args, const Invocation& inv);
+
+struct ReportArgs {
+  std::string run;  // run directory
+  std::string out;  // HTML file ("" = RUN/report.html)
+};
+int run_report(const ReportArgs& args, const Invocation& inv);
 
 // The log split of the real scenes of `stores` under data.split and run.seed.
 std::map<std::string, scene::Split> real_log_splits(const std::vector<const scene::SceneStore*>& stores,

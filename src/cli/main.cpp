@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <regex>
 
 #include "autoscale/core/error.h"
@@ -144,6 +145,19 @@ int main(int argc, char** argv) {
   retrieve_cmd->add_option("--exclude-logs", retrieve_args.exclude_logs, "never return scenes from these (source) logs")
       ->expected(1, -1);
 
+  cli::RunArgs run_args;
+  auto* run_cmd = app.add_subcommand("run", "the closed loop: search the synthetic mixture (loop.method), train, score");
+  auto* compare_cmd = app.add_subcommand("compare", "every method of loop.compare side by side: same steps, seeds, scoring");
+  for (auto* cmd : {run_cmd, compare_cmd}) {
+    cmd->add_option("-o,--out", run_args.out, "run directory (default runs/<config name>-<time>)");
+    cmd->add_option("--resume", run_args.resume, "continue this run directory from its last completed step");
+    cmd->add_flag("--no-report", [&](int64_t) { run_args.report = false; }, "do not write RUN/report.html");
+  }
+  cli::ReportArgs report_args;
+  auto* report_cmd = app.add_subcommand("report", "write the self-contained HTML report of a run directory");
+  report_cmd->add_option("run", report_args.run, "run directory")->required();
+  report_cmd->add_option("-o,--out", report_args.out, "HTML file (default RUN/report.html)");
+
   auto* config_cmd = app.add_subcommand("config", "print the resolved, documented configuration");
 
   auto* bench_cmd = app.add_subcommand("bench", "benchmarks of the hot paths");
@@ -183,8 +197,21 @@ int main(int argc, char** argv) {
     init_logging(log);
     if (threads >= 0) overrides.push_back("run.threads=" + std::to_string(threads));
     if (!version.empty()) overrides.push_back("eval.version=" + version);
+    if (!run_args.resume.empty()) {
+      // A resumed run reads its own resolved config back; anything else could change the result.
+      AUTOSCALE_CHECK(config_path.empty(), "--resume {}: the run's own config.yaml is used; drop --config {}",
+                      run_args.resume, config_path);
+      for (const auto& o : overrides) {
+        AUTOSCALE_CHECK(o.rfind("run.threads=", 0) == 0, "--resume {}: config overrides would change the run ({})",
+                        run_args.resume, o);
+      }
+      config_path = (std::filesystem::path(run_args.resume) / "config.yaml").string();
+      AUTOSCALE_CHECK(std::filesystem::exists(config_path), "--resume {}: not a run directory (no config.yaml)",
+                      run_args.resume);
+    }
     cli::Invocation inv;
     inv.config = cli::load_app_config(config_path, overrides);
+    inv.config_path = config_path;
     inv.config_yaml = config_to_yaml(inv.config);
     inv.command_line = join_command_line(argc, argv);
     configure_threads(static_cast<int>(inv.config.run.threads));
@@ -212,6 +239,9 @@ int main(int argc, char** argv) {
     if (*index_cmd) return cli::run_index(index_args, inv);
     if (*retrieve_cmd) return cli::run_retrieve(retrieve_args, inv);
     if (*sumo_cmd) return cli::run_synth_sumo(sumo_args, inv);
+    if (*run_cmd) return cli::run_loop(run_args, inv);
+    if (*compare_cmd) return cli::run_loop((run_args.compare = true, run_args), inv);
+    if (*report_cmd) return cli::run_report(report_args, inv);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

@@ -156,6 +156,21 @@ std::vector<float> Planner::predict(const PlannerDataset& data, const std::vecto
   return out;
 }
 
+std::unordered_map<std::string, eval::Plan> predict_plans(const Planner& planner, const PlannerDataset& data,
+                                                          const std::vector<int64_t>& rows) {
+  const auto predicted = planner.predict(data, rows);
+  std::unordered_map<std::string, eval::Plan> plans;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    eval::Plan p{kPlanInterval, {}};
+    for (int k = 0; k < kPlanPoses; ++k) {
+      const float* q = &predicted[(i * kPlanPoses + k) * 3];
+      p.poses.push_back({q[0], q[1], q[2]});
+    }
+    plans[data.info(static_cast<size_t>(rows[i])).token] = std::move(p);
+  }
+  return plans;
+}
+
 std::vector<double> l2_at_seconds(const PlannerDataset& data, const std::vector<int64_t>& rows,
                                   const std::vector<float>& pred) {
   AUTOSCALE_CHECK(pred.size() == rows.size() * kTargetSize, "l2: {} predictions for {} rows", pred.size() / kTargetSize,

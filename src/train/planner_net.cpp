@@ -72,6 +72,7 @@ struct EgoMlpImpl : PlannerNetImpl {
   Tensor forward(const TensorBatch& b) override {
     return net->forward(b.ego.narrow(1, 0, 7)).view({-1, kPlanPoses, 3});
   }
+  std::vector<Tensor> head_parameters() override { return net->ptr(net->size() - 1)->parameters(); }
   nn::Sequential net{nullptr};
 };
 
@@ -118,6 +119,7 @@ struct TransformerPlannerImpl : PlannerNetImpl {
     const Tensor delta = head->forward(out[0]).view({B, kPlanPoses, 3});
     return b.prior + delta;
   }
+  std::vector<Tensor> head_parameters() override { return head->parameters(); }
 
   Tensor ego_s, agent_s, lane_s, type_emb;
   nn::Sequential ego_enc{nullptr}, agent_enc{nullptr}, lane_enc{nullptr}, path_enc{nullptr}, head{nullptr};

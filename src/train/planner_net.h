@@ -29,6 +29,8 @@ TensorBatch pack(const PlannerDataset& data, const std::vector<int64_t>& rows, b
 // A planner network: batch -> B x 8 x 3 poses (x, y, yaw).
 struct PlannerNetImpl : torch::nn::Module {
   virtual torch::Tensor forward(const TensorBatch& batch) = 0;
+  // The planning head (the last layers): what gradient alignment measures (mixture-design 4.4).
+  virtual std::vector<torch::Tensor> head_parameters() = 0;
 };
 
 std::shared_ptr<PlannerNetImpl> make_planner_net(const PlannerOptions& options, const encode::GraphOptions& graph);

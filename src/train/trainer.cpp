@@ -166,6 +166,9 @@ TrainReport train_planner(Planner& planner, const PlannerDataset& data, const Mi
     spdlog::info("resuming {} at step {} of {}", checkpoint, state.step, o.steps);
   } else {
     fs::remove(metrics_path);
+    // Dropout's stream starts from the run's seed, not from whatever ran before in this process,
+    // so a training that starts fresh after other work (a loop stage) repeats exactly.
+    torch::manual_seed(run.seed);
   }
   AUTOSCALE_CHECK(state.step <= o.steps, "{}: the checkpoint is at step {}, past train.steps {}", checkpoint, state.step,
                   o.steps);

@@ -10,9 +10,11 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "autoscale/core/config.h"
+#include "autoscale/eval/metric_cache.h"
 #include "autoscale/train/dataset.h"
 
 namespace autoscale::train {
@@ -57,6 +59,10 @@ class Planner {
   explicit Planner(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// The planner's plans for the rows, keyed by scene token, as the evaluator takes them.
+std::unordered_map<std::string, eval::Plan> predict_plans(const Planner& planner, const PlannerDataset& data,
+                                                          const std::vector<int64_t>& rows);
 
 // Open-loop displacement error at 1, 2, 3 and 4 s (poses 2, 4, 6, 8), averaged over rows.
 std::vector<double> l2_at_seconds(const PlannerDataset& data, const std::vector<int64_t>& rows,

@@ -1,0 +1,51 @@
+// The closed-loop engine: runs a plan of jobs (methods × synthetic budgets × seeds) on one set
+// of run data and writes the run directory. Every job resumes from its last completed step, so
+// a run killed at any point continues with `--resume` and ends as an uninterrupted run would.
+//
+//   RUN/config.yaml          the resolved configuration (what --resume reads back)
+//   RUN/run.json             the plan, the data counts and the split sizes
+//   RUN/split.json           real logs per split
+//   RUN/embeddings.h5        when the run encoded and clustered the scenes itself
+//   RUN/embedding_map.json   2-D principal-component map of the embeddings, for the report
+//   RUN/jobs/<job>/...       one directory per job (loop/job.h)
+//   RUN/compare.json, RUN/summary.md   the comparison table, ΔPDMS CIs, PDMS-vs-N_syn
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "autoscale/loop/experiment.h"
+#include "autoscale/loop/job.h"
+
+namespace autoscale::loop {
+
+struct RunPlan {
+  std::string command = "run";      // run | compare
+  std::vector<std::string> methods;
+  std::vector<uint64_t> seeds;
+  int64_t budget = 0;               // N_syn of the main table
+  std::vector<int64_t> curve_budgets;  // extra N_syn for vanilla_random and autoscale
+};
+
+RunPlan plan_for_run(const ExperimentConfig& config);      // loop.method, one seed
+RunPlan plan_for_compare(const ExperimentConfig& config);  // loop.compare
+RunPlan read_run_plan(const std::string& run_dir);         // from RUN/run.json (resume)
+
+// The jobs of a plan, seed by seed (real_only gets N_syn 0, vanilla_all the whole pool).
+std::vector<JobSpec> plan_jobs(const RunPlan& plan, const ExperimentData& data);
+
+struct RunSummary {
+  std::vector<JobResult> results;
+  std::string table;  // summary.md
+};
+
+// Runs or resumes every job of the plan in run_dir (created when missing).
+RunSummary run_experiment(const ExperimentConfig& config, const RunPlan& plan, const std::string& run_dir);
+
+// compare.json and summary.md from finished jobs (mean ± std over seeds, paired bootstrap CI of
+// ΔPDMS against the reference method at the main budget, the PDMS-vs-N_syn curve).
+std::string write_comparison(const ExperimentConfig& config, const RunPlan& plan, const std::vector<JobResult>& results,
+                             const std::string& run_dir);
+
+}  // namespace autoscale::loop

@@ -1,0 +1,59 @@
+// The inputs of a closed-loop run, loaded once and shared by every method and seed: the scene
+// stores, the clustered embeddings of every scene, the planner samples, and the log-disjoint
+// split with the leakage guard applied to the synthetic pool.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "autoscale/encode/scene_embeddings.h"
+#include "autoscale/eval/metric_cache.h"
+#include "autoscale/loop/options.h"
+#include "autoscale/mixture/embeddings.h"
+#include "autoscale/mixture/kmeans.h"
+#include "autoscale/scene/split.h"
+#include "autoscale/train/dataset.h"
+#include "autoscale/train/trainer.h"
+
+namespace autoscale::loop {
+
+// Everything a run reads from the configuration (the CLI fills it from the app config).
+struct ExperimentConfig {
+  LoopOptions loop;
+  train::TrainOptions train;
+  eval::EvalOptions eval;
+  scene::SplitOptions split;
+  double synthetic_share = -1;  // share of training samples from synthetic data; -1 = natural
+  encode::EmbedRequest embed;   // how embeddings are made when loop.embeddings is ""
+  mixture::KMeansParams kmeans;
+  uint64_t seed = 0;
+  std::string config_yaml;      // the resolved config, written into the run directory
+  std::string command_line;
+  bool show_progress = true;
+};
+
+class ExperimentData {
+ public:
+  // Opens the stores, reads (or, without loop.embeddings, computes and clusters into
+  // RUN/embeddings.h5, reused on resume) the embeddings and builds the planner samples.
+  // Error names the file and token when a scene has no embedding or the embeddings no clusters.
+  static ExperimentData load(const ExperimentConfig& config, const std::string& run_dir);
+
+  std::vector<scene::SceneStore> stores;
+  mixture::Embeddings embeddings;     // with the cluster assignment
+  train::PlannerDataset data{encode::GraphOptions{}};
+  // Per planner-sample row: its embedding row, cluster, store and row in that store.
+  std::vector<int64_t> embedding_row, cluster;
+  std::vector<size_t> store_of, store_row;
+  std::map<std::string, scene::Split> splits;  // real log -> split
+  std::vector<int64_t> real_train, val, test;  // rows of `data`
+  std::vector<int64_t> pool;                   // synthetic rows left after the leakage guard
+  std::vector<std::vector<int64_t>> pool_by_cluster, val_by_cluster;
+  size_t leaked = 0;                           // synthetic rows derived from held-out logs
+
+  int clusters() const { return embeddings.clusters(); }
+};
+
+}  // namespace autoscale::loop

@@ -1,0 +1,54 @@
+// What a closed-loop run does (mixture-design 4.6 and 5): the data it mixes, the synthetic
+// budget, the loop's iterations and budget mode, and the methods `autoscale compare` runs side
+// by side. Every method gets the same optimiser steps (train.steps), seeds and evaluation.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "autoscale/core/config.h"
+#include "autoscale/mixture/baselines.h"
+#include "autoscale/mixture/cluster_ga.h"
+#include "autoscale/mixture/guided_retrieval.h"
+
+namespace autoscale::loop {
+
+// The selection methods (mixture-design 5.3 rows 1-10).
+const std::vector<std::string>& method_names();
+bool is_iterative(const std::string& method);  // searches with proxy trainings before the final one
+
+struct CompareOptions {
+  std::vector<std::string> methods = {"real_only", "vanilla_all", "vanilla_random", "stratified", "dsir",
+                                      "domain_classifier", "doremi", "doge", "odm", "autoscale"};
+  int64_t seeds = 3;                  // seeds run.seed, run.seed + 1, ...
+  std::string reference = "vanilla_random";  // ΔPDMS and its CI are measured against it
+  std::vector<double> curve_budgets;  // extra N_syn for the PDMS-vs-N_syn curve (vanilla_random, autoscale)
+  int64_t bootstrap = 2000;           // paired bootstrap resamples of the test scenes
+
+  void visit(ConfigVisitor& v);
+};
+
+struct LoopOptions {
+  std::vector<std::string> real;       // real scene stores (split by log: data.split)
+  std::vector<std::string> synthetic;  // synthetic scene stores (the pool)
+  std::string embeddings;              // clustered embeddings of every scene; "" = encode and cluster in the run
+  std::string method = "autoscale";    // what `autoscale run` does
+  int64_t synthetic_budget = 2000;     // N_syn: synthetic scenes in the training mixture
+  int64_t iterations = 4;              // T: closed-loop iterations
+  std::string budget_mode = "offline"; // offline | online
+  double proxy_fraction = 0.25;        // offline: each search iteration trains this share of train.steps
+  std::string final_weights = "average";  // offline: the final mixture uses the averaged or the last weights
+  int64_t alignment_val_samples = 512; // V': validation scenes in the failure-weighted gradient
+  int64_t alignment_cluster_samples = 64;  // X_k: synthetic samples per cluster gradient
+  int64_t loss_samples = 64;           // doremi/odm: samples per cluster whose loss is measured
+  mixture::ClusterGaOptions cluster_ga;
+  mixture::GuidedRetrievalOptions retrieval;
+  mixture::DoremiOptions doremi;
+  CompareOptions compare;
+
+  void visit(ConfigVisitor& v);
+  void validate() const;  // cross-field rules; Error names the key
+};
+
+}  // namespace autoscale::loop

@@ -1,0 +1,81 @@
+// `autoscale run` (the closed loop), `autoscale compare` (every method side by side) and
+// `autoscale report` (the HTML report of a run directory).
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+
+#include "autoscale/core/error.h"
+#include "autoscale/loop/engine.h"
+#include "autoscale/loop/run_report.h"
+#include "commands.h"
+
+namespace autoscale::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+loop::ExperimentConfig experiment_config(const Invocation& inv) {
+  const auto& c = inv.config;
+  loop::ExperimentConfig e;
+  e.loop = c.loop;
+  e.train = c.train;
+  e.eval = eval_options(c);
+  e.split = c.data.split;
+  e.synthetic_share = c.data.synthetic_share;
+  e.embed.method = c.encode.embedding;
+  e.embed.graph = c.encode.graph;
+  e.embed.graph_rae = c.encode.graph_rae;
+  e.embed.seed = static_cast<uint64_t>(c.run.seed);
+  e.kmeans = c.mixture.kmeans;
+  e.seed = static_cast<uint64_t>(c.run.seed);
+  e.config_yaml = inv.config_yaml;
+  e.command_line = inv.command_line;
+  return e;
+}
+
+std::string default_run_dir(const std::string& config_path) {
+  const std::time_t t = std::time(nullptr);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&t));
+  const std::string name = config_path.empty() ? "defaults" : fs::path(config_path).stem().string();
+  return (fs::path("runs") / (name + "-" + stamp)).string();
+}
+
+}  // namespace
+
+int run_loop(const RunArgs& args, const Invocation& inv) {
+  const auto cfg = experiment_config(inv);
+  std::string dir = args.resume;
+  loop::RunPlan plan;
+  if (!args.resume.empty()) {
+    plan = loop::read_run_plan(args.resume);
+    std::printf("resuming %s (%s of %zu methods x %zu seeds)\n", dir.c_str(), plan.command.c_str(), plan.methods.size(),
+                plan.seeds.size());
+  } else {
+    dir = args.out.empty() ? default_run_dir(inv.config_path) : args.out;
+    AUTOSCALE_CHECK(!fs::exists(fs::path(dir) / "run.json"),
+                    "{}: already holds a run; continue it with --resume {} or choose another -o", dir, dir);
+    plan = args.compare ? loop::plan_for_compare(cfg) : loop::plan_for_run(cfg);
+  }
+  const auto summary = loop::run_experiment(cfg, plan, dir);
+  std::printf("\n%s\n", summary.table.c_str());
+  if (args.report) {
+    const std::string html = (fs::path(dir) / "report.html").string();
+    loop::write_report(dir, html);
+    std::printf("report: %s\n", html.c_str());
+  }
+  std::printf("run directory: %s\n", dir.c_str());
+  return 0;
+}
+
+int run_report(const ReportArgs& args, const Invocation&) {
+  const std::string out = args.out.empty() ? (fs::path(args.run) / "report.html").string() : args.out;
+  loop::write_report(args.run, out);
+  std::printf("report: %s\n", out.c_str());
+  return 0;
+}
+
+}  // namespace autoscale::cli

@@ -1,0 +1,234 @@
+#include "autoscale/loop/job.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "autoscale/core/error.h"
+#include "autoscale/mixture/baselines.h"
+#include "job_context.h"
+#include "search.h"
+#include "seeds.h"
+
+namespace autoscale::loop {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+std::string JobSpec::name() const { return fmt::format("{}_n{}_s{}", method, budget, seed); }
+
+namespace {
+
+std::vector<float> embedding_rows(const ExperimentData& d, const std::vector<int64_t>& rows) {
+  const auto& e = d.embeddings;
+  std::vector<float> z;
+  z.reserve(rows.size() * static_cast<size_t>(e.dim));
+  for (int64_t r : rows) {
+    const auto first = e.z.begin() + d.embedding_row[static_cast<size_t>(r)] * e.dim;
+    z.insert(z.end(), first, first + e.dim);
+  }
+  return z;
+}
+
+std::vector<int64_t> pool_rows_at(const ExperimentData& d, const std::vector<int64_t>& indices) {
+  std::vector<int64_t> rows;
+  for (int64_t i : indices) rows.push_back(d.pool[static_cast<size_t>(i)]);
+  return rows;
+}
+
+// The one-shot methods (mixture-design 5.3 rows 1-6).
+Selection baseline_selection(const JobContext& ctx) {
+  const auto& d = ctx.data;
+  const auto& m = ctx.spec.method;
+  const int64_t n = ctx.spec.budget;
+  const uint64_t seed = derive_seed(ctx.spec.seed, m);
+  Selection s;
+  if (m == "real_only") return s;
+  if (m == "vanilla_all") {
+    s.rows = d.pool;
+  } else if (m == "vanilla_random") {
+    s.rows = mixture::random_subset(d.pool, n, seed);
+  } else if (m == "stratified") {
+    s = random_within_clusters(ctx, mixture::stratified_weights(d.clusters()), seed);
+  } else if (m == "dsir" || m == "domain_classifier") {
+    if (d.pool.empty() || n == 0) return s;
+    const auto real_z = embedding_rows(d, d.real_train);
+    const auto syn_z = embedding_rows(d, d.pool);
+    const int dim = d.embeddings.dim;
+    s.rows = pool_rows_at(d, m == "dsir" ? mixture::importance_resample(real_z, syn_z, dim, n, seed)
+                                         : mixture::most_real_like(real_z, syn_z, dim, n, seed));
+  } else {
+    AUTOSCALE_THROW("loop: unknown method {}", quote(m));
+  }
+  return s;
+}
+
+struct SearchOutcome {
+  Selection selection;             // the final training's synthetic scenes
+  std::unique_ptr<train::Planner> planner;  // online: the model after the last stage
+  double search_seconds = 0, train_seconds = 0;
+};
+
+SearchOutcome run_search(const JobContext& ctx) {
+  const auto& cfg = ctx.config;
+  const auto& lo = cfg.loop;
+  const bool online = lo.budget_mode == "online";
+  const int64_t S = cfg.train.steps, T = lo.iterations;
+  SearchOutcome out;
+  auto search = make_search(ctx);
+  search->prepare(ctx);
+  std::string last_model;
+  Selection last_selection;
+  for (int64_t t = 0; t < T; ++t) {
+    const fs::path iter = ctx.dir / fmt::format("iter{}", t);
+    if (fs::exists(iter / "iteration.json")) {  // completed before a restart
+      search->load(read_json(iter / "state.json"), iter / "state.json");
+      const auto done = read_json(iter / "iteration.json");
+      out.search_seconds += field<double>(done, "search_seconds", iter / "iteration.json");
+      if (online) out.train_seconds += field<double>(done.at("seconds"), "train", iter / "iteration.json");
+      last_model = (iter / "train" / "planner.pt").string();
+      last_selection = read_selection(ctx, iter);
+      continue;
+    }
+    const double extra_before = search->extra_seconds;
+    auto t0 = Clock::now();
+    const Selection sel = search->select(ctx, t);
+    write_selection(ctx, iter, sel);
+    const double select_s = seconds_since(t0);
+    const std::vector<double> weights = search->weights();
+
+    const int64_t stage = S / T;
+    const int64_t steps = online ? stage + (t == T - 1 ? S % T : 0)
+                                 : std::max<int64_t>(1, std::llround(lo.proxy_fraction * static_cast<double>(S)));
+    // Offline proxies all start from the same initial model; online stages continue the last one.
+    const uint64_t seed = online && t > 0 ? derive_seed(ctx.spec.seed, "stage", {static_cast<uint64_t>(t)}) : ctx.spec.seed;
+    auto trained = train_selection(ctx, iter / "train", sel, steps, seed, online ? last_model : "",
+                                   online ? t * stage : 0, online ? S : 0);
+    t0 = Clock::now();
+    const auto val = score_and_write(ctx, *trained.planner, ctx.data.val, iter / "val_scores.csv");
+    const double eval_s = seconds_since(t0);
+    nlohmann::json it = search->update(ctx, t, *trained.planner, val);
+    const double gradients_s = search->extra_seconds - extra_before;
+    const double iteration_search = select_s + eval_s + gradients_s + (online ? 0.0 : trained.seconds);
+    it["iteration"] = t;
+    it["weights"] = weights;
+    it["quotas"] = sel.quotas;
+    it["selected"] = sel.rows.size();
+    it["steps"] = steps;
+    it["val"] = scores_json(val.mean(), val.valid());
+    it["seconds"] = {{"select", select_s}, {"train", trained.seconds}, {"eval", eval_s}, {"gradients", gradients_s}};
+    it["search_seconds"] = iteration_search;
+    write_json(iter / "state.json", search->save());
+    write_json(iter / "iteration.json", it);  // written last: the iteration's end marker
+    spdlog::info("{}: iteration {} of {}: val PDMS {:.4f} on {} scenes", ctx.spec.name(), t + 1, T, val.mean().score,
+                 val.valid());
+    out.search_seconds += iteration_search;
+    if (online) out.train_seconds += trained.seconds;
+    last_model = (iter / "train" / "planner.pt").string();
+    last_selection = sel;
+  }
+  if (online) {  // the last stage's model is the result: the step budget is spent
+    out.selection = last_selection;
+    out.planner = std::make_unique<train::Planner>(train::Planner::load(last_model, cfg.train.device));
+  } else {
+    const auto t0 = Clock::now();
+    out.selection = search->final_selection(ctx);
+    out.search_seconds += seconds_since(t0);
+  }
+  return out;
+}
+
+}  // namespace
+
+JobResult run_job(const ExperimentConfig& cfg, const ExperimentData& data, const JobSpec& spec, const std::string& job_dir) {
+  const fs::path dir(job_dir);
+  if (fs::exists(dir / "result.json")) return read_job_result(job_dir);
+  fs::create_directories(dir);
+  const JobContext ctx{cfg, data, spec, dir};
+  spdlog::info("job {}", spec.name());
+
+  SearchOutcome outcome;
+  if (is_iterative(spec.method)) {
+    outcome = run_search(ctx);
+  } else {
+    const auto t0 = Clock::now();
+    outcome.selection = baseline_selection(ctx);
+    outcome.search_seconds = seconds_since(t0);
+  }
+  const fs::path final_dir = dir / "final";
+  write_selection(ctx, final_dir, outcome.selection);
+  if (!outcome.planner) {
+    auto trained = train_selection(ctx, final_dir / "train", outcome.selection, cfg.train.steps, spec.seed);
+    outcome.planner = std::move(trained.planner);
+    outcome.train_seconds += trained.seconds;
+  }
+  const auto test = score_and_write(ctx, *outcome.planner, data.test, final_dir / "test_scores.csv");
+  const auto val = score_and_write(ctx, *outcome.planner, data.val, final_dir / "val_scores.csv");
+
+  const auto mix = training_mixture(ctx, outcome.selection.rows);
+  nlohmann::json tokens = nlohmann::json::array(), pdms = nlohmann::json::array();
+  for (const auto& s : test.scenes) {
+    if (s.valid) tokens.push_back(s.token), pdms.push_back(s.scores.score);
+  }
+  const nlohmann::json result = {
+      {"method", spec.method},
+      {"seed", spec.seed},
+      {"synthetic_budget", spec.budget},
+      {"n_syn", outcome.selection.rows.size()},
+      {"n_real", data.real_train.size()},
+      {"real_share", mix.weights[0] / std::max(1e-300, mix.weights[0] + mix.weights[1])},
+      {"steps", cfg.train.steps},
+      {"search_seconds", outcome.search_seconds},
+      {"train_seconds", outcome.train_seconds},
+      {"test", scores_json(test.mean(), test.valid())},
+      {"val", scores_json(val.mean(), val.valid())},
+      {"weights", outcome.selection.weights},
+      {"quotas", outcome.selection.quotas},
+      {"test_tokens", tokens},
+      {"test_pdms", pdms}};
+  write_json(dir / "result.json", result);  // the job's end marker
+  spdlog::info("{}: test PDMS {:.4f} on {} scenes ({} synthetic scenes)", spec.name(), test.mean().score, test.valid(),
+               outcome.selection.rows.size());
+  return read_job_result(job_dir);
+}
+
+JobResult read_job_result(const std::string& job_dir) {
+  const fs::path path = fs::path(job_dir) / "result.json";
+  const auto j = read_json(path);
+  auto scores = [&](const char* name) {
+    AUTOSCALE_CHECK(j.contains(name) && j.at(name).is_object(), "{}: field {} is missing or not an object",
+                    path.string(), name);
+    const auto& o = j.at(name);
+    auto num = [&](const char* key) {
+      AUTOSCALE_CHECK(o.contains(key), "{}: field {}.{} is missing", path.string(), name, key);
+      return o.at(key).is_null() ? std::numeric_limits<double>::quiet_NaN() : field<double>(o, key, path);
+    };
+    eval::SubScores s;
+    s.score = num("pdms"), s.nc = num("nc"), s.dac = num("dac"), s.ddc = num("ddc"), s.ttc = num("ttc");
+    s.c = num("c"), s.ep = num("ep");
+    return std::pair{s, field<int64_t>(o, "scenes", path)};
+  };
+  JobResult r;
+  r.spec.method = field<std::string>(j, "method", path);
+  r.spec.seed = field<uint64_t>(j, "seed", path);
+  r.spec.budget = field<int64_t>(j, "synthetic_budget", path);
+  r.n_syn = field<int64_t>(j, "n_syn", path);
+  r.n_real = field<int64_t>(j, "n_real", path);
+  r.real_share = field<double>(j, "real_share", path);
+  r.steps = field<int64_t>(j, "steps", path);
+  r.search_seconds = field<double>(j, "search_seconds", path);
+  r.train_seconds = field<double>(j, "train_seconds", path);
+  std::tie(r.test, r.test_scenes) = scores("test");
+  std::tie(r.val, r.val_scenes) = scores("val");
+  r.weights = field<std::vector<double>>(j, "weights", path);
+  r.quotas = field<std::vector<int64_t>>(j, "quotas", path);
+  r.test_tokens = field<std::vector<std::string>>(j, "test_tokens", path);
+  r.test_pdms = field<std::vector<double>>(j, "test_pdms", path);
+  AUTOSCALE_CHECK(r.test_tokens.size() == r.test_pdms.size(), "{}: {} test tokens but {} scores", path.string(),
+                  r.test_tokens.size(), r.test_pdms.size());
+  return r;
+}
+
+}  // namespace autoscale::loop

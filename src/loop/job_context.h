@@ -1,0 +1,76 @@
+// Internal to the loop module: what the steps of one job share, and the steps themselves
+// (train on a selection, score, write JSON), used by job.cpp and the searches.
+#pragma once
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "autoscale/core/error.h"
+#include "autoscale/eval/evaluate.h"
+#include "autoscale/loop/job.h"
+#include "autoscale/train/planner.h"
+
+namespace autoscale::loop {
+
+struct JobContext {
+  const ExperimentConfig& config;
+  const ExperimentData& data;
+  const JobSpec& spec;
+  std::filesystem::path dir;
+};
+
+// The synthetic part of a training mixture.
+struct Selection {
+  std::vector<int64_t> rows;      // rows of the run's samples
+  std::vector<double> weights;    // cluster weights behind it (empty: none)
+  std::vector<int64_t> quotas;    // per-cluster quotas (empty: none)
+};
+
+// Per-cluster random picks at the quotas: how stratified, DoReMi, DoGE and ODM fill a quota.
+Selection random_within_clusters(const JobContext& ctx, const std::vector<double>& weights, uint64_t seed);
+
+void write_selection(const JobContext& ctx, const std::filesystem::path& dir, const Selection& s);
+Selection read_selection(const JobContext& ctx, const std::filesystem::path& dir);  // Error names the file
+
+// The real-to-synthetic sampling weights of a training mixture (natural or data.synthetic_share).
+train::MixtureSpec training_mixture(const JobContext& ctx, const std::vector<int64_t>& synthetic_rows);
+
+struct Training {
+  std::unique_ptr<train::Planner> planner;
+  double seconds = 0;
+};
+
+// Trains in `dir` (resuming a killed training there): `steps` steps from a fresh planner seeded
+// with `seed`, or from `start` (online stages), on schedule position offset of total.
+Training train_selection(const JobContext& ctx, const std::filesystem::path& dir, const Selection& selection,
+                         int64_t steps, uint64_t seed, const std::string& start = "", int64_t schedule_offset = 0,
+                         int64_t schedule_total = 0);
+
+// Scores the planner on rows and writes the per-scene CSV to `csv_path`.
+eval::EvalReport score_and_write(const JobContext& ctx, const train::Planner& planner, const std::vector<int64_t>& rows,
+                                 const std::filesystem::path& csv_path);
+
+nlohmann::json scores_json(const eval::SubScores& s, size_t scenes);
+nlohmann::json read_json(const std::filesystem::path& path);  // Error names the file
+void write_json(const std::filesystem::path& path, const nlohmann::json& j);  // atomic
+
+// A required field of a JSON object, converted; Error names the file and the field.
+template <class T>
+T field(const nlohmann::json& j, const char* name, const std::filesystem::path& file) {
+  try {
+    return j.at(name).get<T>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(fmt::format("{}: field {}: {}", file.string(), name, e.what()));
+  }
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0);
+
+}  // namespace autoscale::loop

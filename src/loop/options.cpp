@@ -1,0 +1,70 @@
+#include "autoscale/loop/options.h"
+
+#include <algorithm>
+
+#include "autoscale/core/error.h"
+
+namespace autoscale::loop {
+
+const std::vector<std::string>& method_names() {
+  static const std::vector<std::string> names = {"real_only", "vanilla_all", "vanilla_random", "stratified", "dsir",
+                                                 "domain_classifier", "doremi", "doge", "odm", "autoscale"};
+  return names;
+}
+
+bool is_iterative(const std::string& m) { return m == "autoscale" || m == "doge" || m == "doremi" || m == "odm"; }
+
+void CompareOptions::visit(ConfigVisitor& v) {
+  v.field("methods", methods,
+          "methods run side by side: real_only, vanilla_all, vanilla_random, stratified, dsir, domain_classifier, "
+          "doremi, doge, odm, autoscale");
+  v.field("seeds", seeds, "seeds per method (run.seed, run.seed + 1, ...)", at_least(1));
+  v.field("reference", reference, "the method ΔPDMS and its paired-bootstrap CI are measured against",
+          Choices(method_names()));
+  v.field("curve_budgets", curve_budgets,
+          "extra synthetic budgets N_syn for the PDMS-vs-N_syn curve of vanilla_random and autoscale [scenes]",
+          at_least(1));
+  v.field("bootstrap", bootstrap, "paired bootstrap resamples of the test scenes for the 95% CI", at_least(100));
+}
+
+void LoopOptions::visit(ConfigVisitor& v) {
+  v.field("real", real, "real scene stores, split by log into train/val/test (data.split)");
+  v.field("synthetic", synthetic, "synthetic scene stores: the pool the mixture draws from");
+  v.field("embeddings", embeddings,
+          "clustered embeddings of every scene (autoscale encode + cluster); \"\" = encode and cluster in the run");
+  v.field("method", method, "what `autoscale run` does (see compare.methods)", Choices(method_names()));
+  v.field("synthetic_budget", synthetic_budget, "N_syn: synthetic scenes in the training mixture [scenes]",
+          at_least(0));
+  v.field("iterations", iterations, "T: closed-loop iterations (search methods)", at_least(1));
+  v.field("budget_mode", budget_mode,
+          "offline: search on proxy trainings, then train the final model from scratch; online: one training split "
+          "into T stages while the mixture changes",
+          Choices{"offline", "online"});
+  v.field("proxy_fraction", proxy_fraction, "offline: share of train.steps each search iteration trains",
+          {0, 1, true, false});
+  v.field("final_weights", final_weights, "offline: final mixture from the averaged (DoReMi) or the last weights",
+          Choices{"average", "last"});
+  v.field("alignment_val_samples", alignment_val_samples,
+          "V': validation scenes in the failure-weighted gradient [scenes]", at_least(1));
+  v.field("alignment_cluster_samples", alignment_cluster_samples,
+          "X_k: synthetic samples per cluster gradient [scenes]", at_least(1));
+  v.field("loss_samples", loss_samples, "doremi/odm: samples per cluster whose loss is measured [scenes]",
+          at_least(1));
+  v.section("cluster_ga", cluster_ga, "Cluster-GA: exponentiated-gradient steps on the cluster weights");
+  v.section("retrieval", retrieval, "failure-guided retrieval within each cluster");
+  v.section("doremi", doremi, "DoReMi baseline (clusters as domains)");
+  v.section("compare", compare, "`autoscale compare`: methods side by side");
+}
+
+void LoopOptions::validate() const {
+  for (const auto& m : compare.methods) {
+    AUTOSCALE_CHECK(std::find(method_names().begin(), method_names().end(), m) != method_names().end(),
+                    "loop.compare.methods: unknown method {}", quote(m));
+  }
+  AUTOSCALE_CHECK(compare.methods.empty() ||
+                      std::find(compare.methods.begin(), compare.methods.end(), compare.reference) !=
+                          compare.methods.end(),
+                  "loop.compare.reference: {} is not one of loop.compare.methods", quote(compare.reference));
+}
+
+}  // namespace autoscale::loop

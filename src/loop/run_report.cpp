@@ -1,0 +1,292 @@
+#include "autoscale/loop/run_report.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "autoscale/core/atomic_file.h"
+#include "autoscale/core/error.h"
+#include "job_context.h"
+#include "svg.h"
+
+namespace autoscale::loop {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kStyle = R"(
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#222;margin:0;background:#fafafa}
+main{max-width:1180px;margin:0 auto;padding:16px 24px 48px}
+h1{font-size:22px;margin:8px 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
+.meta{color:#555}table{border-collapse:collapse;margin:8px 0;font-size:13px}
+th,td{padding:4px 8px;border-bottom:1px solid #e4e4e4;text-align:right}th{background:#f0f0f0}
+td:first-child,th:first-child{text-align:left}tr:nth-child(even) td{background:#f6f6f6}
+tr.best td{background:#e3f2e1;font-weight:600}.charts{display:flex;flex-wrap:wrap;gap:12px}
+svg{background:#fff;border:1px solid #e4e4e4}svg .t{font-size:13px;font-weight:600;text-anchor:middle}
+svg .xt{font-size:10px;text-anchor:middle}svg .yt{font-size:10px;text-anchor:end}svg .xl{font-size:11px;text-anchor:middle}
+svg .lg{font-size:11px}svg .c{font-size:10px;text-anchor:middle}svg .g{stroke:#eee}svg .a{stroke:#888}
+pre{background:#fff;border:1px solid #e4e4e4;padding:8px;overflow:auto;font-size:12px}
+)";
+
+const char* kScores[] = {"nc", "dac", "ttc", "c", "ep", "pdms"};
+
+double number(const json& o, const char* key, const fs::path& file) {
+  AUTOSCALE_CHECK(o.is_object() && o.contains(key), "{}: field {} is missing", file.string(), key);
+  const auto& v = o.at(key);
+  if (v.is_null()) return std::nan("");
+  AUTOSCALE_CHECK(v.is_number(), "{}: field {} is {}, not a number", file.string(), key, v.dump());
+  return v.get<double>();
+}
+
+std::string f3(double v) { return std::isfinite(v) ? fmt::format("{:.3f}", v) : "–"; }
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path);
+  AUTOSCALE_CHECK(in.good(), "{}: cannot open (is this a run directory?)", path.string());
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<double> doubles(const json& j, const char* key, const fs::path& file) {
+  AUTOSCALE_CHECK(j.contains(key) && j.at(key).is_array(), "{}: field {} is missing or not an array", file.string(), key);
+  std::vector<double> v;
+  for (const auto& x : j.at(key)) {
+    AUTOSCALE_CHECK(x.is_null() || x.is_number(), "{}: field {} holds {}, not a number", file.string(), key, x.dump());
+    v.push_back(x.is_null() ? std::nan("") : x.get<double>());
+  }
+  return v;
+}
+
+struct Job {
+  std::string name;
+  json result;  // null while unfinished
+  std::vector<json> iterations;
+};
+
+std::vector<Job> read_jobs(const fs::path& dir) {
+  std::vector<Job> jobs;
+  if (!fs::exists(dir / "jobs")) return jobs;
+  for (const auto& e : fs::directory_iterator(dir / "jobs")) {
+    if (!e.is_directory()) continue;
+    Job j;
+    j.name = e.path().filename().string();
+    if (fs::exists(e.path() / "result.json")) j.result = read_json(e.path() / "result.json");
+    for (int t = 0; fs::exists(e.path() / fmt::format("iter{}", t) / "iteration.json"); ++t) {
+      j.iterations.push_back(read_json(e.path() / fmt::format("iter{}", t) / "iteration.json"));
+    }
+    jobs.push_back(std::move(j));
+  }
+  std::sort(jobs.begin(), jobs.end(), [](const Job& a, const Job& b) { return a.name < b.name; });
+  return jobs;
+}
+
+std::string summary_section(const json& run, const fs::path& run_file, const std::vector<Job>& jobs, const fs::path& dir) {
+  const auto& d = run.at("data");
+  std::string s = "<h2>Summary</h2>";
+  s += fmt::format("<p class=meta>Command <code>{}</code><br>Mode {}, {} iterations, {} optimiser steps per training, "
+                   "N<sub>syn</sub> {}, {} clusters.<br>Real: {} training, {} validation, {} test scenes. Synthetic pool "
+                   "{} scenes ({} dropped by the leakage guard: derived from held-out logs).</p>",
+                   svg::escape(field<std::string>(run, "command", run_file)), svg::escape(field<std::string>(run, "mode", run_file)),
+                   field<int64_t>(run, "iterations", run_file), field<int64_t>(run, "steps", run_file),
+                   field<int64_t>(run, "synthetic_budget", run_file), field<int64_t>(run, "clusters", run_file),
+                   field<int64_t>(d, "real_train", run_file), field<int64_t>(d, "val", run_file), field<int64_t>(d, "test", run_file),
+                   field<int64_t>(d, "pool", run_file), field<int64_t>(d, "leaked", run_file));
+  s += "<table><tr><th>Job</th><th>Method</th><th>Seed</th><th>N_syn</th><th>NC</th><th>DAC</th><th>TTC</th><th>C</th>"
+       "<th>EP</th><th>Test PDMS</th><th>Search (s)</th><th>Train (s)</th></tr>";
+  for (const auto& j : jobs) {
+    if (j.result.is_null()) {
+      s += fmt::format("<tr><td>{}</td><td colspan=11>unfinished ({} iterations done)</td></tr>", svg::escape(j.name),
+                       j.iterations.size());
+      continue;
+    }
+    const fs::path file = dir / "jobs" / j.name / "result.json";
+    const auto& r = j.result;
+    AUTOSCALE_CHECK(r.contains("test"), "{}: field test is missing", file.string());
+    const auto& t = r.at("test");
+    s += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>", svg::escape(j.name),
+                     svg::escape(field<std::string>(r, "method", file)), field<int64_t>(r, "seed", file),
+                     field<int64_t>(r, "n_syn", file));
+    for (const char* k : kScores) s += "<td>" + f3(number(t, k, file)) + "</td>";
+    s += fmt::format("<td>{:.1f}</td><td>{:.1f}</td></tr>", number(r, "search_seconds", file), number(r, "train_seconds", file));
+  }
+  return s + "</table>";
+}
+
+std::string comparison_section(const fs::path& dir) {
+  const fs::path file = dir / "compare.json";
+  if (!fs::exists(file)) return "";
+  const auto c = read_json(file);
+  AUTOSCALE_CHECK(c.contains("rows") && c.at("rows").is_array(), "{}: field rows is missing", file.string());
+  const std::string reference = c.contains("reference") && c.at("reference").is_string() ? c.at("reference").get<std::string>() : "";
+  std::string s = "<h2>Comparison</h2><p class=meta>Test PDMS and sub-scores, mean ± std over seeds; ΔPDMS: the paired "
+                  "bootstrap 95% CI over test scenes" + (reference.empty() ? std::string() : " against " + svg::escape(reference)) +
+                  ". Every method trains the same number of steps.</p>";
+  s += "<table><tr><th>Method</th><th>N_syn</th><th>Real:Syn</th><th>Seeds</th><th>NC</th><th>DAC</th><th>TTC</th><th>C</th>"
+       "<th>EP</th><th>PDMS</th><th>ΔPDMS [95% CI]</th><th>Search (s)</th></tr>";
+  double best = -1;
+  for (const auto& r : c.at("rows")) best = std::max(best, number(r.at("mean"), "pdms", file));
+  for (const auto& r : c.at("rows")) {
+    AUTOSCALE_CHECK(r.contains("mean") && r.contains("std"), "{}: a row lacks mean or std", file.string());
+    const double pdms = number(r.at("mean"), "pdms", file);
+    const double share = number(r, "real_share", file);
+    const int real = static_cast<int>(std::lround(100 * share));
+    s += fmt::format("<tr{}><td>{}</td><td>{:.0f}</td><td>{}:{}</td><td>{}</td>", pdms == best ? " class=best" : "",
+                     svg::escape(field<std::string>(r, "method", file)), number(r, "n_syn", file), real, 100 - real,
+                     field<int64_t>(r, "seeds", file));
+    for (const char* k : kScores) {
+      s += fmt::format("<td>{} ± {}</td>", f3(number(r.at("mean"), k, file)), f3(number(r.at("std"), k, file)));
+    }
+    const auto& d = r.contains("delta") ? r.at("delta") : json();
+    s += d.is_null() ? "<td>–</td>"
+                     : fmt::format("<td>{:+.3f} [{:+.3f}, {:+.3f}]</td>", number(d, "mean", file), number(d, "lo", file),
+                                   number(d, "hi", file));
+    s += fmt::format("<td>{:.1f}</td></tr>", number(r, "search_seconds", file));
+  }
+  s += "</table>";
+  // PDMS against N_syn, one line per method.
+  if (c.contains("curve") && c.at("curve").is_array() && !c.at("curve").empty()) {
+    std::vector<int64_t> budgets;
+    std::map<std::string, std::map<int64_t, std::pair<double, double>>> by_method;
+    for (const auto& p : c.at("curve")) {
+      const auto b = field<int64_t>(p, "synthetic_budget", file);
+      if (std::find(budgets.begin(), budgets.end(), b) == budgets.end()) budgets.push_back(b);
+      by_method[field<std::string>(p, "method", file)][b] = {number(p, "pdms_mean", file), number(p, "pdms_std", file)};
+    }
+    std::sort(budgets.begin(), budgets.end());
+    std::vector<std::string> x;
+    for (auto b : budgets) x.push_back(std::to_string(b));
+    std::vector<svg::Series> series;
+    for (const auto& [method, points] : by_method) {
+      svg::Series ser{method, {}, {}};
+      for (auto b : budgets) {
+        const auto it = points.find(b);
+        ser.y.push_back(it == points.end() ? std::nan("") : it->second.first);
+        ser.err.push_back(it == points.end() ? std::nan("") : it->second.second);
+      }
+      series.push_back(ser);
+    }
+    s += "<div class=charts>" + svg::line_chart("Test PDMS against the synthetic budget", "N_syn [scenes]", "PDMS", x, series) +
+         "</div>";
+  }
+  return s;
+}
+
+std::string loop_section(const fs::path& dir, const std::vector<Job>& jobs) {
+  std::string s;
+  std::map<std::string, bool> shown;  // one job per method: the first by name (lowest seed)
+  for (const auto& j : jobs) {
+    if (j.iterations.empty()) continue;
+    const std::string method = j.name.substr(0, j.name.rfind("_n"));
+    if (shown[method]) continue;
+    shown[method] = true;
+    const fs::path file = dir / "jobs" / j.name / "iter0" / "iteration.json";
+    std::vector<std::string> x;
+    std::vector<svg::Series> scores;
+    for (const char* k : kScores) scores.push_back({k == std::string("pdms") ? "PDMS" : k, {}, {}});
+    for (size_t t = 0; t < j.iterations.size(); ++t) {
+      x.push_back(std::to_string(t));
+      AUTOSCALE_CHECK(j.iterations[t].contains("val"), "{}: field val is missing", file.string());
+      for (size_t k = 0; k < scores.size(); ++k) scores[k].y.push_back(number(j.iterations[t].at("val"), kScores[k], file));
+    }
+    s += fmt::format("<h3>{}</h3><div class=charts>", svg::escape(j.name));
+    s += svg::line_chart("Validation scores per iteration", "iteration", "score", x, scores);
+    // Mixture weights: w^t of each iteration, then the weights it ended with.
+    std::vector<std::vector<double>> weights;
+    for (const auto& it : j.iterations) weights.push_back(doubles(it, "weights", file));
+    if (j.iterations.back().contains("next_weights")) weights.push_back(doubles(j.iterations.back(), "next_weights", file));
+    std::vector<std::string> wx = x;
+    if (weights.size() > x.size()) wx.push_back("final");
+    std::vector<svg::Series> stacks;
+    for (size_t k = 0; k < weights.front().size(); ++k) {
+      svg::Series ser{fmt::format("cluster {}", k), {}, {}};
+      for (const auto& w : weights) ser.y.push_back(k < w.size() ? w[k] : 0);
+      stacks.push_back(ser);
+    }
+    s += svg::stacked_bars("Synthetic mixture weight per cluster", "iteration", "weight", wx, stacks);
+    if (j.iterations.front().contains("cluster_pdms")) {
+      std::vector<std::string> rows;
+      std::vector<std::vector<double>> values;
+      const auto counts = j.iterations.front().contains("cluster_count") ? doubles(j.iterations.front(), "cluster_count", file)
+                                                                         : std::vector<double>{};
+      const size_t K = weights.front().size();
+      for (size_t k = 0; k < K; ++k) {
+        rows.push_back(k < counts.size() ? fmt::format("cluster {} ({})", k, static_cast<int64_t>(counts[k]))
+                                         : fmt::format("cluster {}", k));
+        values.emplace_back();
+        for (const auto& it : j.iterations) {
+          const auto p = doubles(it, "cluster_pdms", file);
+          values.back().push_back(k < p.size() ? p[k] : std::nan(""));
+        }
+      }
+      s += svg::heatmap("Validation PDMS per cluster (shrunk; val scenes)", rows, x, values);
+    }
+    s += "</div>";
+  }
+  return s.empty() ? "" : "<h2>Closed loop per iteration</h2>" + s;
+}
+
+std::string map_section(const fs::path& dir) {
+  const fs::path file = dir / "embedding_map.json";
+  if (!fs::exists(file)) return "";
+  const auto m = read_json(file);
+  AUTOSCALE_CHECK(m.contains("points") && m.at("points").is_array(), "{}: field points is missing", file.string());
+  const auto explained = doubles(m, "explained", file);
+  std::vector<svg::Point> by_cluster, by_domain;
+  size_t clusters = 0;
+  for (const auto& p : m.at("points")) {
+    const double x = number(p, "x", file), y = number(p, "y", file);
+    const auto c = field<size_t>(p, "cluster", file);
+    const auto domain = field<std::string>(p, "domain", file);
+    const auto split = field<std::string>(p, "split", file);
+    clusters = std::max(clusters, c + 1);
+    by_cluster.push_back({x, y, c, false});
+    by_domain.push_back({x, y, split == "leaked" ? 2u : domain == "real" ? 0u : 1u, split == "leaked"});
+  }
+  std::vector<std::string> names, colours;
+  for (size_t k = 0; k < clusters; ++k) names.push_back(fmt::format("cluster {}", k)), colours.push_back(svg::colour(k));
+  if (names.size() > 16) names.resize(16);  // the legend's room; colours cycle
+  const std::string axis = fmt::format("PC1 ({:.0f}% of variance)", 100 * (explained.empty() ? 0 : explained[0]));
+  const std::string axis2 = fmt::format("PC2 ({:.0f}%)", 100 * (explained.size() < 2 ? 0 : explained[1]));
+  return "<h2>Scene embeddings</h2><p class=meta>The first two principal components of the scene embeddings (a sample of up "
+         "to 4,000 scenes).</p><div class=charts>" +
+         svg::scatter("By cluster", axis, axis2, by_cluster, names, colours) +
+         svg::scatter("By domain", axis, axis2, by_domain, {"real", "synthetic", "synthetic (leaked, excluded)"},
+                      {"#4477aa", "#ee6677", "#999999"}) +
+         "</div>";
+}
+
+}  // namespace
+
+std::string report_html(const std::string& run_dir) {
+  const fs::path dir(run_dir);
+  const fs::path run_file = dir / "run.json";
+  AUTOSCALE_CHECK(fs::exists(run_file), "{}: not a run directory (no run.json)", run_dir);
+  const auto run = read_json(run_file);
+  AUTOSCALE_CHECK(run.contains("data") && run.at("data").is_object(), "{}: field data is missing", run_file.string());
+  const std::string config = read_text(dir / "config.yaml");
+  const auto jobs = read_jobs(dir);
+  std::string html = "<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>autoscale run " +
+                     svg::escape(dir.filename().string()) + "</title><style>" + kStyle + "</style></head><body><main>";
+  html += "<h1>autoscale run: " + svg::escape(fs::absolute(dir).lexically_normal().filename().string()) + "</h1>";
+  html += fmt::format("<p class=meta>Created {}.</p>", svg::escape(run.value("created", std::string("?"))));
+  html += summary_section(run, run_file, jobs, dir);
+  html += comparison_section(dir);
+  html += loop_section(dir, jobs);
+  html += map_section(dir);
+  html += "<h2>Resolved configuration</h2><details><summary>config.yaml</summary><pre>" + svg::escape(config) +
+          "</pre></details></main></body></html>\n";
+  return html;
+}
+
+void write_report(const std::string& run_dir, const std::string& out_html) {
+  write_file_atomic(out_html, report_html(run_dir));
+}
+
+}  // namespace autoscale::loop

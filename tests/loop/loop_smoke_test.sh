@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# The closed loop end to end on real data (bundled NGSIM + the nuScenes samples of ../shared,
+# perturbed starts as the synthetic pool) with configs/ci-smoke.yaml:
+#   - `autoscale run` writes every output of the run directory;
+#   - killed with SIGKILL mid-search and again mid-final-training, `--resume` ends with exactly
+#     the result of the uninterrupted run (same seed, CPU);
+#   - `autoscale compare` runs every method with 2 seeds and writes the table with CIs;
+#   - bad input gives one clear error line and a non-zero exit.
+#   - `autoscale report` writes one self-contained HTML file that renders in headless Chromium
+#     (the screenshot stays in SHOT_DIR).
+# usage: loop_smoke_test.sh AUTOSCALE_BIN REPO_DIR SHARED_DIR PYTHON SHOT_DIR
+set -u
+BIN=$1 REPO=$2 SHARED=$3 PY=$4 SHOTS=$5
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+failures=0 checks=0
+check() {  # check NAME CONDITION...
+  local name=$1; shift
+  checks=$((checks + 1))
+  if "$@"; then echo "ok   $name"; else echo "FAIL $name"; failures=$((failures + 1)); fi
+}
+contains() { grep -qF -- "$2" "$1"; }
+
+# The config names its stores relative to the working directory: run from a scratch one.
+cd "$T"
+mkdir -p out/smoke
+"$BIN" import "$REPO/tests/data/commonroad-ngsim" -o out/smoke/real -q >/dev/null 2>&1
+"$BIN" import "$SHARED/data-samples/nuscenes-scenarionet" -o out/smoke/real --append -q >/dev/null 2>&1
+"$BIN" synth perturb --scenes out/smoke/real -o out/smoke/perturbed -q eval.ego_size=recorded >/dev/null 2>&1
+check "stores made" test -f out/smoke/perturbed/index.h5 -o -d out/smoke/perturbed
+CFG="$REPO/configs/ci-smoke.yaml"
+
+# --- one uninterrupted run ---------------------------------------------------------------------
+"$BIN" run --config "$CFG" -o A -q >"$T/stdout.txt" 2>"$T/stderr.txt"
+check "run exits 0" [ $? -eq 0 ]
+check "run prints the table" contains "$T/stdout.txt" "| autoscale | 40 |"
+for c in mix demo ci-smoke compare-real; do
+  "$BIN" config -c "$REPO/configs/$c.yaml" -q >/dev/null 2>"$T/stderr.txt"
+  check "configs/$c.yaml loads" [ $? -eq 0 ]
+done
+for f in config.yaml run.json split.json embeddings.h5 embedding_map.json compare.json summary.md report.html \
+         jobs/autoscale_n40_s0/result.json jobs/autoscale_n40_s0/iter0/iteration.json \
+         jobs/autoscale_n40_s0/iter1/iteration.json jobs/autoscale_n40_s0/iter1/val_scores.csv \
+         jobs/autoscale_n40_s0/final/selection.json jobs/autoscale_n40_s0/final/test_scores.csv \
+         jobs/autoscale_n40_s0/final/train/planner.pt; do
+  check "run writes $f" test -s "A/$f"
+done
+check "no temporary files left" bash -c "! find A -name '*.tmp*' | grep -q ."
+check "result is a closed-loop result" "$PY" - A/jobs/autoscale_n40_s0 <<'PY'
+import json, sys
+d = sys.argv[1]
+r = json.load(open(d + "/result.json"))
+it = [json.load(open(f"{d}/iter{t}/iteration.json")) for t in (0, 1)]
+assert r["method"] == "autoscale" and r["n_syn"] == 40 and r["steps"] == 24, r
+assert r["test"]["scenes"] == 40 and 0 < r["test"]["pdms"] <= 1, r["test"]
+assert len(r["test_tokens"]) == len(r["test_pdms"]) == 40
+K = 4
+for i in it:
+    assert len(i["weights"]) == K and abs(sum(i["weights"]) - 1) < 1e-9
+    assert sum(i["quotas"]) == 40 and i["selected"] == 40
+    assert i["val"]["scenes"] == 30
+    assert len(i["alignment"]) == K and len(i["cluster_pdms"]) == K
+# the mixture moved: the second iteration trains on the weights the first one produced
+assert it[1]["weights"] == it[0]["next_weights"], (it[0]["next_weights"], it[1]["weights"])
+assert it[0]["weights"] != it[1]["weights"]
+split = json.load(open(sys.argv[1] + "/../../split.json"))
+assert split["val"] == ["scene-0916"] and sorted(split["test"]) == ["USA_Peach-4_8_T-1", "scene-1077"], split
+PY
+
+# --- killed twice with SIGKILL, resumed: the same result --------------------------------------
+kill_when() {  # kill_when FILE: start (or resume) run B, SIGKILL it once FILE exists
+  if [ -d B ]; then "$BIN" run --resume B -q >/dev/null 2>&1 & else "$BIN" run --config "$CFG" -o B -q >/dev/null 2>&1 & fi
+  local pid=$!
+  for _ in $(seq 1 600); do
+    [ -e "$1" ] && break
+    kill -0 $pid 2>/dev/null || break
+    sleep 0.05
+  done
+  kill -9 $pid 2>/dev/null
+  wait $pid 2>/dev/null
+}
+kill_when B/jobs/autoscale_n40_s0/iter0/val_scores.csv
+check "killed in the first iteration" bash -c "[ ! -e B/jobs/autoscale_n40_s0/result.json ]"
+kill_when B/jobs/autoscale_n40_s0/final/train/checkpoint.pt
+check "killed before the end" bash -c "[ ! -e B/jobs/autoscale_n40_s0/result.json ]"
+"$BIN" run --resume B -q >"$T/stdout.txt" 2>"$T/stderr.txt"
+check "resume exits 0" [ $? -eq 0 ]
+check "resumed run equals the uninterrupted one" "$PY" - A B <<'PY'
+import json, sys
+a, b = sys.argv[1:3]
+job = "jobs/autoscale_n40_s0"
+def strip(x):  # wall times differ between runs; everything else must not
+    if isinstance(x, dict):
+        return {k: strip(v) for k, v in x.items() if "seconds" not in k}
+    if isinstance(x, list):
+        return [strip(v) for v in x]
+    return x
+for f in ["result.json", "iter0/iteration.json", "iter1/iteration.json", "final/selection.json"]:
+    ja, jb = (json.load(open(f"{d}/{job}/{f}")) for d in (a, b))
+    assert strip(ja) == strip(jb), f
+for f in ["final/test_scores.csv", "iter1/val_scores.csv"]:
+    assert open(f"{a}/{job}/{f}").read() == open(f"{b}/{job}/{f}").read(), f
+PY
+"$BIN" run --config "$CFG" -o A -q >"$T/stdout.txt" 2>"$T/stderr.txt"
+check "a finished run directory is not overwritten" [ $? -ne 0 ]
+check "  ...and the error says --resume" contains "$T/stderr.txt" "--resume A"
+
+# --- online budget mode: one training split into the iterations' stages --------------------------
+"$BIN" run --config "$CFG" -o O -q loop.budget_mode=online loop.iterations=3 --no-report >"$T/stdout.txt" 2>"$T/stderr.txt"
+check "online run exits 0" [ $? -eq 0 ]
+check "online stages spend exactly train.steps, the last stage is the result" "$PY" - O/jobs/autoscale_n40_s0 <<'PY'
+import json, os, sys
+d = sys.argv[1]
+steps = [json.load(open(f"{d}/iter{t}/iteration.json"))["steps"] for t in range(3)]
+assert sum(steps) == 24 and steps == [8, 8, 8], steps
+assert not os.path.exists(f"{d}/final/train"), "online mode trains no separate final model"
+r = json.load(open(f"{d}/result.json"))
+assert r["test"]["scenes"] == 40 and r["n_syn"] == 40
+# the stages continue one schedule: the learning rate of stage 2's first step is past the peak
+first = json.loads(open(f"{d}/iter2/train/metrics.jsonl").readline())
+assert first["step"] == 8 and first["lr"] < 5e-4, first
+PY
+
+# --- every method side by side ----------------------------------------------------------------
+"$BIN" compare --config "$CFG" -o C -q >"$T/stdout.txt" 2>"$T/stderr.txt"
+check "compare exits 0" [ $? -eq 0 ]
+check "compare table" "$PY" - C <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1] + "/compare.json"))
+rows = {r["method"]: r for r in c["rows"] if r["synthetic_budget"] != 20}  # 20: the curve's extra budget
+curve = {(p["method"], p["synthetic_budget"]) for p in c["curve"]}
+assert curve == {("vanilla_random", 20), ("vanilla_random", 40), ("autoscale", 20), ("autoscale", 40)}, curve
+assert set(rows) == {"real_only", "vanilla_random", "stratified", "dsir", "doremi", "odm", "autoscale"}, rows.keys()
+assert c["reference"] == "vanilla_random"
+for m, r in rows.items():
+    assert r["seeds"] == 2, (m, r["seeds"])
+    assert 0 < r["mean"]["pdms"] <= 1 and r["std"]["pdms"] >= 0
+    if m == "vanilla_random":
+        assert r["delta"] is None
+    else:
+        d = r["delta"]
+        assert d["lo"] <= d["mean"] <= d["hi"] and d["scenes"] == 40, (m, d)
+assert rows["real_only"]["n_syn"] == 0 and rows["real_only"]["real_share"] == 1
+assert rows["autoscale"]["n_syn"] == 40 and rows["autoscale"]["search_seconds"] > 0
+PY
+check "compare summary" contains C/summary.md "| doremi | 40 |"
+
+# --- the report -----------------------------------------------------------------------------
+"$BIN" report C -o C/again.html -q >"$T/stdout.txt" 2>"$T/stderr.txt"
+check "report exits 0" [ $? -eq 0 ]
+for section in "<h2>Summary</h2>" "<h2>Comparison</h2>" "Test PDMS against" "<h2>Closed loop per iteration</h2>" \
+               "Synthetic mixture weight per cluster" "Validation PDMS per cluster" "<h2>Scene embeddings</h2>" \
+               "<h2>Resolved configuration</h2>" "autoscale_n40_s0"; do
+  check "report has $section" contains C/again.html "$section"
+done
+check "report is self-contained (no scripts, links, images or URLs but the SVG namespace)" "$PY" - C/again.html <<'PY'
+import re, sys
+html = open(sys.argv[1]).read().lower()
+assert not re.search(r"<script|<link|<img|<iframe|url\(", html)
+assert set(re.findall(r"https?://[^\"' <]+", html)) <= {"http://www.w3.org/2000/svg"}
+PY
+check "report without a run fails" bash -c "! '$BIN' report '$T/nothing' -q 2>/dev/null"
+mkdir -p "$SHOTS"
+"$PY" "$REPO/tests/loop/render_report.py" C/again.html "$SHOTS/loop-report.png"
+check "report renders in headless Chromium ($SHOTS/loop-report.png)" [ $? -eq 0 ]
+
+# --- bad input --------------------------------------------------------------------------------
+"$BIN" run --config "$CFG" -o D -q loop.real=[nowhere] >"$T/stdout.txt" 2>"$T/stderr.txt"
+check "missing store fails" [ $? -ne 0 ]
+check "  ...naming it" contains "$T/stderr.txt" "nowhere"
+"$BIN" run --config "$CFG" -o D -q loop.method=magic >"$T/stdout.txt" 2>"$T/stderr.txt"
+check "unknown method fails naming the key" contains "$T/stderr.txt" "loop.method"
+"$BIN" run --resume "$T/nothing" -q >"$T/stdout.txt" 2>"$T/stderr.txt"
+check "resume of a non-run fails" [ $? -ne 0 ]
+check "  ...saying so" contains "$T/stderr.txt" "not a run directory"
+"$BIN" run --resume A --config "$CFG" -q >"$T/stdout.txt" 2>"$T/stderr.txt"
+check "resume with another config fails" contains "$T/stderr.txt" "drop --config"
+"$BIN" run --config "$CFG" -o E -q data.split.val_logs=[] data.split.test_logs=[] data.split.val_fraction=0 >"$T/stdout.txt" 2>"$T/stderr.txt"
+check "no validation logs fails clearly" contains "$T/stderr.txt" "no real validation scenes"
+
+echo "$checks checks, $failures failures"
+[ "$failures" -eq 0 ]

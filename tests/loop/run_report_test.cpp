@@ -1,0 +1,94 @@
+// The HTML report on hand-made run directories: content, escaping, errors naming file and field.
+#include "autoscale/loop/run_report.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "autoscale/core/error.h"
+
+namespace autoscale::loop {
+namespace {
+
+namespace fs = std::filesystem;
+
+void write(const fs::path& p, const std::string& text) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p) << text;
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+class RunReport : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("autoscale-report-" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    write(dir_ / "run.json", R"({"format":"autoscale-run/1","command":"autoscale run <&>","created":"2026-11-25T10:00:00Z",
+      "mode":"offline","iterations":2,"steps":600,"synthetic_budget":400,"clusters":2,"methods":["autoscale"],
+      "seeds":[0],"budgets":[],"data":{"real_train":634,"val":146,"test":176,"pool":2441,"leaked":431,
+      "pool_per_cluster":[2000,441],"val_per_cluster":[100,46]}})");
+    write(dir_ / "config.yaml", "loop:\n  method: \"<b>autoscale</b>\"\n");
+    const std::string val = R"("val":{"pdms":0.8,"nc":0.9,"dac":0.95,"ddc":1,"ttc":0.9,"c":1,"ep":0.7,"scenes":146})";
+    for (int t = 0; t < 2; ++t) {
+      write(dir_ / "jobs/autoscale_n400_s0" / ("iter" + std::to_string(t)) / "iteration.json",
+            R"({"iteration":)" + std::to_string(t) + R"(,"weights":[0.6,0.4],"quotas":[240,160],"selected":400,)" + val +
+                R"(,"cluster_pdms":[0.7,null],"cluster_count":[100,46],"next_weights":[0.5,0.5]})");
+    }
+    write(dir_ / "jobs/autoscale_n400_s0/result.json",
+          R"({"method":"autoscale","seed":0,"synthetic_budget":400,"n_syn":400,"n_real":634,"real_share":0.61,
+            "steps":600,"search_seconds":35.2,"train_seconds":40.1,"test":{"pdms":0.8531,"nc":0.9,"dac":0.95,"ddc":1,
+            "ttc":0.9,"c":1,"ep":0.7,"scenes":176},)" + val + R"(,"weights":[0.5,0.5],"quotas":[200,200],
+            "test_tokens":["a","b"],"test_pdms":[0.8,0.9]})");
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path dir_;
+};
+
+TEST_F(RunReport, ShowsTheRunAndEscapesText) {
+  const std::string html = report_html(dir_.string());
+  for (const char* part : {"<h2>Summary</h2>", "<h2>Closed loop per iteration</h2>", "autoscale_n400_s0", "0.853",
+                           "Synthetic mixture weight per cluster", "Validation PDMS per cluster", "cluster 0 (100)",
+                           "<h2>Resolved configuration</h2>"}) {
+    EXPECT_NE(html.find(part), std::string::npos) << part;
+  }
+  EXPECT_NE(html.find("&lt;b&gt;autoscale&lt;/b&gt;"), std::string::npos);  // config text escaped
+  EXPECT_NE(html.find("autoscale run &lt;&amp;&gt;"), std::string::npos);    // command escaped
+  EXPECT_EQ(html.find("<b>autoscale</b>"), std::string::npos);
+  EXPECT_EQ(html.find("<h2>Comparison</h2>"), std::string::npos);  // no compare.json: no section
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+}
+
+TEST_F(RunReport, WritesAtomically) {
+  const fs::path out = dir_ / "report.html";
+  write_report(dir_.string(), out.string());
+  EXPECT_GT(fs::file_size(out), 1000u);
+  for (const auto& e : fs::directory_iterator(dir_)) {
+    EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << e.path();
+  }
+}
+
+TEST_F(RunReport, ErrorsNameTheFileAndField) {
+  fs::remove(dir_ / "run.json");
+  EXPECT_NE(error_of([&] { report_html(dir_.string()); }).find("run.json"), std::string::npos);
+  SetUp();
+  write(dir_ / "jobs/autoscale_n400_s0/result.json", R"({"method":"autoscale","seed":0,"n_syn":400,"test":{"pdms":"x"}})");
+  const auto e = error_of([&] { report_html(dir_.string()); });
+  EXPECT_NE(e.find("result.json"), std::string::npos) << e;
+  EXPECT_NE(e.find("nc"), std::string::npos) << e;  // the first score field it needs
+  SetUp();
+  write(dir_ / "jobs/autoscale_n400_s0/iter1/iteration.json", "{not json");
+  EXPECT_NE(error_of([&] { report_html(dir_.string()); }).find("iteration.json"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace autoscale::loop
