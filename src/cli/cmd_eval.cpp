@@ -1,8 +1,11 @@
 // `autoscale score` (case files) and `autoscale eval` (a store with an agent).
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <filesystem>
+#include <unordered_map>
 
 #include "autoscale/core/atomic_file.h"
 #include "autoscale/core/error.h"
@@ -63,6 +66,17 @@ int run_eval(const EvalArgs& args, const Invocation& inv) {
     std::printf("split %s: %zu of %zu scenes\n", args.split.c_str(), rows.size(), store.size());
   }
   if (args.limit && rows.size() > args.limit) rows.resize(args.limit);
+  const auto [shard, shards] = parse_shard(args.shard);
+  if (shards > 1) {  // whole logs per shard: the v2 two-frame comfort pairs scenes within a log
+    std::unordered_map<std::string, size_t> log_number;
+    for (const auto& e : store.index()) log_number.emplace(e.log, log_number.size());
+    std::vector<size_t> mine;
+    for (size_t r : rows) {
+      if (log_number.at(store.index()[r].log) % shards == shard) mine.push_back(r);
+    }
+    std::printf("shard %zu/%zu: %zu of %zu scenes\n", shard, shards, mine.size(), rows.size());
+    rows = std::move(mine);
+  }
   const bool learned = std::filesystem::is_regular_file(args.agent);
   const auto agent = learned ? learned_agent(args.agent, store, rows, inv.config) : eval::make_agent(args.agent);
   const auto report = eval::evaluate_store(store, *agent, options, rows);
@@ -73,6 +87,40 @@ int run_eval(const EvalArgs& args, const Invocation& inv) {
   }
   std::fputs(eval::report_table(report).c_str(), stdout);
   return report.valid() == 0 && !report.scenes.empty() ? 1 : 0;
+}
+
+int run_merge_scores(const MergeScoresArgs& args, const Invocation&) {
+  AUTOSCALE_CHECK(!args.parts.empty(), "merge scores: no --parts");
+  const auto store = scene::SceneStore::open(args.scenes);
+  std::string header;
+  std::vector<std::pair<size_t, std::string>> lines;  // (store row, CSV line)
+  for (const auto& part : args.parts) {
+    std::ifstream in(part);
+    AUTOSCALE_CHECK(in.good(), "{}: cannot open", part);
+    std::string head, line;
+    AUTOSCALE_CHECK(std::getline(in, head) && head.rfind("token,", 0) == 0, "{}: not a per-token score CSV (autoscale eval --out)",
+                    part);
+    AUTOSCALE_CHECK(header.empty() || head == header, "{}: its columns differ from {} (another PDMS version?)", part,
+                    args.parts.front());
+    header = head;
+    for (size_t n = 2; std::getline(in, line); ++n) {
+      if (line.empty()) continue;
+      const std::string token = line.substr(0, line.find(','));
+      const auto row = store.find(token);
+      AUTOSCALE_CHECK(row.has_value(), "{}:{}: scene {} is not in {}", part, n, quote(token), args.scenes);
+      lines.emplace_back(*row, line);
+    }
+  }
+  std::sort(lines.begin(), lines.end());
+  for (size_t i = 1; i < lines.size(); ++i) {
+    AUTOSCALE_CHECK(lines[i].first != lines[i - 1].first, "merge scores: scene {} is in more than one part",
+                    quote(store.index()[lines[i].first].token));
+  }
+  std::string out = header + "\n";
+  for (const auto& [row, line] : lines) out += line + "\n";
+  write_file_atomic(args.out, out);
+  std::printf("merged %zu parts: %zu scenes in store order into %s\n", args.parts.size(), lines.size(), args.out.c_str());
+  return 0;
 }
 
 }  // namespace autoscale::cli

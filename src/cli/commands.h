@@ -57,8 +57,16 @@ struct EvalArgs {
   std::string out;     // per-token CSV ("" = none)
   size_t limit = 0;    // first N scenes only
   std::string split;   // train | val | test: only the real scenes of that log split ("" = all)
+  std::string shard = "0/1";  // i/N: only the logs of part i (whole logs, so v2 comfort pairs stay)
 };
 int run_eval(const EvalArgs& args, const Invocation& inv);
+
+struct MergeScoresArgs {
+  std::string scenes;               // the store the parts were scored on (gives the row order)
+  std::vector<std::string> parts;   // per-token CSVs of `eval --shard i/N --out`
+  std::string out;                  // merged CSV
+};
+int run_merge_scores(const MergeScoresArgs& args, const Invocation& inv);
 
 struct BenchScoreArgs {
   std::string scenes;

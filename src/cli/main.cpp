@@ -95,6 +95,15 @@ int main(int argc, char** argv) {
   eval_cmd->add_option("--out", eval_args.out, "write per-token sub-scores to this CSV");
   eval_cmd->add_option("--limit", eval_args.limit, "score only the first N scenes");
   eval_cmd->add_option("--split", eval_args.split, "only the real scenes of this log split (train | val | test; data.split)");
+  eval_cmd->add_option("--shard", eval_args.shard, "score only part i/N (whole logs; merge the --out CSVs with `merge scores`)");
+
+  auto* merge_cmd = app.add_subcommand("merge", "merge the parts of sharded stages");
+  merge_cmd->require_subcommand(1);
+  cli::MergeScoresArgs merge_scores_args;
+  auto* merge_scores_cmd = merge_cmd->add_subcommand("scores", "per-token CSVs of `eval --shard i/N` -> one CSV in store order");
+  merge_scores_cmd->add_option("--scenes", merge_scores_args.scenes, "the scored store")->required();
+  merge_scores_cmd->add_option("--parts", merge_scores_args.parts, "the parts' CSV files")->required()->expected(1, -1);
+  merge_scores_cmd->add_option("-o,--out", merge_scores_args.out, "merged CSV")->required();
 
   cli::TrainArgs train_args;
   auto* train_cmd = app.add_subcommand("train", "train a planner (train.*) on the real training split, co-training synthetic stores");
@@ -242,6 +251,7 @@ int main(int argc, char** argv) {
     if (*run_cmd) return cli::run_loop(run_args, inv);
     if (*compare_cmd) return cli::run_loop((run_args.compare = true, run_args), inv);
     if (*report_cmd) return cli::run_report(report_args, inv);
+    if (*merge_scores_cmd) return cli::run_merge_scores(merge_scores_args, inv);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

@@ -103,6 +103,8 @@ void write_embedding_map(const ExperimentConfig& cfg, const ExperimentData& d, c
   write_json(path, {{"explained", {p.explained[0], p.explained[1]}}, {"points", points}});
 }
 
+std::string json_line(const nlohmann::json& j) { return j.dump() + "\n"; }
+
 std::string real_syn(double real_share) {
   const int real = static_cast<int>(std::lround(100 * real_share));
   return fmt::format("{}:{}", real, 100 - real);
@@ -126,6 +128,26 @@ std::map<std::string, double> per_scene_mean(const std::vector<const JobResult*>
     if (a.second == static_cast<int>(results.size())) out[token] = a.first / a.second;
   }
   return out;
+}
+
+// RUN/metrics.jsonl: one line per completed iteration and job, rebuilt from their files after
+// every job (so it is never half-written and a resumed run lists each step once).
+void write_metrics(const fs::path& dir, const std::vector<JobSpec>& jobs) {
+  std::string lines;
+  for (const auto& spec : jobs) {
+    const fs::path job = dir / "jobs" / spec.name();
+    for (int t = 0; fs::exists(job / fmt::format("iter{}", t) / "iteration.json"); ++t) {
+      const auto it = read_json(job / fmt::format("iter{}", t) / "iteration.json");
+      lines += json_line({{"job", spec.name()}, {"event", "iteration"}, {"iteration", t}, {"val", it.at("val")},
+                          {"weights", it.at("weights")}, {"quotas", it.at("quotas")}, {"seconds", it.at("seconds")}});
+    }
+    if (!fs::exists(job / "result.json")) continue;
+    const auto r = read_json(job / "result.json");
+    lines += json_line({{"job", spec.name()}, {"event", "final"}, {"test", r.at("test")}, {"val", r.at("val")},
+                        {"n_syn", r.at("n_syn")}, {"search_seconds", r.at("search_seconds")},
+                        {"train_seconds", r.at("train_seconds")}});
+  }
+  write_file_atomic((dir / "metrics.jsonl").string(), lines);
 }
 
 }  // namespace
@@ -198,6 +220,7 @@ RunSummary run_experiment(const ExperimentConfig& cfg, const RunPlan& plan, cons
   for (size_t i = 0; i < jobs.size(); ++i) {
     spdlog::info("[{}/{}] {}", i + 1, jobs.size(), jobs[i].name());
     summary.results.push_back(run_job(cfg, data, jobs[i], (dir / "jobs" / jobs[i].name()).string()));
+    write_metrics(dir, jobs);
   }
   summary.table = write_comparison(cfg, plan, summary.results, run_dir);
   return summary;

@@ -142,6 +142,21 @@ if [ -d "$NUSC" ]; then
   check "scenarionet store validates" [ $? -eq 0 ]
   check "  ...with 4 logs" contains "$T/out" "logs        4"
   check "  ...made by the scenarionet importer" contains "$T/out" "scenarionet:"
+  # Sharded scoring (whole logs per shard) merged in store order equals one process, also for
+  # EPDMS whose two-frame comfort pairs consecutive scenes of a log.
+  "$BIN" eval --scenes "$T/nusc" --agent constant_velocity --version v2 --out "$T/all.csv" -q >/dev/null 2>&1
+  for i in 0 1 2; do
+    "$BIN" eval --scenes "$T/nusc" --agent constant_velocity --version v2 --shard $i/3 --out "$T/part$i.csv" -q >/dev/null 2>&1
+  done
+  "$BIN" merge scores --scenes "$T/nusc" --parts "$T/part0.csv" "$T/part1.csv" "$T/part2.csv" -o "$T/merged.csv" -q >"$T/out" 2>&1
+  check "merge scores exits 0" [ $? -eq 0 ]
+  check "  ...sharded = single-process scores" cmp -s "$T/all.csv" "$T/merged.csv"
+  check "  ...the parts split the scenes" [ "$(cat "$T/part0.csv" "$T/part1.csv" "$T/part2.csv" | grep -vc '^token')" -eq 119 ]
+  "$BIN" merge scores --scenes "$T/nusc" --parts "$T/part0.csv" "$T/part0.csv" -o "$T/bad.csv" -q >/dev/null 2>"$T/err"
+  check "a part given twice fails" contains "$T/err" "is in more than one part"
+  check "  ...writing nothing" [ ! -e "$T/bad.csv" ]
+  "$BIN" eval --scenes "$T/nusc" --agent constant_velocity --shard 3/3 -q >/dev/null 2>"$T/err"
+  check "a bad shard fails naming the flag" contains "$T/err" "--shard"
 else
   echo "SKIPPED scenarionet checks: $NUSC is absent"
 fi

@@ -38,7 +38,7 @@ for c in mix demo ci-smoke compare-real; do
   "$BIN" config -c "$REPO/configs/$c.yaml" -q >/dev/null 2>"$T/stderr.txt"
   check "configs/$c.yaml loads" [ $? -eq 0 ]
 done
-for f in config.yaml run.json split.json embeddings.h5 embedding_map.json compare.json summary.md report.html \
+for f in config.yaml run.json split.json metrics.jsonl embeddings.h5 embedding_map.json compare.json summary.md report.html \
          jobs/autoscale_n40_s0/result.json jobs/autoscale_n40_s0/iter0/iteration.json \
          jobs/autoscale_n40_s0/iter1/iteration.json jobs/autoscale_n40_s0/iter1/val_scores.csv \
          jobs/autoscale_n40_s0/final/selection.json jobs/autoscale_n40_s0/final/test_scores.csv \
@@ -63,6 +63,9 @@ for i in it:
 # the mixture moved: the second iteration trains on the weights the first one produced
 assert it[1]["weights"] == it[0]["next_weights"], (it[0]["next_weights"], it[1]["weights"])
 assert it[0]["weights"] != it[1]["weights"]
+lines = [json.loads(l) for l in open(sys.argv[1] + "/../../metrics.jsonl")]
+assert [l["event"] for l in lines] == ["iteration", "iteration", "final"], lines
+assert lines[2]["test"] == r["test"]
 split = json.load(open(sys.argv[1] + "/../../split.json"))
 assert split["val"] == ["scene-0916"] and sorted(split["test"]) == ["USA_Peach-4_8_T-1", "scene-1077"], split
 PY

@@ -8,6 +8,7 @@
 //   RUN/embeddings.h5        when the run encoded and clustered the scenes itself
 //   RUN/embedding_map.json   2-D principal-component map of the embeddings, for the report
 //   RUN/jobs/<job>/...       one directory per job (loop/job.h)
+//   RUN/metrics.jsonl        one line per completed iteration and job (validation/test scores, timings)
 //   RUN/compare.json, RUN/summary.md   the comparison table, ΔPDMS CIs, PDMS-vs-N_syn
 #pragma once
 
