@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 
 #include "autoscale/core/error.h"
@@ -31,6 +32,7 @@ int run_encode(const EncodeArgs& args, const Invocation& inv) {
   request.seed = static_cast<uint64_t>(inv.config.run.seed);
   request.load = args.load;
   request.save = args.checkpoint;
+  std::tie(request.shard, request.shards) = parse_shard(args.shard);
   const mixture::Embeddings e = encode::embed_stores(ptrs, request);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   mixture::write_embeddings(args.out, e);
@@ -42,6 +44,21 @@ int run_encode(const EncodeArgs& args, const Invocation& inv) {
       std::printf("baseline:\n%s", mixture::embedding_report(mixture::descriptor_embeddings(ptrs)).text.c_str());
     }
   }
+  return 0;
+}
+
+int run_merge_embeddings(const MergeEmbeddingsArgs& args, const Invocation&) {
+  AUTOSCALE_CHECK(!args.scenes.empty() && !args.parts.empty(), "merge embeddings: needs --scenes and --parts");
+  std::vector<scene::SceneStore> stores;
+  for (const auto& dir : args.scenes) stores.push_back(scene::SceneStore::open(dir));
+  std::vector<const scene::SceneStore*> ptrs;
+  for (const auto& s : stores) ptrs.push_back(&s);
+  std::vector<mixture::Embeddings> parts;
+  for (const auto& p : args.parts) parts.push_back(mixture::read_embeddings(p));
+  const auto merged = encode::merge_embeddings(ptrs, parts, args.parts);
+  mixture::write_embeddings(args.out, merged);
+  std::printf("merged %zu parts: %zu scenes (%s, %d dims) into %s\n", parts.size(), merged.size(), merged.method.c_str(),
+              merged.dim, args.out.c_str());
   return 0;
 }
 

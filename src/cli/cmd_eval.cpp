@@ -67,12 +67,25 @@ int run_eval(const EvalArgs& args, const Invocation& inv) {
   }
   if (args.limit && rows.size() > args.limit) rows.resize(args.limit);
   const auto [shard, shards] = parse_shard(args.shard);
-  if (shards > 1) {  // whole logs per shard: the v2 two-frame comfort pairs scenes within a log
-    std::unordered_map<std::string, size_t> log_number;
-    for (const auto& e : store.index()) log_number.emplace(e.log, log_number.size());
+  if (shards > 1) {
+    // Whole logs per shard (the v2 two-frame comfort pairs scenes within a log), balanced by
+    // scene count: largest log first onto the lightest shard, ties by first appearance.
+    std::vector<std::string> logs;
+    std::unordered_map<std::string, size_t> count;
+    for (size_t r : rows) {
+      if (count[store.index()[r].log]++ == 0) logs.push_back(store.index()[r].log);
+    }
+    std::stable_sort(logs.begin(), logs.end(), [&](const auto& a, const auto& b) { return count[a] > count[b]; });
+    std::vector<size_t> load(shards, 0);
+    std::unordered_map<std::string, size_t> shard_of;
+    for (const auto& log : logs) {
+      const size_t lightest = static_cast<size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+      shard_of[log] = lightest;
+      load[lightest] += count[log];
+    }
     std::vector<size_t> mine;
     for (size_t r : rows) {
-      if (log_number.at(store.index()[r].log) % shards == shard) mine.push_back(r);
+      if (shard_of.at(store.index()[r].log) == shard) mine.push_back(r);
     }
     std::printf("shard %zu/%zu: %zu of %zu scenes\n", shard, shards, mine.size(), rows.size());
     rows = std::move(mine);

@@ -107,8 +107,16 @@ struct EncodeArgs {
   bool report = false;              // print the representation report
   std::string checkpoint;           // graph_rae: save the trained model here
   std::string load;                 // graph_rae: embed with this trained model instead of training
+  std::string shard = "0/1";        // i/N: only scenes whose row is i mod N (needs --load)
 };
 int run_encode(const EncodeArgs& args, const Invocation& inv);
+
+struct MergeEmbeddingsArgs {
+  std::vector<std::string> scenes;  // the stores, in the order they were embedded
+  std::vector<std::string> parts;   // EMB.h5 parts of `encode --shard i/N`
+  std::string out;
+};
+int run_merge_embeddings(const MergeEmbeddingsArgs& args, const Invocation& inv);
 
 struct ClusterArgs {
   std::string embeddings;  // EMB.h5, rewritten with the assignment and centroids

@@ -95,7 +95,7 @@ int main(int argc, char** argv) {
   eval_cmd->add_option("--out", eval_args.out, "write per-token sub-scores to this CSV");
   eval_cmd->add_option("--limit", eval_args.limit, "score only the first N scenes");
   eval_cmd->add_option("--split", eval_args.split, "only the real scenes of this log split (train | val | test; data.split)");
-  eval_cmd->add_option("--shard", eval_args.shard, "score only part i/N (whole logs; merge the --out CSVs with `merge scores`)");
+  eval_cmd->add_option("--shard", eval_args.shard, "score only part i/N (whole logs, balanced by scenes; merge the --out CSVs with `merge scores`)");
 
   auto* merge_cmd = app.add_subcommand("merge", "merge the parts of sharded stages");
   merge_cmd->require_subcommand(1);
@@ -104,6 +104,11 @@ int main(int argc, char** argv) {
   merge_scores_cmd->add_option("--scenes", merge_scores_args.scenes, "the scored store")->required();
   merge_scores_cmd->add_option("--parts", merge_scores_args.parts, "the parts' CSV files")->required()->expected(1, -1);
   merge_scores_cmd->add_option("-o,--out", merge_scores_args.out, "merged CSV")->required();
+  cli::MergeEmbeddingsArgs merge_emb_args;
+  auto* merge_emb_cmd = merge_cmd->add_subcommand("embeddings", "EMB.h5 parts of `encode --shard i/N` -> one file");
+  merge_emb_cmd->add_option("--scenes", merge_emb_args.scenes, "the stores, in the order given to encode")->required()->expected(1, -1);
+  merge_emb_cmd->add_option("--parts", merge_emb_args.parts, "the parts' embedding files")->required()->expected(1, -1);
+  merge_emb_cmd->add_option("-o,--out", merge_emb_args.out, "merged embeddings file")->required();
 
   cli::TrainArgs train_args;
   auto* train_cmd = app.add_subcommand("train", "train a planner (train.*) on the real training split, co-training synthetic stores");
@@ -136,6 +141,7 @@ int main(int argc, char** argv) {
   encode_cmd->add_flag("--report", encode_args.report, "print same-log neighbour recall of the embedding");
   encode_cmd->add_option("--checkpoint", encode_args.checkpoint, "graph_rae: save the trained model to this file");
   encode_cmd->add_option("--load", encode_args.load, "graph_rae: embed with this trained model (no training)");
+  encode_cmd->add_option("--shard", encode_args.shard, "with --load: embed only part i/N (merge with `merge embeddings`)");
   cli::ClusterArgs cluster_args;
   auto* cluster_cmd = app.add_subcommand("cluster", "spherical k-means of the embeddings into scene types");
   cluster_cmd->add_option("--embeddings", cluster_args.embeddings, "embeddings file, updated in place")->required();
@@ -252,6 +258,7 @@ int main(int argc, char** argv) {
     if (*compare_cmd) return cli::run_loop((run_args.compare = true, run_args), inv);
     if (*report_cmd) return cli::run_report(report_args, inv);
     if (*merge_scores_cmd) return cli::run_merge_scores(merge_scores_args, inv);
+    if (*merge_emb_cmd) return cli::run_merge_embeddings(merge_emb_args, inv);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

@@ -1,6 +1,7 @@
 #include "autoscale/encode/scene_embeddings.h"
 
 #include <cstdio>
+#include <unordered_map>
 
 #include "autoscale/core/error.h"
 
@@ -9,15 +10,31 @@ namespace autoscale::encode {
 mixture::Embeddings embed_stores(const std::vector<const scene::SceneStore*>& stores, const EmbedRequest& r) {
   AUTOSCALE_CHECK(r.method == "graph_rae" || r.method == "descriptor",
                   "encode.embedding: unknown method {} (graph_rae | descriptor)", quote(r.method));
+  AUTOSCALE_CHECK(r.shards >= 1 && r.shard < r.shards, "encode: shard {}/{} is out of range", r.shard, r.shards);
+  AUTOSCALE_CHECK(r.shards == 1 || (r.method == "graph_rae" && !r.load.empty()),
+                  "--shard {}/{}: sharded embedding needs a trained Graph-RAE (--load); the descriptor is standardised "
+                  "over all scenes and the Graph-RAE trains on all of them once", r.shard, r.shards);
   if (r.method == "descriptor") return mixture::descriptor_embeddings(stores);
   // The descriptor pass gives the row metadata and the standardised descriptors the Graph-RAE
   // reconstructs; the graphs are built in the same store order.
   std::vector<std::vector<float>> descriptors;
   mixture::Embeddings e = mixture::descriptor_embeddings(stores, &descriptors);
   std::vector<SceneGraph> graphs;
-  graphs.reserve(e.size());
+  graphs.reserve(e.size() / r.shards + 1);
+  size_t row = 0;
   for (const auto* store : stores) {
-    store->for_each([&](const scene::Scene& s) { graphs.push_back(build_graph(s, *store->map(s.map_id), r.graph)); });
+    store->for_each([&](const scene::Scene& s) {
+      if (row++ % r.shards == r.shard) graphs.push_back(build_graph(s, *store->map(s.map_id), r.graph));
+    });
+  }
+  if (r.shards > 1) {  // keep this part's rows of the metadata
+    mixture::Embeddings part;
+    for (size_t i = r.shard; i < e.size(); i += r.shards) {
+      part.tokens.push_back(e.tokens[i]), part.logs.push_back(e.logs[i]);
+      part.source_logs.push_back(e.source_logs[i]), part.domains.push_back(e.domains[i]);
+    }
+    part.method = e.method;
+    e = std::move(part);
   }
   GraphRae model(r.graph, r.graph_rae, r.seed);
   if (!r.load.empty()) {
@@ -35,6 +52,47 @@ mixture::Embeddings embed_stores(const std::vector<const scene::SceneStore*>& st
   e.dim = static_cast<int>(model.dim());
   e.z = model.embed(graphs);
   return e;
+}
+
+}  // namespace autoscale::encode
+
+namespace autoscale::encode {
+
+mixture::Embeddings merge_embeddings(const std::vector<const scene::SceneStore*>& stores,
+                                     const std::vector<mixture::Embeddings>& parts, const std::vector<std::string>& names) {
+  AUTOSCALE_CHECK(!parts.empty() && parts.size() == names.size(), "merge embeddings: {} parts, {} names", parts.size(),
+                  names.size());
+  std::unordered_map<std::string, std::pair<size_t, size_t>> where;  // token -> (part, row)
+  for (size_t p = 0; p < parts.size(); ++p) {
+    AUTOSCALE_CHECK(parts[p].method == parts[0].method && parts[p].dim == parts[0].dim,
+                    "{}: {} embeddings of {} dims, but {} holds {} of {}", names[p], parts[p].method, parts[p].dim,
+                    names[0], parts[0].method, parts[0].dim);
+    AUTOSCALE_CHECK(parts[p].clusters() == 0, "{}: already clustered; merge the unclustered parts, then cluster", names[p]);
+    for (size_t i = 0; i < parts[p].size(); ++i) {
+      AUTOSCALE_CHECK(where.emplace(parts[p].tokens[i], std::pair{p, i}).second, "{}: scene {} is also in another part",
+                      names[p], quote(parts[p].tokens[i]));
+    }
+  }
+  mixture::Embeddings out;
+  out.method = parts[0].method;
+  out.dim = parts[0].dim;
+  for (const auto* store : stores) {
+    for (const auto& entry : store->index()) {
+      const auto it = where.find(entry.token);
+      AUTOSCALE_CHECK(it != where.end(), "merge embeddings: scene {} of {} is in no part (a shard missing?)",
+                      quote(entry.token), store->dir());
+      const auto& [p, i] = it->second;
+      const auto& src = parts[p];
+      out.tokens.push_back(src.tokens[i]), out.logs.push_back(src.logs[i]);
+      out.source_logs.push_back(src.source_logs[i]), out.domains.push_back(src.domains[i]);
+      out.z.insert(out.z.end(), src.z.begin() + static_cast<std::ptrdiff_t>(i * src.dim),
+                   src.z.begin() + static_cast<std::ptrdiff_t>((i + 1) * src.dim));
+      where.erase(it);
+    }
+  }
+  AUTOSCALE_CHECK(where.empty(), "merge embeddings: {} scenes of the parts are in none of the stores (e.g. {})",
+                  where.size(), quote(where.begin()->first));
+  return out;
 }
 
 }  // namespace autoscale::encode

@@ -4,17 +4,7 @@
 # usage: cli_test.sh AUTOSCALE_BIN TEST_DATA_DIR SHARED_DIR PYTHON
 set -u
 BIN=$1 DATA=$2 SHARED=$3 PY=$4
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-failures=0 checks=0
-
-check() {  # check NAME CONDITION...
-  local name=$1; shift
-  checks=$((checks + 1))
-  if "$@"; then echo "ok   $name"; else echo "FAIL $name"; failures=$((failures + 1)); fi
-}
-contains() { grep -qF -- "$2" "$1"; }
-one_line() { [ "$(grep -c . "$1")" -eq 1 ]; }
+source "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 
 # --- import + inspect on the embedded NGSIM data -------------------------------------------
 "$BIN" import "$DATA/commonroad-ngsim" -o "$T/ngsim" --quiet >"$T/out" 2>"$T/err"
@@ -47,6 +37,23 @@ check "encode trains the Graph-RAE" contains "$T/out" "trained the Graph-RAE on"
 check "  ...and embeds with it" contains "$T/out" "(graph_rae, 8 dims)"
 "$BIN" encode --scenes "$T/ngsim" "$T/perturbed" -o "$T/rae2.h5" --load "$T/rae.pt" -q $RAE >"$T/out" 2>&1
 check "  ...a saved model embeds the same" "$PY" -c "import h5py, numpy; a = h5py.File('$T/rae.h5')['z'][...]; b = h5py.File('$T/rae2.h5')['z'][...]; assert numpy.allclose(a, b, atol=1e-5)"
+for i in 0 1 2; do
+  "$BIN" encode --scenes "$T/ngsim" "$T/perturbed" -o "$T/rae-part$i.h5" --load "$T/rae.pt" --shard $i/3 -q $RAE >/dev/null 2>&1
+done
+"$BIN" merge embeddings --scenes "$T/ngsim" "$T/perturbed" --parts "$T"/rae-part{0,1,2}.h5 -o "$T/rae3.h5" -q >"$T/out" 2>&1
+check "sharded embedding merges" [ $? -eq 0 ]
+check "  ...into what one process makes" "$PY" -c "
+import h5py, numpy
+a, b = h5py.File('$T/rae2.h5'), h5py.File('$T/rae3.h5')
+assert list(a['token'].asstr()) == list(b['token'].asstr())
+assert (a['domain'][...] == b['domain'][...]).all() and list(a['source_log'].asstr()) == list(b['source_log'].asstr())
+assert numpy.allclose(a['z'][...], b['z'][...], atol=1e-6)
+assert len(h5py.File('$T/rae-part0.h5')['token']) < len(a['token'])"
+"$BIN" merge embeddings --scenes "$T/ngsim" "$T/perturbed" --parts "$T"/rae-part{0,1}.h5 -o "$T/rae4.h5" -q >/dev/null 2>"$T/err"
+check "a missing part fails" contains "$T/err" "is in no part"
+check "  ...writing nothing" [ ! -e "$T/rae4.h5" ]
+"$BIN" encode --scenes "$T/ngsim" -o "$T/rae5.h5" --shard 0/2 -q $RAE >/dev/null 2>"$T/err"
+check "sharded encode without --load fails" contains "$T/err" "needs a trained Graph-RAE (--load)"
 "$BIN" cluster --embeddings "$T/emb.h5" -q mixture.kmeans.k=4 >"$T/out" 2>&1
 check "cluster reports the composition" contains "$T/out" "4 clusters of"
 "$BIN" index --embeddings "$T/emb.h5" -o "$T/index" -q >"$T/out" 2>&1

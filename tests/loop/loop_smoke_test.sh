@@ -11,15 +11,7 @@
 # usage: loop_smoke_test.sh AUTOSCALE_BIN REPO_DIR SHARED_DIR PYTHON SHOT_DIR
 set -u
 BIN=$1 REPO=$2 SHARED=$3 PY=$4 SHOTS=$5
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-failures=0 checks=0
-check() {  # check NAME CONDITION...
-  local name=$1; shift
-  checks=$((checks + 1))
-  if "$@"; then echo "ok   $name"; else echo "FAIL $name"; failures=$((failures + 1)); fi
-}
-contains() { grep -qF -- "$2" "$1"; }
+source "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 
 # The config names its stores relative to the working directory: run from a scratch one.
 cd "$T"

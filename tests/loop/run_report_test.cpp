@@ -8,24 +8,17 @@
 #include <fstream>
 
 #include "autoscale/core/error.h"
+#include "error_of.h"
 
 namespace autoscale::loop {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::error_of;
 
 void write(const fs::path& p, const std::string& text) {
   fs::create_directories(p.parent_path());
   std::ofstream(p) << text;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 class RunReport : public ::testing::Test {

@@ -21,8 +21,17 @@ struct EmbedRequest {
   std::string load;  // graph_rae: embed with this trained model instead of training one
   std::string save;  // graph_rae: save the trained model here ("" = not saved)
   bool verbose = true;
+  // Part `shard` of `shards`: only the scenes whose row (over all stores, in order) is
+  // shard mod shards. Needs a loaded model (the Graph-RAE trains on every scene once); the
+  // parts merge with merge_embeddings into what one process makes.
+  size_t shard = 0, shards = 1;
 };
 
 mixture::Embeddings embed_stores(const std::vector<const scene::SceneStore*>& stores, const EmbedRequest& request);
+
+// The parts of a sharded embedding, rows in the stores' order. Error for different methods or
+// dimensions, a scene in two parts, a scene not in the stores, or a scene of the stores missing.
+mixture::Embeddings merge_embeddings(const std::vector<const scene::SceneStore*>& stores,
+                                     const std::vector<mixture::Embeddings>& parts, const std::vector<std::string>& names);
 
 }  // namespace autoscale::encode
