@@ -135,7 +135,7 @@ struct GraphRaeNetImpl : torch::nn::Module {
 
   // Node states [B, N, H] after message passing; `masked` [B, N] replaces inputs by the mask token.
   Tensor nodes(const Batch& b, const Tensor& masked) {
-    const int64_t B = b.ego.size(0), A = b.agents.size(1), L = b.lanes.size(1);
+    const int64_t A = b.agents.size(1), L = b.lanes.size(1);
     auto types = torch::cat({torch::zeros({1}, torch::kLong), torch::ones({A}, torch::kLong),
                              torch::full({L}, 2, torch::kLong)}).to(b.ego.device());
     Tensor h = torch::cat({ego_enc->forward(b.ego).unsqueeze(1), agent_enc->forward(b.agents), lane_enc->forward(b.lanes)}, 1);
