@@ -78,7 +78,8 @@ SearchOutcome run_search(const JobContext& ctx) {
   const int64_t S = cfg.train.steps, T = lo.iterations;
   SearchOutcome out;
   auto search = make_search(ctx);
-  search->prepare(ctx);
+  search->prepare(ctx);  // DoReMi's reference model: search cost too
+  out.search_seconds += search->extra_seconds;
   std::string last_model;
   Selection last_selection;
   for (int64_t t = 0; t < T; ++t) {
