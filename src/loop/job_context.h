@@ -58,6 +58,15 @@ eval::EvalReport score_and_write(const JobContext& ctx, const train::Planner& pl
                                  const std::filesystem::path& csv_path);
 
 nlohmann::json scores_json(const eval::SubScores& s, size_t scenes);
+
+// Synthetic pool size per cluster (what allocate() caps quotas by).
+std::vector<int64_t> pool_sizes(const ExperimentData& data);
+
+// NaN-safe JSON numbers: NaN and inf are written as null and read back as NaN. Reading names
+// the file and field of a value that is missing or not a number.
+nlohmann::json number_json(double v);
+nlohmann::json numbers_json(const std::vector<double>& v);
+std::vector<double> read_numbers(const nlohmann::json& j, const char* name, const std::filesystem::path& file);
 nlohmann::json read_json(const std::filesystem::path& path);  // Error names the file
 void write_json(const std::filesystem::path& path, const nlohmann::json& j);  // atomic
 

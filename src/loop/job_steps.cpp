@@ -2,6 +2,8 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cmath>
+#include <limits>
 #include <fstream>
 #include <sstream>
 #include <unordered_map>
@@ -25,11 +27,9 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 Selection random_within_clusters(const JobContext& ctx, const std::vector<double>& weights, uint64_t seed) {
   const auto& d = ctx.data;
-  std::vector<int64_t> pool_sizes;
-  for (const auto& rows : d.pool_by_cluster) pool_sizes.push_back(static_cast<int64_t>(rows.size()));
   Selection s;
   s.weights = weights;
-  s.quotas = mixture::allocate(ctx.spec.budget, weights, pool_sizes);
+  s.quotas = mixture::allocate(ctx.spec.budget, weights, pool_sizes(d));
   for (size_t k = 0; k < s.quotas.size(); ++k) {
     const auto picked = mixture::random_subset(d.pool_by_cluster[k], s.quotas[k], derive_seed(seed, "cluster", {k}));
     s.rows.insert(s.rows.end(), picked.begin(), picked.end());
@@ -107,8 +107,33 @@ eval::EvalReport score_and_write(const JobContext& ctx, const train::Planner& pl
   return report;
 }
 
+std::vector<int64_t> pool_sizes(const ExperimentData& d) {
+  std::vector<int64_t> n;
+  for (const auto& rows : d.pool_by_cluster) n.push_back(static_cast<int64_t>(rows.size()));
+  return n;
+}
+
+nlohmann::json number_json(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+nlohmann::json numbers_json(const std::vector<double>& v) {
+  nlohmann::json a = nlohmann::json::array();
+  for (double x : v) a.push_back(number_json(x));
+  return a;
+}
+
+std::vector<double> read_numbers(const nlohmann::json& j, const char* name, const fs::path& file) {
+  AUTOSCALE_CHECK(j.is_object() && j.contains(name) && j.at(name).is_array(), "{}: field {} is missing or not an array",
+                  file.string(), name);
+  std::vector<double> v;
+  for (const auto& x : j.at(name)) {
+    AUTOSCALE_CHECK(x.is_null() || x.is_number(), "{}: field {} holds {}, not a number", file.string(), name, x.dump());
+    v.push_back(x.is_null() ? std::numeric_limits<double>::quiet_NaN() : x.get<double>());
+  }
+  return v;
+}
+
 nlohmann::json scores_json(const eval::SubScores& s, size_t scenes) {
-  auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+  const auto num = number_json;
   return {{"pdms", num(s.score)}, {"nc", num(s.nc)}, {"dac", num(s.dac)}, {"ddc", num(s.ddc)}, {"ttc", num(s.ttc)},
           {"c", num(s.c)},        {"ep", num(s.ep)}, {"scenes", scenes}};
 }

@@ -54,16 +54,6 @@ std::string read_text(const fs::path& path) {
   return s.str();
 }
 
-std::vector<double> doubles(const json& j, const char* key, const fs::path& file) {
-  AUTOSCALE_CHECK(j.contains(key) && j.at(key).is_array(), "{}: field {} is missing or not an array", file.string(), key);
-  std::vector<double> v;
-  for (const auto& x : j.at(key)) {
-    AUTOSCALE_CHECK(x.is_null() || x.is_number(), "{}: field {} holds {}, not a number", file.string(), key, x.dump());
-    v.push_back(x.is_null() ? std::nan("") : x.get<double>());
-  }
-  return v;
-}
-
 struct Job {
   std::string name;
   json result;  // null while unfinished
@@ -199,8 +189,8 @@ std::string loop_section(const fs::path& dir, const std::vector<Job>& jobs) {
     s += svg::line_chart("Validation scores per iteration", "iteration", "score", x, scores);
     // Mixture weights: w^t of each iteration, then the weights it ended with.
     std::vector<std::vector<double>> weights;
-    for (const auto& it : j.iterations) weights.push_back(doubles(it, "weights", file));
-    if (j.iterations.back().contains("next_weights")) weights.push_back(doubles(j.iterations.back(), "next_weights", file));
+    for (const auto& it : j.iterations) weights.push_back(read_numbers(it, "weights", file));
+    if (j.iterations.back().contains("next_weights")) weights.push_back(read_numbers(j.iterations.back(), "next_weights", file));
     std::vector<std::string> wx = x;
     if (weights.size() > x.size()) wx.push_back("final");
     std::vector<svg::Series> stacks;
@@ -213,7 +203,7 @@ std::string loop_section(const fs::path& dir, const std::vector<Job>& jobs) {
     if (j.iterations.front().contains("cluster_pdms")) {
       std::vector<std::string> rows;
       std::vector<std::vector<double>> values;
-      const auto counts = j.iterations.front().contains("cluster_count") ? doubles(j.iterations.front(), "cluster_count", file)
+      const auto counts = j.iterations.front().contains("cluster_count") ? read_numbers(j.iterations.front(), "cluster_count", file)
                                                                          : std::vector<double>{};
       const size_t K = weights.front().size();
       for (size_t k = 0; k < K; ++k) {
@@ -221,7 +211,7 @@ std::string loop_section(const fs::path& dir, const std::vector<Job>& jobs) {
                                          : fmt::format("cluster {}", k));
         values.emplace_back();
         for (const auto& it : j.iterations) {
-          const auto p = doubles(it, "cluster_pdms", file);
+          const auto p = read_numbers(it, "cluster_pdms", file);
           values.back().push_back(k < p.size() ? p[k] : std::nan(""));
         }
       }
@@ -237,7 +227,7 @@ std::string map_section(const fs::path& dir) {
   if (!fs::exists(file)) return "";
   const auto m = read_json(file);
   AUTOSCALE_CHECK(m.contains("points") && m.at("points").is_array(), "{}: field points is missing", file.string());
-  const auto explained = doubles(m, "explained", file);
+  const auto explained = read_numbers(m, "explained", file);
   std::vector<svg::Point> by_cluster, by_domain;
   size_t clusters = 0;
   for (const auto& p : m.at("points")) {

@@ -23,25 +23,6 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-std::vector<int64_t> pool_sizes(const ExperimentData& d) {
-  std::vector<int64_t> n;
-  for (const auto& rows : d.pool_by_cluster) n.push_back(static_cast<int64_t>(rows.size()));
-  return n;
-}
-
-// NaN-safe JSON arrays (NaN is written as null and read back as NaN).
-nlohmann::json doubles(const std::vector<double>& v) {
-  nlohmann::json a = nlohmann::json::array();
-  for (double x : v) a.push_back(std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr));
-  return a;
-}
-std::vector<double> read_doubles(const nlohmann::json& j, const char* name, const fs::path& file) {
-  AUTOSCALE_CHECK(j.contains(name) && j.at(name).is_array(), "{}: field {} is missing or not an array", file.string(), name);
-  std::vector<double> v;
-  for (const auto& x : j.at(name)) v.push_back(x.is_null() ? kNaN : x.get<double>());
-  return v;
-}
-
 // A fixed random sample of each cluster's pool, measured every iteration (losses, gradients).
 std::vector<std::vector<int64_t>> cluster_samples(const JobContext& ctx, int64_t n, const char* tag) {
   std::vector<std::vector<int64_t>> s;
@@ -49,6 +30,14 @@ std::vector<std::vector<int64_t>> cluster_samples(const JobContext& ctx, int64_t
     s.push_back(mixture::random_subset(ctx.data.pool_by_cluster[k], n, derive_seed(ctx.spec.seed, tag, {k})));
   }
   return s;
+}
+
+// The model's training loss on each cluster's fixed sample (DoReMi, ODM).
+std::vector<std::vector<double>> cluster_losses(const train::Planner& planner, const JobContext& ctx,
+                                                const std::vector<std::vector<int64_t>>& samples) {
+  std::vector<std::vector<double>> losses;
+  for (const auto& xs : samples) losses.push_back(train::sample_losses(planner, ctx.data.data, xs));
+  return losses;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -94,9 +83,9 @@ class ClusterGaSearch : public Search {
     }
     const auto step = mixture::cluster_ga_step(options_, state_, fb);
     cluster_pdms_ = step.cluster_pdms;
-    return {{"cluster_pdms", doubles(step.cluster_pdms)}, {"cluster_count", fb.count},
-            {"deficit", doubles(step.deficit)},           {"alignment", doubles(step.alignment)},
-            {"finite_difference", doubles(step.finite_difference)}, {"gradient", doubles(step.gradient)},
+    return {{"cluster_pdms", numbers_json(step.cluster_pdms)}, {"cluster_count", fb.count},
+            {"deficit", numbers_json(step.deficit)},           {"alignment", numbers_json(step.alignment)},
+            {"finite_difference", numbers_json(step.finite_difference)}, {"gradient", numbers_json(step.gradient)},
             {"next_weights", step.weights}};
   }
 
@@ -111,22 +100,22 @@ class ClusterGaSearch : public Search {
     return {{"iteration", state_.iteration},
             {"weights", state_.weights},
             {"previous_weights", state_.previous_weights},
-            {"previous_cluster_pdms", doubles(state_.previous_cluster_pdms)},
+            {"previous_cluster_pdms", numbers_json(state_.previous_cluster_pdms)},
             {"history", state_.history},
             {"previous_selection", previous_},
-            {"val_pdms", doubles(val_pdms_)},
-            {"cluster_pdms", doubles(cluster_pdms_)}};
+            {"val_pdms", numbers_json(val_pdms_)},
+            {"cluster_pdms", numbers_json(cluster_pdms_)}};
   }
 
   void load(const nlohmann::json& j, const fs::path& file) override {
     state_.iteration = field<int64_t>(j, "iteration", file);
     state_.weights = field<std::vector<double>>(j, "weights", file);
     state_.previous_weights = field<std::vector<double>>(j, "previous_weights", file);
-    state_.previous_cluster_pdms = read_doubles(j, "previous_cluster_pdms", file);
+    state_.previous_cluster_pdms = read_numbers(j, "previous_cluster_pdms", file);
     state_.history = field<std::vector<std::vector<double>>>(j, "history", file);
     previous_ = field<std::vector<std::vector<int64_t>>>(j, "previous_selection", file);
-    val_pdms_ = read_doubles(j, "val_pdms", file);
-    cluster_pdms_ = read_doubles(j, "cluster_pdms", file);
+    val_pdms_ = read_numbers(j, "val_pdms", file);
+    cluster_pdms_ = read_numbers(j, "cluster_pdms", file);
     AUTOSCALE_CHECK(state_.weights.size() == previous_.size(), "{}: {} weights for {} clusters", file.string(),
                     state_.weights.size(), previous_.size());
   }
@@ -226,8 +215,7 @@ class DoremiSearch : public Search {
     const int64_t steps = std::max<int64_t>(1, std::llround(cfg.loop.proxy_fraction * cfg.train.steps));
     const auto reference = train_selection(ctx, ctx.dir / "reference", Selection{}, steps, ctx.spec.seed);
     samples_ = cluster_samples(ctx, cfg.loop.loss_samples, "loss");
-    reference_loss_.clear();
-    for (const auto& xs : samples_) reference_loss_.push_back(train::sample_losses(*reference.planner, ctx.data.data, xs));
+    reference_loss_ = cluster_losses(*reference.planner, ctx, samples_);
     extra_seconds += seconds_since(t0);
   }
 
@@ -238,9 +226,10 @@ class DoremiSearch : public Search {
   nlohmann::json update(const JobContext& ctx, int64_t, const train::Planner& planner, const eval::EvalReport&) override {
     const auto t0 = Clock::now();
     std::vector<double> excess;
+    const auto losses = cluster_losses(planner, ctx, samples_);
     for (size_t k = 0; k < samples_.size(); ++k) {
       double sum = 0;  // DoReMi clips per sample, then averages
-      const auto loss = train::sample_losses(planner, ctx.data.data, samples_[k]);
+      const auto& loss = losses[k];
       for (size_t i = 0; i < loss.size(); ++i) sum += std::max(loss[i] - reference_loss_[k][i], 0.0);
       excess.push_back(loss.empty() ? 0.0 : sum / static_cast<double>(loss.size()));
     }
@@ -285,8 +274,7 @@ class OdmSearch : public Search {
   nlohmann::json update(const JobContext& ctx, int64_t t, const train::Planner& planner, const eval::EvalReport&) override {
     const auto t0 = Clock::now();
     const auto& cfg = ctx.config;
-    std::vector<std::vector<double>> losses;
-    for (const auto& xs : samples_) losses.push_back(train::sample_losses(planner, ctx.data.data, xs));
+    const auto losses = cluster_losses(planner, ctx, samples_);
     const int64_t pulls = cfg.loop.budget_mode == "online"
                               ? cfg.train.steps / cfg.loop.iterations
                               : std::max<int64_t>(1, std::llround(cfg.loop.proxy_fraction * cfg.train.steps));
