@@ -13,6 +13,8 @@ PACKAGES=(
   # the fixed stack (see third_party/README.md)
   libtorch-dev libfaiss-dev libopenblas-dev libyaml-cpp-dev libspdlog-dev libcli11-dev libhdf5-dev
   libeigen3-dev libgtest-dev
+  # the Gloo headers LibTorch's c10d process group needs (data-parallel training)
+  libgloo-dev
   # added where they beat writing it: XML, JSON, polygon union
   libpugixml-dev nlohmann-json3-dev libgeos-dev
   # helper scripts (Debian's /usr/bin/python3)

@@ -11,6 +11,7 @@
 #include "autoscale/core/error.h"
 #include "autoscale/scene/split.h"
 #include "autoscale/train/dataset.h"
+#include "autoscale/train/distributed.h"
 #include "autoscale/train/planner.h"
 #include "autoscale/train/trainer.h"
 #include "commands.h"
@@ -36,9 +37,33 @@ std::string split_json(const std::map<std::string, scene::Split>& splits) {
   return j.dump(2) + "\n";
 }
 
+namespace {
+
+// Under a launcher (RANK/WORLD_SIZE, or srun with several tasks) this process is one rank of a
+// data-parallel group; its GPU is the local rank's (modulo the GPUs it can see).
+std::shared_ptr<train::ProcessGroup> join_group(const train::TrainOptions& options, std::string& device) {
+  const std::string& configured_device = options.device;
+  device = configured_device;
+  const auto env = train::DistributedEnv::from_environment();
+  if (env.world <= 1) return nullptr;
+  // Checked before joining, so a bad config fails at once instead of waiting for its peers.
+  AUTOSCALE_CHECK(options.batch % env.world == 0, "train.batch {} is the global batch: it must split evenly over {} ranks",
+                  options.batch, env.world);
+  const bool gpu = configured_device != "cpu" && torch::cuda::is_available();
+  if (gpu && configured_device.find(':') == std::string::npos) {
+    device = "cuda:" + std::to_string(env.local_rank % static_cast<int>(torch::cuda::device_count()));
+  }
+  return train::ProcessGroup::connect(env);
+}
+
+}  // namespace
+
 int run_train(const TrainArgs& args, const Invocation& inv) {
   AUTOSCALE_CHECK(!args.scenes.empty(), "train: no --scenes stores");
   const auto& cfg = inv.config;
+  std::string device;
+  const auto group = join_group(cfg.train, device);
+  const bool writer = !group || group->rank() == 0;
   std::vector<scene::SceneStore> stores;
   for (const auto& dir : args.scenes) stores.push_back(scene::SceneStore::open(dir));
   for (const auto& dir : args.synthetic) stores.push_back(scene::SceneStore::open(dir));
@@ -75,6 +100,19 @@ int run_train(const TrainArgs& args, const Invocation& inv) {
   } else {
     mix.weights = {real_rows.empty() ? 0.0 : 1 - share, synthetic_rows.empty() ? 0.0 : share};
   }
+  if (!writer) {
+    // The other ranks only train: rank 0 reports and writes.
+    train::Planner planner(cfg.train.planner, cfg.encode.graph, static_cast<uint64_t>(cfg.run.seed), device);
+    train::TrainRun run;
+    run.out_dir = args.out;
+    run.seed = static_cast<uint64_t>(cfg.run.seed);
+    run.resume = args.resume;
+    run.stop_after = args.stop_after;
+    run.show_progress = false;
+    run.group = group;
+    train::train_planner(planner, data, mix, cfg.train, run);
+    return 0;
+  }
   std::printf("train: %zu real training scenes, %zu synthetic (%zu dropped: derived from held-out logs), %zu validation\n",
               real_rows.size(), synthetic_rows.size(), leaked, val_rows.size());
 
@@ -82,8 +120,9 @@ int run_train(const TrainArgs& args, const Invocation& inv) {
   write_file_atomic((fs::path(args.out) / "config.yaml").string(), "# " + inv.command_line + "\n" + inv.config_yaml);
   write_file_atomic((fs::path(args.out) / "split.json").string(), split_json(splits));
 
-  train::Planner planner(cfg.train.planner, cfg.encode.graph, static_cast<uint64_t>(cfg.run.seed), cfg.train.device);
-  spdlog::info("planner {}: {} parameters on {}", cfg.train.planner.kind, planner.parameters(), planner.device());
+  train::Planner planner(cfg.train.planner, cfg.encode.graph, static_cast<uint64_t>(cfg.run.seed), device);
+  spdlog::info("planner {}: {} parameters on {}{}", cfg.train.planner.kind, planner.parameters(), planner.device(),
+               group ? fmt::format(", rank 0 of {}", group->world()) : "");
   train::TrainRun run;
   run.out_dir = args.out;
   run.seed = static_cast<uint64_t>(cfg.run.seed);
@@ -92,10 +131,12 @@ int run_train(const TrainArgs& args, const Invocation& inv) {
   run.validation_rows = val_rows;
   if (val_rows.empty()) run.validation = nullptr;
   run.stop_after = args.stop_after;
+  run.group = group;
   const auto r = train::train_planner(planner, data, mix, cfg.train, run);
-  std::printf("trained %s for %lld steps on %s: loss %.4f, %.0f samples/s, %.1f%% of the time waiting for data\n",
-              cfg.train.planner.kind.c_str(), static_cast<long long>(r.steps), r.device.c_str(), r.last_loss,
-              r.samples_per_s, 100 * r.data_wait_share);
+  std::printf("trained %s for %lld steps on %s%s: loss %.4f, %.0f samples/s, %.1f%% of the time waiting for data\n",
+              cfg.train.planner.kind.c_str(), static_cast<long long>(r.steps), r.device.c_str(),
+              r.world > 1 ? fmt::format(" x {} ranks", r.world).c_str() : "", r.last_loss, r.samples_per_s,
+              100 * r.data_wait_share);
   if (!r.val_l2.empty()) {
     std::printf("validation L2 [m]: 1 s %.3f, 2 s %.3f, 3 s %.3f, 4 s %.3f\n", r.val_l2[0], r.val_l2[1], r.val_l2[2],
                 r.val_l2[3]);

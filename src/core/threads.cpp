@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 #include <omp.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -18,7 +19,12 @@ std::mutex g_mutex;
 int g_threads = 0;
 std::vector<std::function<void(int)>> g_hooks;
 
+// The cores this process may run on: a Slurm task (or taskset) bound to a subset gets that many,
+// so several ranks or array tasks on one node do not oversubscribe it.
 int online_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
   const long n = ::sysconf(_SC_NPROCESSORS_ONLN);
   return n > 0 ? static_cast<int>(n) : 1;
 }

@@ -4,9 +4,10 @@
 
 namespace autoscale::train {
 
-BatchLoader::BatchLoader(const PlannerDataset& data, MixtureSampler& sampler, int64_t batches, int64_t depth, bool pin)
+BatchLoader::BatchLoader(const PlannerDataset& data, MixtureSampler& sampler, int64_t batches, int64_t depth, bool pin,
+                         int rank, int world)
     : data_(data), sampler_(sampler), remaining_(batches), depth_(static_cast<size_t>(std::max<int64_t>(1, depth))),
-      pin_(pin), thread_([this] { work(); }) {}
+      pin_(pin), rank_(rank), world_(world), thread_([this] { work(); }) {}
 
 BatchLoader::~BatchLoader() {
   {
@@ -26,8 +27,13 @@ void BatchLoader::work() {
         if (stop_) return;
       }
       Item item;
-      const auto rows = sampler_.next();
+      auto rows = sampler_.next();
       item.sampler_state = sampler_.state();
+      if (world_ > 1) {
+        const size_t share = rows.size() / static_cast<size_t>(world_), begin = share * static_cast<size_t>(rank_);
+        rows = std::vector<int64_t>(rows.begin() + static_cast<std::ptrdiff_t>(begin),
+                                    rows.begin() + static_cast<std::ptrdiff_t>(begin + share));
+      }
       item.batch = pack(data_, rows, pin_);
       {
         std::lock_guard<std::mutex> lock(mutex_);

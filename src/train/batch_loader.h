@@ -22,7 +22,10 @@ class BatchLoader {
     std::string sampler_state;
   };
 
-  BatchLoader(const PlannerDataset& data, MixtureSampler& sampler, int64_t batches, int64_t depth, bool pin);
+  // Each rank of a data-parallel group packs only its slice [rank/world, (rank+1)/world) of every
+  // global batch the (identically seeded) sampler draws.
+  BatchLoader(const PlannerDataset& data, MixtureSampler& sampler, int64_t batches, int64_t depth, bool pin,
+              int rank = 0, int world = 1);
   ~BatchLoader();
   BatchLoader(const BatchLoader&) = delete;
   BatchLoader& operator=(const BatchLoader&) = delete;
@@ -37,6 +40,7 @@ class BatchLoader {
   int64_t remaining_;
   size_t depth_;
   bool pin_;
+  int rank_, world_;
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<Item> ready_;

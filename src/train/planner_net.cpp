@@ -43,11 +43,20 @@ TensorBatch pack(const PlannerDataset& data, const std::vector<int64_t>& rows, b
 
 torch::Device resolve_device(const std::string& name) {
   if (name == "cpu") return torch::kCPU;
-  if (name == "cuda") {
-    AUTOSCALE_CHECK(torch::cuda::is_available(), "device cuda requested, but this libtorch sees no CUDA GPU");
-    return {torch::kCUDA, 0};
+  if (name == "cuda" || name.rfind("cuda:", 0) == 0) {
+    AUTOSCALE_CHECK(torch::cuda::is_available(), "device {} requested, but this libtorch sees no CUDA GPU", name);
+    int index = 0;
+    if (name.size() > 5) {
+      const std::string digits = name.substr(5);
+      AUTOSCALE_CHECK(!digits.empty() && digits.find_first_not_of("0123456789") == std::string::npos,
+                      "unknown device {} (auto | cpu | cuda | cuda:N)", quote(name));
+      index = std::stoi(digits);
+    }
+    AUTOSCALE_CHECK(index < static_cast<int>(torch::cuda::device_count()), "device {}: this node has {} CUDA GPU(s)",
+                    name, torch::cuda::device_count());
+    return {torch::kCUDA, static_cast<c10::DeviceIndex>(index)};
   }
-  AUTOSCALE_CHECK(name == "auto", "unknown device {} (auto | cpu | cuda)", quote(name));
+  AUTOSCALE_CHECK(name == "auto", "unknown device {} (auto | cpu | cuda | cuda:N)", quote(name));
   return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
 }
 

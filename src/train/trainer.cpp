@@ -15,6 +15,7 @@
 #include "autoscale/core/error.h"
 #include "autoscale/core/progress.h"
 #include "autoscale/encode/autocast.h"
+#include "autoscale/train/distributed.h"
 #include "batch_loader.h"
 #include "planner_file.h"
 #include "planner_net.h"
@@ -66,7 +67,15 @@ struct TrainState {
   double best_val_l2 = 0;
 };
 
-void save_checkpoint(const Planner& planner, torch::optim::AdamW& optimizer, const TrainState& state, const std::string& path) {
+// A collective call with a data-parallel group: every rank hands its generator state to rank 0,
+// which writes the file.
+void save_checkpoint(const Planner& planner, torch::optim::AdamW& optimizer, const TrainState& state, const std::string& path,
+                     ProcessGroup* group) {
+  // Dropout draws from torch's CPU generator: its state makes a resumed run bit-identical.
+  const torch::Tensor rng = at::detail::getDefaultCPUGenerator().get_state();
+  std::vector<torch::Tensor> rank_rngs;
+  if (group) rank_rngs = group->allgather(rng);
+  if (group && group->rank() != 0) return;
   torch::serialize::OutputArchive archive;
   write_planner_archive(planner.impl(), archive);
   torch::serialize::OutputArchive opt;
@@ -75,12 +84,12 @@ void save_checkpoint(const Planner& planner, torch::optim::AdamW& optimizer, con
   const nlohmann::json j = {{"step", state.step}, {"sampler", state.sampler}, {"last_loss", state.last_loss},
                              {"best_step", state.best_step}, {"best_val_l2", state.best_val_l2}};
   archive.write("train_state", c10::IValue(j.dump()));
-  // Dropout draws from torch's CPU generator: its state makes a resumed run bit-identical.
-  archive.write("torch_rng", at::detail::getDefaultCPUGenerator().get_state());
+  archive.write("torch_rng", rng);
+  if (group) archive.write("torch_rng_ranks", torch::stack(rank_rngs));
   save_archive_atomically(archive, path);
 }
 
-TrainState load_checkpoint(Planner& planner, torch::optim::AdamW& optimizer, const std::string& path) {
+TrainState load_checkpoint(Planner& planner, torch::optim::AdamW& optimizer, const std::string& path, int rank, int world) {
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(path);
@@ -105,8 +114,12 @@ TrainState load_checkpoint(Planner& planner, torch::optim::AdamW& optimizer, con
   optimizer.load(opt);
   c10::IValue state;
   AUTOSCALE_CHECK(archive.try_read("train_state", state) && state.isString(), "{}: no training state", path);
-  torch::Tensor rng;
+  torch::Tensor rng, rank_rngs;
   AUTOSCALE_CHECK(archive.try_read("torch_rng", rng), "{}: no random-generator state", path);
+  const int written_by = archive.try_read("torch_rng_ranks", rank_rngs) ? static_cast<int>(rank_rngs.size(0)) : 1;
+  AUTOSCALE_CHECK(written_by == world, "{}: written by {} data-parallel rank(s); resume it with the same number, not {}",
+                  path, written_by, world);
+  if (world > 1) rng = rank_rngs[rank].contiguous();
   at::Generator generator = at::detail::getDefaultCPUGenerator();
   std::lock_guard<std::mutex> lock(generator.mutex());
   generator.set_state(rng);
@@ -144,12 +157,50 @@ std::vector<double> validation_l2(const Planner& planner, const PlannerDataset& 
   return l2_at_seconds(val, rows, planner.predict(val, rows));
 }
 
+// Averages the gradients and the loss over the ranks in one collective call (one flat buffer),
+// so clipping and the optimiser step see the global batch's gradient on every rank.
+double average_across_ranks(ProcessGroup& group, const std::vector<torch::Tensor>& params, double loss) {
+  std::vector<torch::Tensor> flat;
+  flat.reserve(params.size() + 1);
+  for (const auto& p : params) {
+    flat.push_back(p.grad().defined() ? p.grad().reshape(-1).to(torch::kFloat32) : torch::zeros({p.numel()}, p.options().dtype(torch::kFloat32)));
+  }
+  flat.push_back(torch::full({1}, loss, params.front().options().dtype(torch::kFloat32)));
+  torch::Tensor buffer = torch::cat(flat);
+  group.allreduce_sum(buffer);
+  buffer.div_(group.world());
+  int64_t at = 0;
+  torch::NoGradGuard no_grad;
+  for (const auto& p : params) {
+    const torch::Tensor part = buffer.narrow(0, at, p.numel()).view(p.sizes());
+    if (p.grad().defined()) {
+      p.grad().copy_(part);
+    } else {
+      p.mutable_grad() = part.to(p.dtype()).clone();
+    }
+    at += p.numel();
+  }
+  return buffer[at].item<double>();
+}
+
+// Every rank starts from rank 0's weights, whatever its own initialisation did.
+void broadcast_parameters(ProcessGroup& group, torch::nn::Module& net) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : net.parameters()) group.broadcast(p, 0);
+  for (auto& b : net.buffers()) group.broadcast(b, 0);
+}
+
 }  // namespace
 
 TrainReport train_planner(Planner& planner, const PlannerDataset& data, const MixtureSpec& mixture,
                           const TrainOptions& o, const TrainRun& run) {
   AUTOSCALE_CHECK(data.size() > 0, "train: no training samples");
-  fs::create_directories(run.out_dir);
+  ProcessGroup* group = run.group.get();
+  const int rank = group ? group->rank() : 0, world = group ? group->world() : 1;
+  const bool writer = rank == 0;
+  AUTOSCALE_CHECK(o.batch % world == 0, "train.batch {} is the global batch: it must split evenly over {} ranks", o.batch,
+                  world);
+  if (writer) fs::create_directories(run.out_dir);
   const std::string checkpoint = (fs::path(run.out_dir) / "checkpoint.pt").string();
   const std::string metrics_path = (fs::path(run.out_dir) / "metrics.jsonl").string();
   auto& net = *planner.impl().net;
@@ -159,16 +210,25 @@ TrainReport train_planner(Planner& planner, const PlannerDataset& data, const Mi
   torch::optim::AdamW optimizer(net.parameters(), torch::optim::AdamWOptions(o.lr).weight_decay(o.weight_decay));
   MixtureSampler sampler(mixture.groups, mixture.weights, o.batch, run.seed);
   TrainState state;
-  if (run.resume && fs::exists(checkpoint)) {
-    state = load_checkpoint(planner, optimizer, checkpoint);
+  // Rank 0 decides whether to resume (its file system view is the one that wrote the checkpoint).
+  bool resume = run.resume && fs::exists(checkpoint);
+  if (group) {
+    torch::Tensor flag = torch::full({1}, resume && writer ? 1.0f : 0.0f);
+    group->broadcast(flag, 0);
+    resume = flag.item<float>() > 0;
+  }
+  if (resume) {
+    state = load_checkpoint(planner, optimizer, checkpoint, rank, world);
     sampler.restore(state.sampler);
-    truncate_metrics(metrics_path, state.step);
+    if (writer) truncate_metrics(metrics_path, state.step);
     spdlog::info("resuming {} at step {} of {}", checkpoint, state.step, o.steps);
   } else {
-    fs::remove(metrics_path);
+    if (writer) fs::remove(metrics_path);
     // Dropout's stream starts from the run's seed, not from whatever ran before in this process,
-    // so a training that starts fresh after other work (a loop stage) repeats exactly.
-    torch::manual_seed(run.seed);
+    // so a training that starts fresh after other work (a loop stage) repeats exactly. Each rank
+    // drops out different units (its own stream); rank 0's is the single-process one.
+    torch::manual_seed(run.seed + static_cast<uint64_t>(rank) * 0x9E3779B97F4A7C15ULL);
+    if (group) broadcast_parameters(*group, net);
   }
   AUTOSCALE_CHECK(state.step <= o.steps, "{}: the checkpoint is at step {}, past train.steps {}", checkpoint, state.step,
                   o.steps);
@@ -178,9 +238,12 @@ TrainReport train_planner(Planner& planner, const PlannerDataset& data, const Mi
 
   TrainReport report;
   report.device = planner.device();
-  std::ofstream metrics(metrics_path, std::ios::app);
-  BatchLoader loader(data, sampler, last - state.step, o.prefetch, device.is_cuda());
-  Progress progress("train " + planner.options().kind, static_cast<uint64_t>(o.steps), run.show_progress);
+  report.world = world;
+  std::ofstream metrics;
+  if (writer) metrics.open(metrics_path, std::ios::app);
+  BatchLoader loader(data, sampler, last - state.step, o.prefetch, device.is_cuda(), rank, world);
+  Progress progress("train " + planner.options().kind, static_cast<uint64_t>(o.steps), run.show_progress && writer);
+  const std::vector<torch::Tensor> params = net.parameters();
   progress.advance(static_cast<uint64_t>(state.step));
   const auto t0 = Clock::now();
   double waited = 0, window_loss = 0;
@@ -202,14 +265,15 @@ TrainReport train_planner(Planner& planner, const PlannerDataset& data, const Mi
       encode::CudaAutocast guard(autocast);
       loss = trajectory_loss(net.forward(batch), batch.target);
     }
-    const double value = loss.item<double>();
+    loss.backward();
+    double value = loss.item<double>();
+    if (group) value = average_across_ranks(*group, params, value);
     if (!std::isfinite(value)) {
       AUTOSCALE_THROW("train: the loss is {} at step {}; stopped without saving, the last good checkpoint is {} ({})",
                       value, step, checkpoint, fs::exists(checkpoint) ? "kept" : "none written yet");
     }
-    loss.backward();
     if (o.clip_norm > 0) {
-      const double norm = torch::nn::utils::clip_grad_norm_(net.parameters(), o.clip_norm);
+      const double norm = torch::nn::utils::clip_grad_norm_(params, o.clip_norm);
       AUTOSCALE_CHECK(std::isfinite(norm), "train: the gradient norm is {} at step {}; stopped, the last good checkpoint is {}",
                       norm, step, checkpoint);
     }
@@ -221,7 +285,7 @@ TrainReport train_planner(Planner& planner, const PlannerDataset& data, const Mi
     progress.advance();
 
     const bool final_step = state.step == last;
-    const bool eval_now = run.validation && run.validation->size() &&
+    const bool eval_now = writer && run.validation && run.validation->size() &&
                           ((o.eval_every && state.step % o.eval_every == 0) || state.step == o.steps);
     if (state.step % o.log_every == 0 || final_step || eval_now) {
       const double span = std::chrono::duration<double>(Clock::now() - window_start).count();
@@ -240,12 +304,12 @@ TrainReport train_planner(Planner& planner, const PlannerDataset& data, const Mi
           planner.save((fs::path(run.out_dir) / "best.pt").string());
         }
       }
-      metrics << line.dump() << "\n" << std::flush;
+      if (writer) metrics << line.dump() << "\n" << std::flush;
       spdlog::debug("train: {}", line.dump());
       window_loss = 0, window = 0, window_wait = 0;
       window_start = Clock::now();
     }
-    if (state.step % o.checkpoint_every == 0 || final_step) save_checkpoint(planner, optimizer, state, checkpoint);
+    if (state.step % o.checkpoint_every == 0 || final_step) save_checkpoint(planner, optimizer, state, checkpoint, group);
   }
   progress.finish();
   report.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -256,7 +320,8 @@ TrainReport train_planner(Planner& planner, const PlannerDataset& data, const Mi
   report.drawn = sampler.drawn();
   report.best_step = state.best_step;
   report.best_val_l2 = state.best_val_l2;
-  if (state.step == o.steps) planner.save((fs::path(run.out_dir) / "planner.pt").string());
+  if (state.step == o.steps && writer) planner.save((fs::path(run.out_dir) / "planner.pt").string());
+  if (group) group->barrier();  // no rank returns before rank 0's files are in place
   return report;
 }
 

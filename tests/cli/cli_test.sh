@@ -98,6 +98,34 @@ check "a non-planner file is refused" contains "$T/err" "not a readable planner 
 "$BIN" train --scenes "$T/ngsim" -o "$T/run2" -q train.lr=nan >"$T/out" 2>"$T/err"
 check "a NaN learning rate is refused by key" contains "$T/err" "train.lr"
 
+# --- data-parallel training: 2 ranks as 2 processes (RANK/WORLD_SIZE on loopback, Gloo) -------
+# A 2-rank run killed after step 20 and resumed equals an uninterrupted 2-rank run: the same
+# model (scored byte for byte), with dropout on, so every rank's generator state is restored.
+ddp() {  # ddp OUT ARGS...: both ranks, exit status of the worse one
+  local out=$1 port=$((20000 + RANDOM % 20000)) rc=0 pids=(); shift
+  for r in 0 1; do
+    RANK=$r WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$port "$BIN" train --scenes "$T/ngsim" \
+      --synthetic "$T/perturbed" -o "$out" -q --threads 1 $TRAIN "$@" >"$T/ddp$r.out" 2>&1 &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p" || rc=$?; done
+  return $rc
+}
+ddp "$T/ddp"
+check "2-rank training exits 0" [ $? -eq 0 ]
+check "  ...rank 0 reports both ranks" contains "$T/ddp0.out" "trained transformer for 30 steps on cpu x 2 ranks"
+check "  ...rank 1 stays quiet" [ ! -s "$T/ddp1.out" ]
+ddp "$T/ddp-resumed" --stop-after 20 && ddp "$T/ddp-resumed" --resume
+check "2-rank training killed and resumed finishes" contains "$T/ddp0.out" "trained transformer for 30 steps"
+for d in ddp ddp-resumed; do
+  "$BIN" eval --scenes "$T/ngsim" --agent "$T/$d/planner.pt" --split test -q --out "$T/$d.csv" $TRAIN >/dev/null 2>&1
+done
+check "  ...and scores the same as the uninterrupted 2-rank run" cmp -s "$T/ddp.csv" "$T/ddp-resumed.csv"
+check "  ...(and the scores exist)" [ -s "$T/ddp.csv" ]
+RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=29999 "$BIN" train --scenes "$T/ngsim" -o "$T/ddp-alone" -q \
+  --resume $TRAIN train.batch=15 >"$T/out" 2>"$T/err"
+check "a global batch that does not split over the ranks fails" contains "$T/err" "train.batch 15 is the global batch"
+
 # --- append, and refusing to clobber ----------------------------------------------------------
 "$BIN" import "$DATA/commonroad-ngsim/USA_Peach-4_8_T-1.xml" -o "$T/two" -q >/dev/null 2>&1
 "$BIN" import "$DATA/commonroad-ngsim/USA_US101-4_1_T-1.xml" -o "$T/two" --append -q >/dev/null 2>&1

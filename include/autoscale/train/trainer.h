@@ -3,6 +3,11 @@
 // position, sampler state) written atomically, from which a killed run resumes bit-identically
 // on CPU. A non-finite loss stops the run with the last good checkpoint intact.
 //
+// Data-parallel (TrainRun::group): every rank draws the same global batch stream and trains on its
+// slice of each batch; gradients and the loss are averaged across ranks before clipping, so W
+// ranks follow the single-process run with the same global batch (to float rounding). Rank 0
+// writes the files; the checkpoint carries every rank's random-generator state.
+//
 //   OUT/checkpoint.pt   the latest checkpoint (also a planner file: `eval --agent` reads it)
 //   OUT/planner.pt      the final model
 //   OUT/best.pt         the model at the validation with the lowest mean L2 (with a validation set)
@@ -10,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -46,6 +52,8 @@ struct MixtureSpec {
   static MixtureSpec uniform_over(size_t rows);  // one group holding every row
 };
 
+class ProcessGroup;
+
 struct TrainRun {
   std::string out_dir;
   uint64_t seed = 0;
@@ -57,6 +65,7 @@ struct TrainRun {
   // several stages). total 0 = this call's own steps.
   int64_t schedule_offset = 0, schedule_total = 0;
   bool show_progress = true;
+  std::shared_ptr<ProcessGroup> group;  // data-parallel ranks (null: a single process)
 };
 
 struct TrainReport {
@@ -66,6 +75,7 @@ struct TrainReport {
   double data_wait_share = 0;       // share of the wall time the optimiser waited for batches
   double seconds = 0;
   std::string device;
+  int world = 1;                    // data-parallel ranks (samples_per_s counts all of them)
   std::vector<double> val_l2;       // at 1..4 s, empty without a validation set
   int64_t best_step = -1;           // the validation with the lowest mean L2 (OUT/best.pt)
   double best_val_l2 = 0;

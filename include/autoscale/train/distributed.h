@@ -1,0 +1,62 @@
+// Data-parallel training across processes with LibTorch's c10d process groups (Gloo: CPU tensors,
+// and CUDA tensors through host staging). Ranks find each other through a TCP store that rank 0
+// serves at MASTER_ADDR:MASTER_PORT. Where the rank and world come from, first match wins:
+//   RANK / WORLD_SIZE / LOCAL_RANK                     (torchrun-style launchers, tests)
+//   SLURM_PROCID / SLURM_STEP_NUM_TASKS / SLURM_LOCALID (one `srun` task per rank)
+// MASTER_ADDR defaults to the first host of the Slurm step's node list (else 127.0.0.1) and
+// MASTER_PORT to a port derived from the Slurm job id (else 29500), so an `srun` needs no set-up.
+// The c10d and Gloo headers stay in distributed.cpp: callers see plain tensors.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace autoscale::train {
+
+struct DistributedEnv {
+  int rank = 0;
+  int world = 1;
+  int local_rank = 0;          // the rank among those on this node (picks the GPU)
+  std::string master_addr = "127.0.0.1";
+  int master_port = 29500;
+  std::string source = "single process";  // which variables set it, for logs and errors
+
+  // Reads the variables above; Error naming the variable when one is malformed.
+  static DistributedEnv from_environment();
+};
+
+// The first host of a Slurm host list: "gpu[03-04,07],cpu1" -> "gpu03".
+std::string first_slurm_host(const std::string& nodelist);
+
+// Whether this libtorch build has the Gloo process group (Debian's and the PyTorch wheels do).
+bool distributed_supported();
+
+class ProcessGroup {
+ public:
+  // Joins the group (rank 0 serves the store); Error when a peer does not arrive within timeout.
+  static std::shared_ptr<ProcessGroup> connect(const DistributedEnv& env,
+                                               std::chrono::seconds timeout = std::chrono::seconds(300));
+  ~ProcessGroup();
+  ProcessGroup(const ProcessGroup&) = delete;
+  ProcessGroup& operator=(const ProcessGroup&) = delete;
+
+  int rank() const { return rank_; }
+  int world() const { return world_; }
+
+  void allreduce_sum(torch::Tensor& tensor);              // in place, every rank gets the sum
+  void broadcast(torch::Tensor& tensor, int root);        // in place, from root to all
+  std::vector<torch::Tensor> allgather(const torch::Tensor& tensor);  // same shape on every rank
+  void barrier();
+
+ private:
+  struct Impl;
+  ProcessGroup(std::unique_ptr<Impl> impl, int rank, int world);
+  std::unique_ptr<Impl> impl_;
+  int rank_, world_;
+};
+
+}  // namespace autoscale::train

@@ -1,0 +1,197 @@
+#include "autoscale/train/distributed.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+
+#include "autoscale/core/error.h"
+
+#if __has_include(<gloo/context.h>)
+#define AUTOSCALE_HAVE_GLOO 1
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#else
+#define AUTOSCALE_HAVE_GLOO 0
+#endif
+
+namespace autoscale::train {
+
+namespace {
+
+const char* env(const char* name) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : nullptr;
+}
+
+int env_int(const char* name, int fallback, int min, int max) {
+  const char* v = env(name);
+  if (!v) return fallback;
+  char* end = nullptr;
+  const long x = std::strtol(v, &end, 10);
+  AUTOSCALE_CHECK(end && *end == '\0' && x >= min && x <= max, "environment variable {}={}: expected an integer in [{}, {}]",
+                  name, quote(v), min, max);
+  return static_cast<int>(x);
+}
+
+}  // namespace
+
+std::string first_slurm_host(const std::string& nodelist) {
+  // Cut at the first comma outside brackets, then expand only the first range of a bracket.
+  std::string first;
+  int depth = 0;
+  for (char c : nodelist) {
+    if (c == '[') ++depth;
+    if (c == ']') --depth;
+    if (c == ',' && depth == 0) break;
+    first += c;
+  }
+  const auto open = first.find('[');
+  if (open == std::string::npos) return first;
+  const auto close = first.find(']', open);
+  AUTOSCALE_CHECK(close != std::string::npos, "Slurm node list {}: unbalanced '['", quote(nodelist));
+  std::string range = first.substr(open + 1, close - open - 1);
+  range = range.substr(0, range.find(','));
+  range = range.substr(0, range.find('-'));
+  return first.substr(0, open) + range + first.substr(close + 1);
+}
+
+DistributedEnv DistributedEnv::from_environment() {
+  DistributedEnv e;
+  if (env("WORLD_SIZE")) {
+    e.world = env_int("WORLD_SIZE", 1, 1, 1 << 20);
+    e.rank = env_int("RANK", -1, 0, e.world - 1);
+    AUTOSCALE_CHECK(e.rank >= 0, "environment variable WORLD_SIZE={} is set, RANK is not", e.world);
+    e.local_rank = env_int("LOCAL_RANK", e.rank, 0, e.world - 1);
+    e.source = "RANK/WORLD_SIZE";
+  } else if (env("SLURM_STEP_NUM_TASKS") && env("SLURM_PROCID")) {
+    e.world = env_int("SLURM_STEP_NUM_TASKS", 1, 1, 1 << 20);
+    e.rank = env_int("SLURM_PROCID", 0, 0, e.world - 1);
+    e.local_rank = env_int("SLURM_LOCALID", 0, 0, e.world - 1);
+    e.source = "Slurm step";
+  }
+  if (const char* addr = env("MASTER_ADDR")) {
+    e.master_addr = addr;
+  } else if (const char* nodes = env("SLURM_STEP_NODELIST") ? env("SLURM_STEP_NODELIST") : env("SLURM_JOB_NODELIST")) {
+    if (e.world > 1) e.master_addr = first_slurm_host(nodes);
+  }
+  // A port per Slurm job, so two jobs sharing a node do not meet at the same store.
+  const int job_port = env("SLURM_JOB_ID") ? 20000 + env_int("SLURM_JOB_ID", 0, 0, 1 << 30) % 20000 : 29500;
+  e.master_port = env_int("MASTER_PORT", job_port, 1, 65535);
+  return e;
+}
+
+#if AUTOSCALE_HAVE_GLOO
+
+struct ProcessGroup::Impl {
+  c10::intrusive_ptr<c10d::Store> store;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+};
+
+bool distributed_supported() { return true; }
+
+std::shared_ptr<ProcessGroup> ProcessGroup::connect(const DistributedEnv& e, std::chrono::seconds timeout) {
+  auto impl = std::make_unique<Impl>();
+  try {
+    c10d::TCPStoreOptions so;
+    so.port = static_cast<uint16_t>(e.master_port);
+    so.isServer = e.rank == 0;
+    so.numWorkers = static_cast<size_t>(e.world);
+    so.waitWorkers = true;
+    so.timeout = timeout;
+    impl->store = c10::make_intrusive<c10d::TCPStore>(e.master_addr, so);
+    auto options = c10d::ProcessGroupGloo::Options::create(timeout);
+    // Gloo binds to the interface GLOO_SOCKET_IFNAME names, else to the address the master is
+    // reached at when that is loopback (single node), else to this host's name.
+    if (const char* ifname = env("GLOO_SOCKET_IFNAME")) {
+      options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
+    } else if (e.master_addr == "127.0.0.1" || e.master_addr == "localhost") {
+      options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+    } else {
+      options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+    }
+    impl->group = c10::make_intrusive<c10d::ProcessGroupGloo>(impl->store, e.rank, e.world, options);
+  } catch (const std::exception& err) {
+    AUTOSCALE_THROW("distributed: rank {} of {} ({}) could not join the group at {}:{}: {}", e.rank, e.world, e.source,
+                    e.master_addr, e.master_port, err.what());
+  }
+  spdlog::info("distributed: rank {} of {} joined at {}:{} ({})", e.rank, e.world, e.master_addr, e.master_port, e.source);
+  return std::shared_ptr<ProcessGroup>(new ProcessGroup(std::move(impl), e.rank, e.world));
+}
+
+ProcessGroup::ProcessGroup(std::unique_ptr<Impl> impl, int rank, int world)
+    : impl_(std::move(impl)), rank_(rank), world_(world) {}
+ProcessGroup::~ProcessGroup() = default;
+
+namespace {
+
+// Gloo reduces host memory: device tensors are staged through a CPU copy.
+template <typename Op>
+void on_host(torch::Tensor& tensor, Op op) {
+  if (tensor.device().is_cpu() && tensor.is_contiguous()) {
+    op(tensor);
+    return;
+  }
+  torch::Tensor host = tensor.to(torch::kCPU).contiguous();
+  op(host);
+  tensor.copy_(host);
+}
+
+template <typename WorkPtr>
+void wait(const WorkPtr& work, const char* what) {
+  try {
+    work->wait();
+  } catch (const std::exception& err) {
+    AUTOSCALE_THROW("distributed: {} failed (a peer died or timed out?): {}", what, err.what());
+  }
+}
+
+}  // namespace
+
+void ProcessGroup::allreduce_sum(torch::Tensor& tensor) {
+  on_host(tensor, [&](torch::Tensor& t) {
+    std::vector<torch::Tensor> ts{t};
+    wait(impl_->group->allreduce(ts), "allreduce");
+  });
+}
+
+void ProcessGroup::broadcast(torch::Tensor& tensor, int root) {
+  on_host(tensor, [&](torch::Tensor& t) {
+    std::vector<torch::Tensor> ts{t};
+    c10d::BroadcastOptions options;
+    options.rootRank = root;
+    wait(impl_->group->broadcast(ts, options), "broadcast");
+  });
+}
+
+std::vector<torch::Tensor> ProcessGroup::allgather(const torch::Tensor& tensor) {
+  std::vector<torch::Tensor> input{tensor.to(torch::kCPU).contiguous()};
+  std::vector<std::vector<torch::Tensor>> output(1);
+  for (int r = 0; r < world_; ++r) output[0].push_back(torch::empty_like(input[0]));
+  wait(impl_->group->allgather(output, input), "allgather");
+  return output[0];
+}
+
+void ProcessGroup::barrier() { wait(impl_->group->barrier(), "barrier"); }
+
+#else  // a libtorch without the Gloo headers: single-process training only
+
+struct ProcessGroup::Impl {};
+
+bool distributed_supported() { return false; }
+
+std::shared_ptr<ProcessGroup> ProcessGroup::connect(const DistributedEnv& e, std::chrono::seconds) {
+  AUTOSCALE_THROW("distributed: {} asks for {} ranks, but autoscale was built without the Gloo headers "
+                  "(install libgloo-dev, or use a libtorch that ships them)", e.source, e.world);
+}
+
+ProcessGroup::ProcessGroup(std::unique_ptr<Impl> impl, int rank, int world)
+    : impl_(std::move(impl)), rank_(rank), world_(world) {}
+ProcessGroup::~ProcessGroup() = default;
+void ProcessGroup::allreduce_sum(torch::Tensor&) {}
+void ProcessGroup::broadcast(torch::Tensor&, int) {}
+std::vector<torch::Tensor> ProcessGroup::allgather(const torch::Tensor& t) { return {t}; }
+void ProcessGroup::barrier() {}
+
+#endif
+
+}  // namespace autoscale::train
