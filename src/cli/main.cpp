@@ -9,6 +9,7 @@
 
 #include "autoscale/core/error.h"
 #include "autoscale/core/log.h"
+#include "autoscale/core/termination.h"
 #include "autoscale/core/threads.h"
 #include "commands.h"
 
@@ -31,6 +32,7 @@ std::string join_command_line(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  install_termination_handler();  // SIGTERM/SIGINT let a training checkpoint before it stops
   // Overrides are taken out before CLI11 sees the line: `--set k=v`, `--set=k=v` and bare
   // `k=v` may stand anywhere, also between a subcommand's positional arguments.
   std::vector<std::string> overrides;
@@ -259,6 +261,10 @@ int main(int argc, char** argv) {
     if (*report_cmd) return cli::run_report(report_args, inv);
     if (*merge_scores_cmd) return cli::run_merge_scores(merge_scores_args, inv);
     if (*merge_emb_cmd) return cli::run_merge_embeddings(merge_emb_args, inv);
+  } catch (const Interrupted& e) {
+    // Not a failure of the input: the work is saved. 128 + signal, as a shell reports a kill.
+    std::fprintf(stderr, "stopped: %s\n", e.what());
+    return 128 + e.signal();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

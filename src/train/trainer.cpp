@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -14,6 +15,7 @@
 #include "autoscale/core/atomic_file.h"
 #include "autoscale/core/error.h"
 #include "autoscale/core/progress.h"
+#include "autoscale/core/termination.h"
 #include "autoscale/encode/autocast.h"
 #include "autoscale/train/distributed.h"
 #include "batch_loader.h"
@@ -158,14 +160,15 @@ std::vector<double> validation_l2(const Planner& planner, const PlannerDataset& 
 }
 
 // Averages the gradients and the loss over the ranks in one collective call (one flat buffer),
-// so clipping and the optimiser step see the global batch's gradient on every rank.
-double average_across_ranks(ProcessGroup& group, const std::vector<torch::Tensor>& params, double loss) {
+// so clipping and the optimiser step see the global batch's gradient on every rank. The buffer
+// also carries each rank's stop signal, so all ranks stop (and checkpoint) at the same step.
+double average_across_ranks(ProcessGroup& group, const std::vector<torch::Tensor>& params, double loss, int& stop_signal) {
   std::vector<torch::Tensor> flat;
   flat.reserve(params.size() + 1);
   for (const auto& p : params) {
     flat.push_back(p.grad().defined() ? p.grad().reshape(-1).to(torch::kFloat32) : torch::zeros({p.numel()}, p.options().dtype(torch::kFloat32)));
   }
-  flat.push_back(torch::full({1}, loss, params.front().options().dtype(torch::kFloat32)));
+  flat.push_back(torch::tensor({static_cast<float>(loss), stop_signal ? 1.0f : 0.0f}, params.front().options().dtype(torch::kFloat32)));
   torch::Tensor buffer = torch::cat(flat);
   group.allreduce_sum(buffer);
   buffer.div_(group.world());
@@ -180,8 +183,11 @@ double average_across_ranks(ProcessGroup& group, const std::vector<torch::Tensor
     }
     at += p.numel();
   }
+  if (buffer[at + 1].item<float>() > 0 && !stop_signal) stop_signal = SIGTERM;  // another rank was told to stop
   return buffer[at].item<double>();
 }
+
+std::string signal_name(int sig) { return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : fmt::format("signal {}", sig); }
 
 // Every rank starts from rank 0's weights, whatever its own initialisation did.
 void broadcast_parameters(ProcessGroup& group, torch::nn::Module& net) {
@@ -244,6 +250,7 @@ TrainReport train_planner(Planner& planner, const PlannerDataset& data, const Mi
   BatchLoader loader(data, sampler, last - state.step, o.prefetch, device.is_cuda(), rank, world);
   Progress progress("train " + planner.options().kind, static_cast<uint64_t>(o.steps), run.show_progress && writer);
   const std::vector<torch::Tensor> params = net.parameters();
+  const TerminationScope stop_gracefully;  // SIGTERM/SIGINT: finish the step, checkpoint, stop
   progress.advance(static_cast<uint64_t>(state.step));
   const auto t0 = Clock::now();
   double waited = 0, window_loss = 0;
@@ -267,7 +274,8 @@ TrainReport train_planner(Planner& planner, const PlannerDataset& data, const Mi
     }
     loss.backward();
     double value = loss.item<double>();
-    if (group) value = average_across_ranks(*group, params, value);
+    int stop_signal = termination_requested();
+    if (group) value = average_across_ranks(*group, params, value, stop_signal);
     if (!std::isfinite(value)) {
       AUTOSCALE_THROW("train: the loss is {} at step {}; stopped without saving, the last good checkpoint is {} ({})",
                       value, step, checkpoint, fs::exists(checkpoint) ? "kept" : "none written yet");
@@ -309,7 +317,14 @@ TrainReport train_planner(Planner& planner, const PlannerDataset& data, const Mi
       window_loss = 0, window = 0, window_wait = 0;
       window_start = Clock::now();
     }
-    if (state.step % o.checkpoint_every == 0 || final_step) save_checkpoint(planner, optimizer, state, checkpoint, group);
+    if (state.step % o.checkpoint_every == 0 || final_step || stop_signal) {
+      save_checkpoint(planner, optimizer, state, checkpoint, group);
+    }
+    if (stop_signal && !final_step) {
+      throw Interrupted(fmt::format("train: stopped by {} after step {} of {}; checkpoint saved: {} (continue with --resume)",
+                                    signal_name(stop_signal), state.step, o.steps, checkpoint),
+                        stop_signal);
+    }
   }
   progress.finish();
   report.seconds = std::chrono::duration<double>(Clock::now() - t0).count();

@@ -4,11 +4,16 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cmath>
+#include <csignal>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 
 #include "autoscale/core/error.h"
+#include "autoscale/core/termination.h"
 #include "autoscale/eval/agents.h"
 #include "autoscale/eval/metric_cache.h"
 #include "autoscale/scene/commonroad.h"
@@ -118,6 +123,55 @@ TEST(Trainer, ResumedRunIsBitIdenticalToAnUninterruptedOne) {
     ++lines;
   }
   EXPECT_EQ(lines, 8);
+}
+
+TEST(Trainer, SigtermCheckpointsAndTheResumedRunIsBitIdentical) {
+  // What Slurm does before it preempts or requeues a job: SIGTERM, then (later) SIGKILL.
+  install_termination_handler();
+  clear_termination_request();
+  const auto d = dataset();
+  auto o = small_training("transformer", 150);  // dropout on
+  o.checkpoint_every = 1000;                    // only the signal writes a checkpoint
+  TempDir whole, parts;
+  TrainRun run;
+  run.show_progress = false;
+  run.seed = 3;
+  run.out_dir = whole.path;
+  Planner a(o.planner, d.graph(), 3, "cpu");
+  train_planner(a, d, MixtureSpec::uniform_over(d.size()), o, run);
+
+  run.out_dir = parts.path;
+  std::atomic<bool> done{false};
+  std::thread signaller([&] {  // as soon as training is under way (its first metrics line)
+    while (!done && (!fs::exists(parts.path + "/metrics.jsonl") || fs::file_size(parts.path + "/metrics.jsonl") == 0)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    if (!done) ::kill(::getpid(), SIGTERM);
+  });
+  Planner b(o.planner, d.graph(), 3, "cpu");
+  std::string message;
+  int signal = 0;
+  try {
+    train_planner(b, d, MixtureSpec::uniform_over(d.size()), o, run);
+  } catch (const Interrupted& e) {
+    message = e.what();
+    signal = e.signal();
+  }
+  done = true;
+  signaller.join();
+  clear_termination_request();
+  ASSERT_EQ(signal, SIGTERM) << "the run finished before the signal arrived";
+  EXPECT_NE(message.find("train: stopped by SIGTERM after step "), std::string::npos) << message;
+  EXPECT_NE(message.find("checkpoint saved: " + parts.path + "/checkpoint.pt (continue with --resume)"), std::string::npos)
+      << message;
+  EXPECT_TRUE(fs::exists(parts.path + "/checkpoint.pt"));
+  EXPECT_FALSE(fs::exists(parts.path + "/planner.pt"));
+
+  run.resume = true;
+  Planner c(o.planner, d.graph(), 123, "cpu");
+  EXPECT_EQ(train_planner(c, d, MixtureSpec::uniform_over(d.size()), o, run).steps, 150);
+  const auto rows = all_rows(d);
+  EXPECT_EQ(c.predict(d, rows), a.predict(d, rows));
 }
 
 TEST(Trainer, NonFiniteLossStopsWithTheLastGoodCheckpointIntact) {
