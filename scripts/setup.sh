@@ -23,6 +23,8 @@ PACKAGES=(
   sumo sumo-tools
   # the report's render test opens it in headless Chromium
   chromium
+  # the Slurm tests start a single-node cluster on localhost
+  slurm-wlm munge
 )
 
 missing=()

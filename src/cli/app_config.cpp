@@ -63,6 +63,19 @@ void AppConfig::visit(ConfigVisitor& v) {
   v.section("data", data, "training data: splits and the real/synthetic share");
   v.section("train", train, "planner training");
   v.section("loop", loop, "the closed loop (autoscale run) and the method comparison (autoscale compare)");
+  v.section("slurm", slurm, "batch jobs of `autoscale slurm submit` (one loop step per job, chained with afterok)");
+}
+
+void SlurmConfig::visit(ConfigVisitor& v) {
+  v.field("sbatch", sbatch, "the submit command (a path, or searched on PATH)");
+  v.field("partition", partition, "partition of the step jobs (empty: the cluster's default)");
+  v.field("account", account, "account to charge (empty: the user's default)");
+  v.field("time", time, "time limit of one loop step job, e.g. 04:00:00 (empty: the partition's default)");
+  v.field("cpus_per_task", cpus_per_task, "CPUs per step job; 0 = the cluster's default", at_least(0));
+  v.field("gpus", gpus, "GPUs per step job", at_least(0));
+  v.field("mem", mem, "memory per step job, e.g. 64G (empty: the cluster's default)");
+  v.field("parallel_jobs", parallel_jobs, "run each step as a job array, one task per job of the plan (compare)");
+  v.field("extra", extra, "more sbatch options, passed verbatim");
 }
 
 void DataConfig::visit(ConfigVisitor& v) {

@@ -82,6 +82,20 @@ struct DataConfig {
   void visit(ConfigVisitor& v);
 };
 
+// `autoscale slurm submit`: how the loop's batch jobs are submitted.
+struct SlurmConfig {
+  std::string sbatch = "sbatch";  // the submit command (a path, or searched on PATH)
+  std::string partition;          // "" = the cluster's default
+  std::string account;
+  std::string time;               // --time of a loop step job ("" = the partition's default)
+  int64_t cpus_per_task = 0;      // 0 = the cluster's default
+  int64_t gpus = 0;               // GPUs per step job (--gpus)
+  std::string mem;                // --mem ("" = default)
+  bool parallel_jobs = false;     // each step: a job array with one task per plan job
+  std::vector<std::string> extra; // more sbatch options, verbatim (e.g. --qos=high)
+  void visit(ConfigVisitor& v);
+};
+
 struct AppConfig {
   RunConfig run;
   scene::StoreOptions store;
@@ -93,6 +107,7 @@ struct AppConfig {
   DataConfig data;
   train::TrainOptions train;
   loop::LoopOptions loop;
+  SlurmConfig slurm;
   void visit(ConfigVisitor& v);
   void validate() const;  // cross-field rules, named by key path
 };

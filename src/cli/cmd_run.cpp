@@ -15,8 +15,6 @@ namespace autoscale::cli {
 
 namespace fs = std::filesystem;
 
-namespace {
-
 loop::ExperimentConfig experiment_config(const Invocation& inv) {
   const auto& c = inv.config;
   loop::ExperimentConfig e;
@@ -44,8 +42,6 @@ std::string default_run_dir(const std::string& config_path) {
   return (fs::path("runs") / (name + "-" + stamp)).string();
 }
 
-}  // namespace
-
 int run_loop(const RunArgs& args, const Invocation& inv) {
   const auto cfg = experiment_config(inv);
   std::string dir = args.resume;
@@ -60,7 +56,15 @@ int run_loop(const RunArgs& args, const Invocation& inv) {
                     "{}: already holds a run; continue it with --resume {} or choose another -o", dir, dir);
     plan = args.compare ? loop::plan_for_compare(cfg) : loop::plan_for_run(cfg);
   }
-  const auto summary = loop::run_experiment(cfg, plan, dir);
+  loop::RunSlice slice;
+  slice.max_steps = args.max_steps;
+  slice.job = args.job;
+  const auto summary = loop::run_experiment(cfg, plan, dir, slice);
+  if (!summary.complete) {
+    std::printf("paused: %s has unfinished jobs (of %zu); continue with: autoscale %s --resume %s\n", dir.c_str(),
+                summary.jobs_total, plan.command.c_str(), dir.c_str());
+    return 0;
+  }
   std::printf("\n%s\n", summary.table.c_str());
   if (args.report) {
     const std::string html = (fs::path(dir) / "report.html").string();

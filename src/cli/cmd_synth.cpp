@@ -25,15 +25,6 @@ namespace autoscale::cli {
 
 eval::EvalOptions eval_options(const AppConfig& config);
 
-std::pair<size_t, size_t> parse_shard(const std::string& text) {
-  size_t i = 0, n = 0;
-  char slash = 0, extra = 0;
-  const int got = std::sscanf(text.c_str(), "%zu%c%zu%c", &i, &slash, &n, &extra);
-  AUTOSCALE_CHECK(got == 3 && slash == '/' && n > 0 && i < n, "--shard: expected i/N with 0 <= i < N, got {}",
-                  quote(text));
-  return {i, n};
-}
-
 namespace {
 constexpr size_t kBlock = 64;
 

@@ -9,6 +9,7 @@
 
 #include "app_config.h"
 #include "autoscale/eval/agents.h"
+#include "autoscale/loop/experiment.h"
 
 namespace autoscale::cli {
 
@@ -153,8 +154,21 @@ struct RunArgs {
   std::string out;        // run directory ("" = runs/<config name>-<time>)
   std::string resume;     // a run directory to continue (its config.yaml and plan)
   bool report = true;     // write RUN/report.html at the end
+  int64_t max_steps = -1; // pause after this many loop steps (-1: run to the end)
+  int64_t job = -1;       // only this job of the plan (-1: all)
 };
 int run_loop(const RunArgs& args, const Invocation& inv);
+// The loop's view of the app config; runs/<config name>-<time> for a run without -o.
+loop::ExperimentConfig experiment_config(const Invocation& inv);
+std::string default_run_dir(const std::string& config_path);
+
+struct SlurmSubmitArgs {
+  bool compare = false;  // plan loop.compare instead of loop.method
+  std::string out;       // run directory of a new run
+  std::string resume;    // continue this run: submit its next step (what the chained job does)
+  bool dry_run = false;  // write the job scripts and print the sbatch lines, submit nothing
+};
+int run_slurm_submit(const SlurmSubmitArgs& args, const Invocation& inv);
 
 struct ReportArgs {
   std::string run;  // run directory
@@ -169,7 +183,7 @@ std::map<std::string, scene::Split> real_log_splits(const std::vector<const scen
 std::unique_ptr<eval::Agent> learned_agent(const std::string& path, const scene::SceneStore& store,
                                            const std::vector<size_t>& rows, const AppConfig& config);
 
-// "i/N" -> (i, N); throws Error naming the flag and value.
+// "i/N" -> (i, N), or "slurm": the Slurm array task's part; throws Error naming the flag and value.
 std::pair<size_t, size_t> parse_shard(const std::string& text);
 
 }  // namespace autoscale::cli

@@ -169,7 +169,21 @@ int main(int argc, char** argv) {
     cmd->add_option("-o,--out", run_args.out, "run directory (default runs/<config name>-<time>)");
     cmd->add_option("--resume", run_args.resume, "continue this run directory from its last completed step");
     cmd->add_flag("--no-report", [&](int64_t) { run_args.report = false; }, "do not write RUN/report.html");
+    cmd->add_option("--max-steps", run_args.max_steps,
+                    "run at most this many steps (loop iterations, final trainings), then pause; 0 = only prepare the run")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--job", run_args.job, "only the plan's job with this index (0-based; a Slurm array task)")
+        ->check(CLI::NonNegativeNumber);
   }
+  cli::SlurmSubmitArgs slurm_args;
+  auto* slurm_cmd = app.add_subcommand("slurm", "run the closed loop as Slurm batch jobs");
+  slurm_cmd->require_subcommand(1);
+  auto* slurm_submit_cmd = slurm_cmd->add_subcommand(
+      "submit", "submit the next loop step (and a job that chains the one after it, afterok) to Slurm (slurm.*)");
+  slurm_submit_cmd->add_option("-o,--out", slurm_args.out, "run directory of a new run (default runs/<config name>-<time>)");
+  slurm_submit_cmd->add_option("--resume", slurm_args.resume, "submit the next step of this run (complete: write its report)");
+  slurm_submit_cmd->add_flag("--compare", slurm_args.compare, "plan loop.compare (every method) instead of loop.method");
+  slurm_submit_cmd->add_flag("--dry-run", slurm_args.dry_run, "write the job scripts, print the sbatch lines, submit nothing");
   cli::ReportArgs report_args;
   auto* report_cmd = app.add_subcommand("report", "write the self-contained HTML report of a run directory");
   report_cmd->add_option("run", report_args.run, "run directory")->required();
@@ -214,17 +228,22 @@ int main(int argc, char** argv) {
     init_logging(log);
     if (threads >= 0) overrides.push_back("run.threads=" + std::to_string(threads));
     if (!version.empty()) overrides.push_back("eval.version=" + version);
-    if (!run_args.resume.empty()) {
+    const std::string resume = !run_args.resume.empty() ? run_args.resume : slurm_args.resume;
+    if (!resume.empty()) {
       // A resumed run reads its own resolved config back; anything else could change the result.
-      AUTOSCALE_CHECK(config_path.empty(), "--resume {}: the run's own config.yaml is used; drop --config {}",
-                      run_args.resume, config_path);
+      AUTOSCALE_CHECK(config_path.empty(), "--resume {}: the run's own config.yaml is used; drop --config {}", resume,
+                      config_path);
       for (const auto& o : overrides) {
         AUTOSCALE_CHECK(o.rfind("run.threads=", 0) == 0, "--resume {}: config overrides would change the run ({})",
-                        run_args.resume, o);
+                        resume, o);
       }
-      config_path = (std::filesystem::path(run_args.resume) / "config.yaml").string();
-      AUTOSCALE_CHECK(std::filesystem::exists(config_path), "--resume {}: not a run directory (no config.yaml)",
-                      run_args.resume);
+      namespace fs = std::filesystem;
+      config_path = (fs::path(resume) / "config.yaml").string();
+      // A Slurm run whose prepare job has not written it yet: the config it was submitted with.
+      if (!fs::exists(config_path) && fs::exists(fs::path(resume) / "slurm" / "config.yaml")) {
+        config_path = (fs::path(resume) / "slurm" / "config.yaml").string();
+      }
+      AUTOSCALE_CHECK(fs::exists(config_path), "--resume {}: not a run directory (no config.yaml)", resume);
     }
     cli::Invocation inv;
     inv.config = cli::load_app_config(config_path, overrides);
@@ -259,6 +278,7 @@ int main(int argc, char** argv) {
     if (*run_cmd) return cli::run_loop(run_args, inv);
     if (*compare_cmd) return cli::run_loop((run_args.compare = true, run_args), inv);
     if (*report_cmd) return cli::run_report(report_args, inv);
+    if (*slurm_submit_cmd) return cli::run_slurm_submit(slurm_args, inv);
     if (*merge_scores_cmd) return cli::run_merge_scores(merge_scores_args, inv);
     if (*merge_emb_cmd) return cli::run_merge_embeddings(merge_emb_args, inv);
   } catch (const Interrupted& e) {

@@ -191,11 +191,11 @@ RunPlan read_run_plan(const std::string& run_dir) {
   return p;
 }
 
-std::vector<JobSpec> plan_jobs(const RunPlan& plan, const ExperimentData& d) {
+std::vector<JobSpec> plan_jobs(const RunPlan& plan, int64_t pool_size) {
   std::vector<JobSpec> jobs;
   for (uint64_t seed : plan.seeds) {
     for (const auto& m : plan.methods) {
-      const int64_t n = m == "real_only" ? 0 : m == "vanilla_all" ? static_cast<int64_t>(d.pool.size()) : plan.budget;
+      const int64_t n = m == "real_only" ? 0 : m == "vanilla_all" ? pool_size : plan.budget;
       jobs.push_back({m, n, seed});
     }
     for (int64_t b : plan.curve_budgets) {
@@ -207,7 +207,8 @@ std::vector<JobSpec> plan_jobs(const RunPlan& plan, const ExperimentData& d) {
   return jobs;
 }
 
-RunSummary run_experiment(const ExperimentConfig& cfg, const RunPlan& plan, const std::string& run_dir) {
+RunSummary run_experiment(const ExperimentConfig& cfg, const RunPlan& plan, const std::string& run_dir,
+                          const RunSlice& slice) {
   const fs::path dir(run_dir);
   fs::create_directories(dir);
   const auto t0 = std::chrono::steady_clock::now();
@@ -216,15 +217,32 @@ RunSummary run_experiment(const ExperimentConfig& cfg, const RunPlan& plan, cons
   write_run_files(cfg, plan, data, dir);
   write_embedding_map(cfg, data, dir);
   RunSummary summary;
-  const auto jobs = plan_jobs(plan, data);
+  const auto jobs = plan_jobs(plan, static_cast<int64_t>(data.pool.size()));
+  summary.jobs_total = jobs.size();
+  AUTOSCALE_CHECK(slice.job < static_cast<int64_t>(jobs.size()), "{}: job {} of a plan with {} jobs (0..{})", run_dir,
+                  slice.job, jobs.size(), jobs.size() - 1);
+  StepBudget budget(slice.max_steps);
   for (size_t i = 0; i < jobs.size(); ++i) {
+    if (slice.job >= 0 && static_cast<int64_t>(i) != slice.job) continue;
     spdlog::info("[{}/{}] {}", i + 1, jobs.size(), jobs[i].name());
-    summary.results.push_back(run_job(cfg, data, jobs[i], (dir / "jobs" / jobs[i].name()).string()));
+    const auto result = run_job(cfg, data, jobs[i], (dir / "jobs" / jobs[i].name()).string(), budget);
+    if (!result) break;  // the step budget is spent: the rest waits for --resume
     write_metrics(dir, jobs);
   }
+  write_metrics(dir, jobs);
+  // The comparison needs every job; with parallel array tasks the last one to finish writes it
+  // (all would write the same file, atomically).
+  for (const auto& job : jobs) {
+    const std::string job_dir = (dir / "jobs" / job.name()).string();
+    if (!fs::exists(fs::path(job_dir) / "result.json")) return summary;
+    summary.results.push_back(read_job_result(job_dir));
+  }
   summary.table = write_comparison(cfg, plan, summary.results, run_dir);
+  summary.complete = true;
   return summary;
 }
+
+bool run_complete(const std::string& run_dir) { return fs::exists(fs::path(run_dir) / "compare.json"); }
 
 std::string write_comparison(const ExperimentConfig& cfg, const RunPlan& plan, const std::vector<JobResult>& results,
                              const std::string& run_dir) {

@@ -69,9 +69,10 @@ struct SearchOutcome {
   Selection selection;             // the final training's synthetic scenes
   std::unique_ptr<train::Planner> planner;  // online: the model after the last stage
   double search_seconds = 0, train_seconds = 0;
+  bool paused = false;             // the step budget ran out before the search ended
 };
 
-SearchOutcome run_search(const JobContext& ctx) {
+SearchOutcome run_search(const JobContext& ctx, StepBudget& budget) {
   const auto& cfg = ctx.config;
   const auto& lo = cfg.loop;
   const bool online = lo.budget_mode == "online";
@@ -92,6 +93,10 @@ SearchOutcome run_search(const JobContext& ctx) {
       last_model = (iter / "train" / "planner.pt").string();
       last_selection = read_selection(ctx, iter);
       continue;
+    }
+    if (!budget.take()) {
+      out.paused = true;
+      return out;
     }
     const double extra_before = search->extra_seconds;
     auto t0 = Clock::now();
@@ -143,21 +148,25 @@ SearchOutcome run_search(const JobContext& ctx) {
 
 }  // namespace
 
-JobResult run_job(const ExperimentConfig& cfg, const ExperimentData& data, const JobSpec& spec, const std::string& job_dir) {
+std::optional<JobResult> run_job(const ExperimentConfig& cfg, const ExperimentData& data, const JobSpec& spec,
+                                 const std::string& job_dir, StepBudget& budget) {
   const fs::path dir(job_dir);
   if (fs::exists(dir / "result.json")) return read_job_result(job_dir);
+  if (budget.exhausted()) return std::nullopt;
   fs::create_directories(dir);
   const JobContext ctx{cfg, data, spec, dir};
   spdlog::info("job {}", spec.name());
 
   SearchOutcome outcome;
   if (is_iterative(spec.method)) {
-    outcome = run_search(ctx);
+    outcome = run_search(ctx, budget);
+    if (outcome.paused) return std::nullopt;
   } else {
     const auto t0 = Clock::now();
     outcome.selection = baseline_selection(ctx);
     outcome.search_seconds = seconds_since(t0);
   }
+  if (!budget.take()) return std::nullopt;
   const fs::path final_dir = dir / "final";
   write_selection(ctx, final_dir, outcome.selection);
   if (!outcome.planner) {

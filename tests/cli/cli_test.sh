@@ -64,7 +64,7 @@ check "retrieve returns k synthetic neighbours" [ "$(awk -F'\t' '$2 ~ /-p[0-9]+$
 "$BIN" cluster --embeddings "$T/emb.h5" -q mixture.kmeans.k=100000 2>"$T/err" >/dev/null
 check "  ...and refuses more clusters than scenes" contains "$T/err" "mixture.kmeans.k: 100000 clusters for"
 "$BIN" synth perturb --scenes "$T/ngsim" -o "$T/x" --shard 2/2 2>"$T/err" >/dev/null
-check "a bad shard is refused" contains "$T/err" "--shard: expected i/N with 0 <= i < N, got \"2/2\""
+check "a bad shard is refused" contains "$T/err" "--shard: expected i/N with 0 <= i < N, or slurm, got \"2/2\""
 
 if command -v netgenerate >/dev/null 2>&1; then
   "$BIN" synth sumo -o "$T/sumo" --shard 1/2 -q synth.sumo.worlds=2 synth.sumo.duration_s=50 synth.sumo.warmup_s=10 \

@@ -33,16 +33,29 @@ RunPlan plan_for_run(const ExperimentConfig& config);      // loop.method, one s
 RunPlan plan_for_compare(const ExperimentConfig& config);  // loop.compare
 RunPlan read_run_plan(const std::string& run_dir);         // from RUN/run.json (resume)
 
-// The jobs of a plan, seed by seed (real_only gets N_syn 0, vanilla_all the whole pool).
-std::vector<JobSpec> plan_jobs(const RunPlan& plan, const ExperimentData& data);
+// The jobs of a plan, seed by seed (real_only gets N_syn 0, vanilla_all the whole pool of
+// `pool_size` synthetic scenes). Their number does not depend on the pool.
+std::vector<JobSpec> plan_jobs(const RunPlan& plan, int64_t pool_size);
 
-struct RunSummary {
-  std::vector<JobResult> results;
-  std::string table;  // summary.md
+// The part of a run one process does (a Slurm batch job runs one step, an array task one job).
+struct RunSlice {
+  int64_t max_steps = -1;  // iterations / final trainings to run before pausing; -1 = all, 0 = only prepare the run
+  int64_t job = -1;        // only the plan's job with this index; -1 = every job
 };
 
-// Runs or resumes every job of the plan in run_dir (created when missing).
-RunSummary run_experiment(const ExperimentConfig& config, const RunPlan& plan, const std::string& run_dir);
+struct RunSummary {
+  std::vector<JobResult> results;  // the jobs finished so far (in plan order)
+  std::string table;               // summary.md, once every job is finished
+  bool complete = false;           // every job finished: compare.json, summary.md written
+  size_t jobs_total = 0;
+};
+
+// Runs or resumes the jobs of the plan in run_dir (created when missing), within `slice`.
+RunSummary run_experiment(const ExperimentConfig& config, const RunPlan& plan, const std::string& run_dir,
+                          const RunSlice& slice = {});
+
+// Whether the run in run_dir has finished every job (its compare.json exists).
+bool run_complete(const std::string& run_dir);
 
 // compare.json and summary.md from finished jobs (mean ± std over seeds, paired bootstrap CI of
 // ΔPDMS against the reference method at the main budget, the PDMS-vs-N_syn curve).

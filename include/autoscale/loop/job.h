@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,9 +41,26 @@ struct JobResult {
   std::vector<int64_t> quotas;    // final per-cluster quotas
 };
 
-// Runs the job in `job_dir`, resuming from what is there; a finished job is read back.
-JobResult run_job(const ExperimentConfig& config, const ExperimentData& data, const JobSpec& spec,
-                  const std::string& job_dir);
+// How many steps (an iteration; a job's final training and scoring) one process may still run:
+// a Slurm batch job runs one step and submits the next (loop/slurm.h). -1 = no limit.
+class StepBudget {
+ public:
+  explicit StepBudget(int64_t steps = -1) : left_(steps) {}
+  bool exhausted() const { return left_ == 0; }
+  bool take() {  // before a step that is not done yet: whether to run it
+    if (left_ == 0) return false;
+    if (left_ > 0) --left_;
+    return true;
+  }
+
+ private:
+  int64_t left_;
+};
+
+// Runs the job in `job_dir`, resuming from what is there; a finished job is read back. Returns
+// nothing when `budget` ran out before the job finished (what is done so far is saved).
+std::optional<JobResult> run_job(const ExperimentConfig& config, const ExperimentData& data, const JobSpec& spec,
+                                 const std::string& job_dir, StepBudget& budget);
 
 // JOB/result.json; Error names the file and field.
 JobResult read_job_result(const std::string& job_dir);
