@@ -21,11 +21,13 @@ PACKAGES=(
   python3 python3-numpy python3-h5py python3-shapely
   # synthetic traffic (headless SUMO and its tools)
   sumo sumo-tools
-  # the report's render test opens it in headless Chromium
-  chromium
-  # the Slurm tests start a single-node cluster on localhost
-  slurm-wlm munge
 )
+# Only the tests need these (SETUP_TEST_TOOLS=0 leaves them out, as the Apptainer image does):
+# the report's render test opens it in headless Chromium; the Slurm tests start a single-node
+# cluster on localhost.
+if [ "${SETUP_TEST_TOOLS:-1}" != 0 ]; then
+  PACKAGES+=(chromium slurm-wlm munge)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

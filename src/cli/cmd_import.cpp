@@ -141,7 +141,14 @@ int run_import(const ImportArgs& args, const Invocation& inv) {
   AUTOSCALE_CHECK(!args.inputs.empty(), "import: no input files");
   AUTOSCALE_CHECK(!args.out.empty(), "import: --out STORE is required");
   const std::string format = resolve_format(args.inputs, inv.config.import.format);
-  const auto files = expand_inputs(args.inputs, format);
+  auto files = expand_inputs(args.inputs, format);
+  if (!args.shard.empty()) {
+    // Contiguous blocks, so the parts merged in order hold the scenes in single-import order.
+    const auto [i, n] = parse_shard(args.shard);
+    AUTOSCALE_CHECK(n <= files.size(), "import --shard {}: {} shards of only {} input files", args.shard, n, files.size());
+    files = std::vector<std::string>(files.begin() + static_cast<std::ptrdiff_t>(i * files.size() / n),
+                                     files.begin() + static_cast<std::ptrdiff_t>((i + 1) * files.size() / n));
+  }
   spdlog::info("importing {} {} input(s) into {}", files.size(), format, args.out);
   if (format == "commonroad") return import_commonroad_files(files, args, inv);
   if (format == "scenarionet") {
@@ -155,6 +162,29 @@ int run_import(const ImportArgs& args, const Invocation& inv) {
   auto extra = window_args(c.window);
   extra.insert(extra.end(), {"--maps-root", c.maps_root, "--map-version", c.map_version});
   return import_with_script("import_navsim.py", extra, files, args, inv);
+}
+
+int run_merge_stores(const MergeStoresArgs& args, const Invocation& inv) {
+  std::vector<scene::SceneStore> parts;
+  for (const auto& p : args.parts) parts.push_back(scene::SceneStore::open(p));
+  size_t total = 0;
+  for (const auto& p : parts) total += p.size();
+  scene::SceneStoreWriter writer(args.out, inv.config.store);  // a new store: refuses an existing one
+  Progress progress("merge stores", total);
+  for (const auto& part : parts) {
+    with_context("merging store " + quote(part.dir()), [&] {
+      for (const auto& id : part.map_ids()) writer.add_map(*part.map(id));  // identical maps are shared
+      part.for_each([&](const scene::Scene& s) {
+        writer.add(s);  // a token in two parts is an error: the parts overlap
+        progress.advance();
+      });
+    });
+  }
+  const size_t n = writer.close();  // nothing is left behind unless this commits
+  progress.finish();
+  write_provenance(args.out, inv);
+  std::printf("merged %zu scenes from %zu stores into %s\n", n, parts.size(), args.out.c_str());
+  return 0;
 }
 
 }  // namespace autoscale::cli

@@ -28,8 +28,16 @@ struct ImportArgs {
   std::vector<std::string> inputs;  // files or directories
   std::string out;                  // store directory
   bool append = false;
+  std::string shard;                // "i/N": only the i-th contiguous block of the input files
 };
 int run_import(const ImportArgs& args, const Invocation& inv);
+
+struct MergeStoresArgs {
+  std::vector<std::string> parts;  // stores of `import --shard i/N` (or any stores), in order
+  std::string out;                 // a new store
+};
+// The parts' maps and scenes, in part order, into one new store (duplicate tokens are errors).
+int run_merge_stores(const MergeStoresArgs& args, const Invocation& inv);
 
 struct InspectArgs {
   std::string store;

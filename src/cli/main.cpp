@@ -72,6 +72,8 @@ int main(int argc, char** argv) {
       ->required();
   import_cmd->add_option("-o,--out", import_args.out, "scene store directory")->required();
   import_cmd->add_flag("--append", import_args.append, "add to an existing store");
+  import_cmd->add_option("--shard", import_args.shard,
+                         "import only part i/N: a contiguous block of the (sorted) input files (or slurm; merge with `merge stores`)");
 
   cli::InspectArgs inspect_args;
   auto* inspect_cmd = app.add_subcommand("inspect", "summarise and validate a scene store");
@@ -106,6 +108,10 @@ int main(int argc, char** argv) {
   merge_scores_cmd->add_option("--scenes", merge_scores_args.scenes, "the scored store")->required();
   merge_scores_cmd->add_option("--parts", merge_scores_args.parts, "the parts' CSV files")->required()->expected(1, -1);
   merge_scores_cmd->add_option("-o,--out", merge_scores_args.out, "merged CSV")->required();
+  cli::MergeStoresArgs merge_stores_args;
+  auto* merge_stores_cmd = merge_cmd->add_subcommand("stores", "scene stores of `import --shard i/N` -> one store, in part order");
+  merge_stores_cmd->add_option("--parts", merge_stores_args.parts, "the parts' store directories, in order")->required()->expected(1, -1);
+  merge_stores_cmd->add_option("-o,--out", merge_stores_args.out, "the merged store (new)")->required();
   cli::MergeEmbeddingsArgs merge_emb_args;
   auto* merge_emb_cmd = merge_cmd->add_subcommand("embeddings", "EMB.h5 parts of `encode --shard i/N` -> one file");
   merge_emb_cmd->add_option("--scenes", merge_emb_args.scenes, "the stores, in the order given to encode")->required()->expected(1, -1);
@@ -281,6 +287,7 @@ int main(int argc, char** argv) {
     if (*slurm_submit_cmd) return cli::run_slurm_submit(slurm_args, inv);
     if (*merge_scores_cmd) return cli::run_merge_scores(merge_scores_args, inv);
     if (*merge_emb_cmd) return cli::run_merge_embeddings(merge_emb_args, inv);
+    if (*merge_stores_cmd) return cli::run_merge_stores(merge_stores_args, inv);
   } catch (const Interrupted& e) {
     // Not a failure of the input: the work is saved. 128 + signal, as a shell reports a kill.
     std::fprintf(stderr, "stopped: %s\n", e.what());

@@ -21,6 +21,21 @@ check "inspect --json is JSON" "$PY" -c "import json,sys; d=json.load(open('$T/j
 "$BIN" bench store "$T/ngsim" --raw "$DATA/commonroad-ngsim" --random 200 >"$T/out" 2>&1
 check "bench store reports rates" contains "$T/out" "sequential read"
 
+# --- sharded import: contiguous blocks of the input files, merged in order = one import -------
+for i in 0 1; do "$BIN" import "$DATA/commonroad-ngsim" -o "$T/ngsim-part$i" --shard $i/2 -q >/dev/null 2>&1; done
+"$BIN" merge stores --parts "$T/ngsim-part0" "$T/ngsim-part1" -o "$T/ngsim-merged" -q >"$T/out" 2>&1
+check "merge stores joins the import shards" contains "$T/out" "merged 86 scenes from 2 stores"
+for s in ngsim ngsim-merged; do
+  "$BIN" eval --scenes "$T/$s" --agent pdm_closed --out "$T/$s.csv" -q eval.ego_size=recorded >/dev/null 2>&1
+done
+check "  ...into the store one import makes (same scenes, order and scores)" cmp -s "$T/ngsim.csv" "$T/ngsim-merged.csv"
+check "  ...(scored)" [ "$(wc -l <"$T/ngsim.csv")" -eq 87 ]
+"$BIN" merge stores --parts "$T/ngsim-part0" "$T/ngsim-part0" -o "$T/ngsim-twice" -q >"$T/out" 2>"$T/err"
+check "merging a part twice fails" contains "$T/err" "merging store"
+check "  ...leaving no store" [ ! -e "$T/ngsim-twice" ]
+"$BIN" import "$DATA/commonroad-ngsim" -o "$T/too-many" --shard 0/9 -q >"$T/out" 2>"$T/err"
+check "more import shards than files fail" contains "$T/err" "import --shard 0/9: 9 shards of only 4 input files"
+
 # --- synthetic data: perturbed starts labelled by PDM-Closed, and the domain gap ---------------
 "$BIN" synth perturb --scenes "$T/ngsim" -o "$T/perturbed" --shard 0/2 -q eval.ego_size=recorded >"$T/out" 2>&1
 check "synth perturb exits 0" [ $? -eq 0 ]
