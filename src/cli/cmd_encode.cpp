@@ -91,23 +91,4 @@ int run_index(const IndexArgs& args, const Invocation& inv) {
   return 0;
 }
 
-int run_retrieve(const RetrieveArgs& args, const Invocation& inv) {
-  const auto e = mixture::read_embeddings(args.embeddings);
-  const auto index = mixture::RetrievalIndex::load(args.index);
-  std::unordered_map<std::string, size_t> row_of;
-  for (size_t i = 0; i < e.size(); ++i) row_of[e.tokens[i]] = i;
-  const std::set<std::string> excluded(args.exclude_logs.begin(), args.exclude_logs.end());
-  for (const auto& token : args.queries) {
-    const auto it = row_of.find(token);
-    AUTOSCALE_CHECK(it != row_of.end(), "retrieve: token {} is not in {}", quote(token), args.embeddings);
-    const std::vector<float> q(e.z.begin() + it->second * e.dim, e.z.begin() + (it->second + 1) * e.dim);
-    for (const auto& hit : index.search(q, args.k, args.cluster, excluded, e)) {
-      std::printf("%s\t%s\t%.4f\tcluster %lld\tsource_log %s\n", token.c_str(), e.tokens[hit.row].c_str(),
-                  hit.similarity, e.assignment.empty() ? -1LL : static_cast<long long>(e.assignment[hit.row]),
-                  e.source_logs[hit.row].empty() ? "-" : e.source_logs[hit.row].c_str());
-    }
-  }
-  return 0;
-}
-
 }  // namespace autoscale::cli

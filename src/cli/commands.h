@@ -145,8 +145,20 @@ struct RetrieveArgs {
   int k = 10;
   int cluster = -1;        // -1: the global index
   std::vector<std::string> exclude_logs;
+  std::string queries_from;  // a file of query tokens, one per line
+  bool all_real = false;     // every real scene of the embeddings is a query
+  std::string shard;         // "i/N": only the i-th contiguous block of the queries
+  std::string out;           // a TSV (with a header), written atomically; "" = print
 };
 int run_retrieve(const RetrieveArgs& args, const Invocation& inv);
+
+struct MergeNeighboursArgs {
+  std::string embeddings;          // the embeddings the parts queried (sets the query order)
+  std::vector<std::string> parts;  // TSVs of `retrieve --shard i/N --out`
+  std::string out;
+};
+// The parts' rows in query order (the embeddings' row order); a query in two parts is an error.
+int run_merge_neighbours(const MergeNeighboursArgs& args, const Invocation& inv);
 
 struct TrainArgs {
   std::vector<std::string> scenes;     // real stores (split by log)

@@ -108,6 +108,11 @@ int main(int argc, char** argv) {
   merge_scores_cmd->add_option("--scenes", merge_scores_args.scenes, "the scored store")->required();
   merge_scores_cmd->add_option("--parts", merge_scores_args.parts, "the parts' CSV files")->required()->expected(1, -1);
   merge_scores_cmd->add_option("-o,--out", merge_scores_args.out, "merged CSV")->required();
+  cli::MergeNeighboursArgs merge_nb_args;
+  auto* merge_nb_cmd = merge_cmd->add_subcommand("neighbours", "TSVs of `retrieve --shard i/N --out` -> one table in query order");
+  merge_nb_cmd->add_option("--embeddings", merge_nb_args.embeddings, "the embeddings file the parts queried")->required();
+  merge_nb_cmd->add_option("--parts", merge_nb_args.parts, "the parts' TSV files")->required()->expected(1, -1);
+  merge_nb_cmd->add_option("-o,--out", merge_nb_args.out, "merged TSV")->required();
   cli::MergeStoresArgs merge_stores_args;
   auto* merge_stores_cmd = merge_cmd->add_subcommand("stores", "scene stores of `import --shard i/N` -> one store, in part order");
   merge_stores_cmd->add_option("--parts", merge_stores_args.parts, "the parts' store directories, in order")->required()->expected(1, -1);
@@ -162,7 +167,12 @@ int main(int argc, char** argv) {
   auto* retrieve_cmd = app.add_subcommand("retrieve", "nearest synthetic scenes to given scenes");
   retrieve_cmd->add_option("--index", retrieve_args.index, "index directory")->required();
   retrieve_cmd->add_option("--embeddings", retrieve_args.embeddings, "the embeddings file it was built from")->required();
-  retrieve_cmd->add_option("--query", retrieve_args.queries, "scene tokens to query with")->required()->expected(1, -1);
+  retrieve_cmd->add_option("--query", retrieve_args.queries, "scene tokens to query with")->expected(1, -1);
+  retrieve_cmd->add_option("--queries-from", retrieve_args.queries_from, "a file of query tokens, one per line");
+  retrieve_cmd->add_flag("--all-real", retrieve_args.all_real, "query with every real scene of the embeddings");
+  retrieve_cmd->add_option("--shard", retrieve_args.shard,
+                           "answer only part i/N of the queries (contiguous; or slurm; merge with `merge neighbours`)");
+  retrieve_cmd->add_option("--out", retrieve_args.out, "write a TSV with a header instead of printing");
   retrieve_cmd->add_option("-k", retrieve_args.k, "neighbours per query");
   retrieve_cmd->add_option("--cluster", retrieve_args.cluster, "search only this cluster (-1: all)");
   retrieve_cmd->add_option("--exclude-logs", retrieve_args.exclude_logs, "never return scenes from these (source) logs")
@@ -288,6 +298,7 @@ int main(int argc, char** argv) {
     if (*merge_scores_cmd) return cli::run_merge_scores(merge_scores_args, inv);
     if (*merge_emb_cmd) return cli::run_merge_embeddings(merge_emb_args, inv);
     if (*merge_stores_cmd) return cli::run_merge_stores(merge_stores_args, inv);
+    if (*merge_nb_cmd) return cli::run_merge_neighbours(merge_nb_args, inv);
   } catch (const Interrupted& e) {
     // Not a failure of the input: the work is saved. 128 + signal, as a shell reports a kill.
     std::fprintf(stderr, "stopped: %s\n", e.what());

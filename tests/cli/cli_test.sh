@@ -76,6 +76,20 @@ check "index builds global and per-cluster indexes" contains "$T/out" "4 per-clu
 QUERY=$("$PY" -c "import h5py; print(h5py.File('$T/emb.h5')['token'].asstr()[0])")
 "$BIN" retrieve --index "$T/index" --embeddings "$T/emb.h5" --query "$QUERY" -k 3 -q >"$T/out" 2>&1
 check "retrieve returns k synthetic neighbours" [ "$(awk -F'\t' '$2 ~ /-p[0-9]+$/' "$T/out" | wc -l)" -eq 3 ]
+# Bulk retrieval for every real scene, sharded by contiguous query blocks, merged = one process.
+"$BIN" retrieve --index "$T/index" --embeddings "$T/emb.h5" --all-real -k 3 --out "$T/nb.tsv" -q >"$T/out" 2>&1
+check "retrieve --all-real --out writes a neighbour table" contains "$T/out" "retrieved 3 neighbours for each of 86 queries"
+for i in 0 1 2; do
+  "$BIN" retrieve --index "$T/index" --embeddings "$T/emb.h5" --all-real -k 3 --shard $i/3 --out "$T/nb$i.tsv" -q \
+    >/dev/null 2>&1
+done
+"$BIN" merge neighbours --embeddings "$T/emb.h5" --parts "$T/nb2.tsv" "$T/nb0.tsv" "$T/nb1.tsv" -o "$T/nb-merged.tsv" -q \
+  >"$T/out" 2>&1
+check "merge neighbours joins 3 retrieve shards (in any order)" contains "$T/out" "merged 3 parts: 86 queries, 258 neighbours"
+check "  ...into the single-process table" cmp -s "$T/nb.tsv" "$T/nb-merged.tsv"
+"$BIN" merge neighbours --embeddings "$T/emb.h5" --parts "$T/nb0.tsv" "$T/nb0.tsv" -o "$T/nb-bad.tsv" -q >"$T/out" 2>"$T/err"
+check "  ...a part given twice fails" contains "$T/err" "appears in $T/nb0.tsv and again in $T/nb0.tsv"
+check "  ...writing nothing" [ ! -e "$T/nb-bad.tsv" ]
 "$BIN" cluster --embeddings "$T/emb.h5" -q mixture.kmeans.k=100000 2>"$T/err" >/dev/null
 check "  ...and refuses more clusters than scenes" contains "$T/err" "mixture.kmeans.k: 100000 clusters for"
 "$BIN" synth perturb --scenes "$T/ngsim" -o "$T/x" --shard 2/2 2>"$T/err" >/dev/null
@@ -140,6 +154,30 @@ check "  ...(and the scores exist)" [ -s "$T/ddp.csv" ]
 RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=29999 "$BIN" train --scenes "$T/ngsim" -o "$T/ddp-alone" -q \
   --resume $TRAIN train.batch=15 >"$T/out" 2>"$T/err"
 check "a global batch that does not split over the ranks fails" contains "$T/err" "train.batch 15 is the global batch"
+
+# --- Slurm without a cluster: submit --dry-run writes the job scripts, --shard slurm needs an array
+"$BIN" slurm submit --config "$(dirname "$0")/../../configs/ci-smoke.yaml" -o "$T/sl" --dry-run slurm.partition=gpu \
+  slurm.gpus=1 slurm.time=01:00:00 'slurm.extra=[--qos=high]' >"$T/out" 2>&1
+check "slurm submit --dry-run exits 0" [ $? -eq 0 ]
+check "  ...prints the prepare, step and continue submissions" [ "$(grep -c '^would submit:' "$T/out")" -eq 3 ]
+check "  ...the step after the prepare (afterok)" grep -q "'--dependency=afterok:DRY1' '--kill-on-invalid-dep=yes'.*step.sbatch" "$T/out"
+check "  ...the continue after the step" grep -q "'--dependency=afterok:DRY2'.*continue.sbatch" "$T/out"
+check "  ...steps are requeueable GPU jobs on the partition" bash -c "grep -q '^#SBATCH --requeue' '$T/sl/slurm/step.sbatch' &&
+  grep -q '^#SBATCH --gpus=1' '$T/sl/slurm/step.sbatch' && grep -q '^#SBATCH --partition=gpu' '$T/sl/slurm/step.sbatch' &&
+  grep -q '^#SBATCH --qos=high' '$T/sl/slurm/step.sbatch' && grep -q '^#SBATCH --time=01:00:00' '$T/sl/slurm/step.sbatch'"
+check "  ...running one loop step" grep -q "run --resume '$T/sl' --max-steps 1 --no-report" "$T/sl/slurm/step.sbatch"
+check "  ...and keeps the resolved config" grep -q 'partition: "gpu"' "$T/sl/slurm/config.yaml"
+"$BIN" slurm submit --config "$(dirname "$0")/../../configs/ci-smoke.yaml" -o "$T/sl2" --dry-run --compare \
+  slurm.parallel_jobs=true >"$T/out" 2>&1
+check "a parallel compare steps as a job array, a task per job" grep -q "'--array=0-[0-9]*'.*step.sbatch" "$T/out"
+check "  ...each task running its job" grep -q 'compare --resume .* --max-steps 1 --no-report --job "$SLURM_ARRAY_TASK_ID"' \
+  "$T/sl2/slurm/step.sbatch"
+env -u SLURM_ARRAY_TASK_ID "$BIN" eval --scenes "$T/ngsim" --agent human --shard slurm -q >"$T/out" 2>"$T/err"
+check "--shard slurm outside an array fails clearly" contains "$T/err" "--shard slurm: SLURM_ARRAY_TASK_ID is not set"
+SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_COUNT=2 "$BIN" eval --scenes "$T/ngsim" --agent human \
+  --shard slurm --out "$T/slurm-part.csv" -q >"$T/out" 2>&1
+"$BIN" eval --scenes "$T/ngsim" --agent human --shard 0/2 --out "$T/plain-part.csv" -q >/dev/null 2>&1
+check "--shard slurm is the task's offset in the array" cmp -s "$T/slurm-part.csv" "$T/plain-part.csv"
 
 # --- append, and refusing to clobber ----------------------------------------------------------
 "$BIN" import "$DATA/commonroad-ngsim/USA_Peach-4_8_T-1.xml" -o "$T/two" -q >/dev/null 2>&1

@@ -28,6 +28,15 @@ if [ "$failures" -ne 0 ]; then echo "$checks checks, $failures failures"; exit 1
 "$BIN" import "$SHARED/data-samples/nuscenes-scenarionet" -o out/smoke/real --append -q >/dev/null 2>&1
 check "stores made" test -d out/smoke/real
 
+wait_for_chain() {  # wait_for_chain FILE: until a job chain writes FILE, or the queue stays empty (10 min at most)
+  for _ in $(seq 1200); do
+    [ -s "$1" ] && return 0
+    [ -z "$(squeue -h)" ] && sleep 2 && [ -z "$(squeue -h)" ] && return 1
+    sleep 0.5
+  done
+  return 1
+}
+
 # --- sharded eval: a job array and the merge, chained with afterok -----------------------------
 "$BIN" eval --scenes out/smoke/real --agent pdm_closed --out single.csv -q eval.version=v2 >/dev/null 2>&1
 mkdir -p parts
@@ -92,17 +101,37 @@ CFG="$REPO/configs/ci-smoke.yaml"
 check "slurm submit exits 0" [ $? -eq 0 ]
 check "  ...submits prepare, step and continue" [ "$(grep -c '^submitted [0-9]*:' submit.out)" -eq 3 ]
 check "  ...the step after the prepare job (afterok)" grep -q "afterok:[0-9]*' '--kill-on-invalid-dep=yes'.*step.sbatch" submit.out
-for _ in $(seq 1200); do
-  [ -s chained/report.html ] && break
-  [ -z "$(squeue -h)" ] && sleep 2 && [ -z "$(squeue -h)" ] && break
-  sleep 0.5
-done
+wait_for_chain chained/report.html
 check "the chain runs the loop to its report" test -s chained/report.html
 check "  ...one step per job: prepare, then 3 steps each with its continue job" \
   [ "$(wc -l <chained/slurm/submissions.jsonl)" -eq 7 ]
 check "  ...every job completed" bash -c "! scontrol show job | grep JobState= | grep -v COMPLETED | grep -q ."
 check "  ...with the test scores of a local run" cmp -s local/jobs/autoscale_n40_s0/final/test_scores.csv \
   chained/jobs/autoscale_n40_s0/final/test_scores.csv
+# A comparison with slurm.parallel_jobs: every step is a job array, one task per job of the plan.
+PAR="loop.compare.methods=[vanilla_random,autoscale] loop.compare.seeds=1 loop.compare.curve_budgets=[]
+     loop.compare.reference=vanilla_random"
+"$BIN" compare --config "$CFG" -o local-compare -q --threads 1 $PAR >/dev/null 2>&1
+"$BIN" slurm submit --compare --config "$CFG" -o parallel slurm.cpus_per_task=1 slurm.parallel_jobs=true $PAR \
+  >submit.out 2>&1
+check "a parallel compare is submitted" grep -q "'--array=0-1'.*step.sbatch" submit.out
+wait_for_chain parallel/report.html
+check "  ...runs to its report" test -s parallel/report.html
+check "  ...both jobs as array tasks of one step" bash -c "ls parallel/slurm/logs/ | grep -q 'autoscale-step-[0-9]*_1.out'"
+check "  ...every job completed" bash -c "! scontrol show job | grep JobState= | grep -v COMPLETED | grep -q ."
+for j in vanilla_random_n40_s0 autoscale_n40_s0; do
+  check "  ...$j scores as in a local compare" cmp -s "local-compare/jobs/$j/final/test_scores.csv" \
+    "parallel/jobs/$j/final/test_scores.csv"
+done
+check "  ...and the comparison (minus wall times) is the local one" "$PY" -c "
+import json, sys
+def strip(x):
+    if isinstance(x, dict): return {k: strip(v) for k, v in x.items() if 'second' not in k and 'search' not in k}
+    if isinstance(x, list): return [strip(v) for v in x]
+    return x
+a, b = (strip(json.load(open(f + '/compare.json'))) for f in ('local-compare', 'parallel'))
+sys.exit(a != b or not a)"
+
 "$BIN" slurm submit --config "$CFG" -o chained >again.out 2>again.err
 check "submitting into an existing run fails" contains again.err "already holds a run; continue it with \`autoscale slurm submit --resume"
 
