@@ -23,7 +23,7 @@ slurm_up() {
     || { cat "$dir/log/munged.log" >&2; return 1; }
   cat >"$dir/slurm.conf" <<CONF
 ClusterName=autoscale-test
-SlurmctldHost=$host
+SlurmctldHost=$host(127.0.0.1)
 SlurmctldPort=$port
 SlurmdPort=$((port + 1))
 SlurmUser=root
@@ -51,7 +51,7 @@ ReturnToService=2
 KillWait=10
 MinJobAge=600
 SchedulerParameters=defer_batch=0
-NodeName=$host CPUs=$cpus RealMemory=$mem State=UNKNOWN
+NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem State=UNKNOWN
 PartitionName=test Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO
 CONF
   export SLURM_CONF=$dir/slurm.conf

@@ -28,9 +28,12 @@ if [ "$failures" -ne 0 ]; then echo "$checks checks, $failures failures"; exit 1
 "$BIN" import "$SHARED/data-samples/nuscenes-scenarionet" -o out/smoke/real --append -q >/dev/null 2>&1
 check "stores made" test -d out/smoke/real
 
-wait_for_chain() {  # wait_for_chain FILE: until a job chain writes FILE, or the queue stays empty (10 min at most)
+wait_for_chain() {  # wait_for_chain FILE: until a job chain writes FILE and leaves the queue, or the queue stays empty
   for _ in $(seq 1200); do
-    [ -s "$1" ] && return 0
+    if [ -s "$1" ]; then  # the last job wrote it; let that job end too
+      for _ in $(seq 120); do [ -z "$(squeue -h)" ] && return 0; sleep 0.5; done
+      return 1
+    fi
     [ -z "$(squeue -h)" ] && sleep 2 && [ -z "$(squeue -h)" ] && return 1
     sleep 0.5
   done
