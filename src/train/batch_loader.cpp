@@ -5,9 +5,20 @@
 namespace autoscale::train {
 
 BatchLoader::BatchLoader(const PlannerDataset& data, MixtureSampler& sampler, int64_t batches, int64_t depth, bool pin,
-                         int rank, int world)
+                         int rank, int world, double mirror, uint64_t seed)
     : data_(data), sampler_(sampler), remaining_(batches), depth_(static_cast<size_t>(std::max<int64_t>(1, depth))),
-      pin_(pin), rank_(rank), world_(world), thread_([this] { work(); }) {}
+      pin_(pin), rank_(rank), world_(world), mirror_(mirror), seed_(seed), thread_([this] { work(); }) {}
+
+namespace {
+
+uint64_t mix(uint64_t x) {  // splitmix64
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+}  // namespace
 
 BatchLoader::~BatchLoader() {
   {
@@ -29,12 +40,24 @@ void BatchLoader::work() {
       Item item;
       auto rows = sampler_.next();
       item.sampler_state = sampler_.state();
+      std::vector<uint8_t> mirror;
+      if (mirror_ > 0) {
+        const uint64_t step = static_cast<uint64_t>(sampler_.step());
+        for (size_t j = 0; j < rows.size(); ++j) {
+          const double u = static_cast<double>(mix(mix(seed_ ^ 0x6d6972726f72ULL) ^ mix(step) ^ j) >> 11) * 0x1.0p-53;
+          mirror.push_back(u < mirror_ ? 1 : 0);
+        }
+      }
       if (world_ > 1) {
         const size_t share = rows.size() / static_cast<size_t>(world_), begin = share * static_cast<size_t>(rank_);
         rows = std::vector<int64_t>(rows.begin() + static_cast<std::ptrdiff_t>(begin),
                                     rows.begin() + static_cast<std::ptrdiff_t>(begin + share));
+        if (!mirror.empty()) {
+          mirror = std::vector<uint8_t>(mirror.begin() + static_cast<std::ptrdiff_t>(begin),
+                                        mirror.begin() + static_cast<std::ptrdiff_t>(begin + share));
+        }
       }
-      item.batch = pack(data_, rows, pin_);
+      item.batch = pack(data_, rows, pin_, mirror);
       {
         std::lock_guard<std::mutex> lock(mutex_);
         ready_.push_back(std::move(item));

@@ -24,8 +24,10 @@ class BatchLoader {
 
   // Each rank of a data-parallel group packs only its slice [rank/world, (rank+1)/world) of every
   // global batch the (identically seeded) sampler draws.
+  // mirror: the probability of mirroring each sample left-right, decided by a hash of (seed,
+  // step, slot in the global batch): a pure function, so resumed and data-parallel runs match.
   BatchLoader(const PlannerDataset& data, MixtureSampler& sampler, int64_t batches, int64_t depth, bool pin,
-              int rank = 0, int world = 1);
+              int rank = 0, int world = 1, double mirror = 0, uint64_t seed = 0);
   ~BatchLoader();
   BatchLoader(const BatchLoader&) = delete;
   BatchLoader& operator=(const BatchLoader&) = delete;
@@ -41,6 +43,8 @@ class BatchLoader {
   size_t depth_;
   bool pin_;
   int rank_, world_;
+  double mirror_;
+  uint64_t seed_;
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<Item> ready_;

@@ -1,6 +1,8 @@
 #include "autoscale/train/planner_input.h"
 
+#include <algorithm>
 #include <array>
+#include <utility>
 #include <cmath>
 
 #include "autoscale/core/error.h"
@@ -10,6 +12,34 @@
 namespace autoscale::train {
 
 int lane_input(const encode::GraphOptions& o) { return encode::lane_features(o) + 1; }
+
+void mirror_planner_arrays(float* ego, float* agents, int64_t max_agents, float* lanes, int64_t max_lanes,
+                           const encode::GraphOptions& o, float* path, float* prior, float* target) {
+  // ego: speed, accel lon, accel lat, command (left, straight, right, unknown), 3 x past (x, y)
+  ego[2] = -ego[2];
+  std::swap(ego[3], ego[5]);
+  for (int k = 0; k < 3; ++k) ego[8 + 2 * k] = -ego[8 + 2 * k];
+  // agents: class (4), x, y, cos, sin, length, width, vx, vy, 3 x (dx, dy, seen); padding stays 0
+  for (int64_t i = 0; i < max_agents; ++i) {
+    float* a = agents + i * kAgentInput;
+    a[5] = -a[5], a[7] = -a[7], a[11] = -a[11];
+    for (int k = 0; k < 3; ++k) a[13 + 3 * k] = -a[13 + 3 * k];
+  }
+  // lanes: (x, y) per centerline point, then flags
+  const int li = lane_input(o);
+  for (int64_t i = 0; i < max_lanes; ++i) {
+    for (int64_t k = 0; k < o.lane_points; ++k) lanes[i * li + 2 * k + 1] = -lanes[i * li + 2 * k + 1];
+  }
+  for (int k = 0; k < kPathPoints; ++k) path[2 * k + 1] = -path[2 * k + 1];
+  for (float* poses : {prior, target}) {
+    for (int k = 0; k < kPlanPoses; ++k) poses[3 * k + 1] = -poses[3 * k + 1], poses[3 * k + 2] = -poses[3 * k + 2];
+  }
+}
+
+void mirror_planner_sample(PlannerSample& s, const encode::GraphOptions& o) {
+  mirror_planner_arrays(s.ego.data(), s.agents.data(), o.max_agents, s.lanes.data(), o.max_lanes, o, s.path.data(),
+                        s.prior.data(), s.target.data());
+}
 
 PlannerSample build_planner_sample(const scene::Scene& s, const scene::Map& map, const encode::GraphOptions& o) {
   encode::SceneGraph g = encode::build_graph(s, map, o);  // checks emptiness, lanes, future, finiteness

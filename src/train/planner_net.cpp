@@ -12,7 +12,8 @@ TensorBatch TensorBatch::to(torch::Device d, bool nb) const {
           lane_mask.to(d, nb), path.to(d, nb), prior.to(d, nb),     target.to(d, nb)};
 }
 
-TensorBatch pack(const PlannerDataset& data, const std::vector<int64_t>& rows, bool pin) {
+TensorBatch pack(const PlannerDataset& data, const std::vector<int64_t>& rows, bool pin,
+                 const std::vector<uint8_t>& mirror) {
   const auto& g = data.graph();
   const int64_t B = static_cast<int64_t>(rows.size()), A = g.max_agents, L = g.max_lanes, LI = lane_input(g);
   auto opts = torch::TensorOptions().pinned_memory(pin);
@@ -37,6 +38,10 @@ TensorBatch pack(const PlannerDataset& data, const std::vector<int64_t>& rows, b
     std::copy(s.prior.begin(), s.prior.end(), prior + i * kTargetSize);
     for (int64_t k = 0; k < A; ++k) am[i * A + k] = s.agent_mask[k] != 0;
     for (int64_t k = 0; k < L; ++k) lm[i * L + k] = s.lane_mask[k] != 0;
+    if (!mirror.empty() && mirror[static_cast<size_t>(i)]) {
+      mirror_planner_arrays(ego + i * kEgoInput, agents + i * A * kAgentInput, A, lanes + i * L * LI, L, g,
+                            path + i * kPathInput, prior + i * kTargetSize, target + i * kTargetSize);
+    }
   }
   return b;
 }

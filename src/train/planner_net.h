@@ -24,7 +24,9 @@ struct TensorBatch {
 };
 
 // Copies the rows' arrays into contiguous CPU tensors (pinned when `pin`, for async copies).
-TensorBatch pack(const PlannerDataset& data, const std::vector<int64_t>& rows, bool pin = false);
+// mirror (when not empty): per row, whether to mirror it left-right (training augmentation).
+TensorBatch pack(const PlannerDataset& data, const std::vector<int64_t>& rows, bool pin = false,
+                 const std::vector<uint8_t>& mirror = {});
 
 // A planner network: batch -> B x 8 x 3 poses (x, y, yaw).
 struct PlannerNetImpl : torch::nn::Module {

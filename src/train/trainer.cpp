@@ -41,6 +41,8 @@ void TrainOptions::visit(ConfigVisitor& v) {
   v.field("checkpoint_every", checkpoint_every, "steps between checkpoints", at_least(1));
   v.field("prefetch", prefetch, "batches the loader thread prepares ahead", at_least(1));
   v.field("bf16", bf16, "autocast to bf16 on CUDA (CPU stays fp32)");
+  v.field("mirror", mirror, "probability of mirroring a training sample left-right (augmentation: y -> -y, left <-> right command)",
+          in_range(0, 1));
   v.field("device", device, "training device", Choices{"auto", "cpu", "cuda"});
 }
 
@@ -247,7 +249,7 @@ TrainReport train_planner(Planner& planner, const PlannerDataset& data, const Mi
   report.world = world;
   std::ofstream metrics;
   if (writer) metrics.open(metrics_path, std::ios::app);
-  BatchLoader loader(data, sampler, last - state.step, o.prefetch, device.is_cuda(), rank, world);
+  BatchLoader loader(data, sampler, last - state.step, o.prefetch, device.is_cuda(), rank, world, o.mirror, run.seed);
   Progress progress("train " + planner.options().kind, static_cast<uint64_t>(o.steps), run.show_progress && writer);
   const std::vector<torch::Tensor> params = net.parameters();
   const TerminationScope stop_gracefully;  // SIGTERM/SIGINT: finish the step, checkpoint, stop

@@ -69,6 +69,7 @@ TEST(Distributed, TwoRanksFollowTheSingleProcessRunWithTheSameGlobalBatch) {
   const auto d = dataset();
   auto o = small_training("transformer", 30);
   o.planner.dropout = 0;  // ranks drop out different units by design; without dropout the math is the same
+  o.mirror = 0.5;         // mirrored by slot in the global batch: the same samples on 1 or 2 ranks
   MixtureSpec mix = MixtureSpec::uniform_over(d.size());
   mix.groups = {{}, {}};
   for (size_t i = 0; i < d.size(); ++i) mix.groups[i % 3 == 0].push_back(static_cast<int64_t>(i));

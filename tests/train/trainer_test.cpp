@@ -88,7 +88,8 @@ TEST(Trainer, LossFallsAndTheModelRoundTrips) {
 
 TEST(Trainer, ResumedRunIsBitIdenticalToAnUninterruptedOne) {
   const auto d = dataset();
-  const auto o = small_training("transformer", 40);  // dropout on: the RNG state must be restored too
+  auto o = small_training("transformer", 40);  // dropout on: the RNG state must be restored too
+  o.mirror = 0.5;                              // and the mirrored samples must be the same ones
   MixtureSpec mix = MixtureSpec::uniform_over(d.size());
   mix.groups = {{}, {}};
   for (size_t i = 0; i < d.size(); ++i) mix.groups[i % 3 == 0].push_back(static_cast<int64_t>(i));
@@ -172,6 +173,42 @@ TEST(Trainer, SigtermCheckpointsAndTheResumedRunIsBitIdentical) {
   EXPECT_EQ(train_planner(c, d, MixtureSpec::uniform_over(d.size()), o, run).steps, 150);
   const auto rows = all_rows(d);
   EXPECT_EQ(c.predict(d, rows), a.predict(d, rows));
+}
+
+TEST(PlannerInput, MirrorFlipsEveryLateralQuantityAndTwiceIsTheIdentity) {
+  const auto& r = ngsim();
+  int turning = 0;
+  for (size_t i = 0; i < r.scenes.size(); i += 5) {
+    const auto original = build_planner_sample(r.scenes[i], *r.maps[i], small_graph());
+    PlannerSample m = original;
+    mirror_planner_sample(m, small_graph());
+    for (int k = 0; k < kPlanPoses; ++k) {
+      EXPECT_EQ(m.target[3 * k], original.target[3 * k]);           // longitudinal kept
+      EXPECT_EQ(m.target[3 * k + 1], -original.target[3 * k + 1]);  // lateral and yaw flipped
+      EXPECT_EQ(m.target[3 * k + 2], -original.target[3 * k + 2]);
+      EXPECT_EQ(m.prior[3 * k + 1], -original.prior[3 * k + 1]);
+    }
+    EXPECT_EQ(m.ego[0], original.ego[0]);
+    EXPECT_EQ(m.ego[3], original.ego[5]) << "left and right commands swap";
+    EXPECT_EQ(m.ego[4], original.ego[4]);
+    EXPECT_EQ(m.path[1], -original.path[1]);
+    for (int a = 0; a < small_graph().max_agents; ++a) {
+      if (!original.agent_mask[a]) continue;
+      EXPECT_EQ(m.agents[a * kAgentInput + 4], original.agents[a * kAgentInput + 4]);
+      EXPECT_EQ(m.agents[a * kAgentInput + 5], -original.agents[a * kAgentInput + 5]);
+      EXPECT_EQ(m.agents[a * kAgentInput + 7], -original.agents[a * kAgentInput + 7]) << "heading sin";
+    }
+    // The prior-to-target geometry is preserved: a mirrored scene is a scene.
+    EXPECT_NEAR(std::hypot(m.prior[21] - m.target[21], m.prior[22] - m.target[22]),
+                std::hypot(original.prior[21] - original.target[21], original.prior[22] - original.target[22]), 1e-5);
+    if (std::abs(original.target[22]) > 1.0) ++turning;
+    mirror_planner_sample(m, small_graph());
+    EXPECT_EQ(m.target, original.target);
+    EXPECT_EQ(m.agents, original.agents);
+    EXPECT_EQ(m.lanes, original.lanes);
+    EXPECT_EQ(m.ego, original.ego);
+  }
+  EXPECT_GT(turning, 0) << "some scenes must move laterally for the test to mean anything";
 }
 
 TEST(Trainer, NonFiniteLossStopsWithTheLastGoodCheckpointIntact) {

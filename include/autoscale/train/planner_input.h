@@ -37,6 +37,14 @@ struct PlannerSample {
   std::vector<float> target;         // kTargetSize: the recorded (or pseudo-expert) future
 };
 
+// Left-right mirror of a sample in place, in its ego frame: y -> -y and yaw -> -yaw for every
+// position, heading, velocity and acceleration; the left and right commands swap. A mirrored
+// scene is a plausible scene of the other traffic side (nuScenes drives on both), and it breaks
+// a planner's memory of a few training maps. Mirroring twice is the identity.
+void mirror_planner_arrays(float* ego, float* agents, int64_t max_agents, float* lanes, int64_t max_lanes,
+                           const encode::GraphOptions& options, float* path, float* prior, float* target);
+void mirror_planner_sample(PlannerSample& sample, const encode::GraphOptions& options);
+
 // Throws Error naming the token for scenes a planner cannot be trained or evaluated on (empty,
 // no lanes near the ego, under 4 s of future, non-finite values).
 PlannerSample build_planner_sample(const scene::Scene& scene, const scene::Map& map, const encode::GraphOptions& options);

@@ -39,6 +39,7 @@ struct TrainOptions {
   int64_t checkpoint_every = 500;
   int64_t prefetch = 4;           // batches the loader thread prepares ahead
   bool bf16 = true;               // autocast to bf16 on CUDA (CPU stays fp32)
+  double mirror = 0;              // probability of mirroring a training sample left-right
   std::string device = "auto";    // auto | cpu | cuda
 
   void visit(ConfigVisitor& v);
