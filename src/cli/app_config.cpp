@@ -75,6 +75,10 @@ void SlurmConfig::visit(ConfigVisitor& v) {
   v.field("gpus", gpus, "GPUs per step job", at_least(0));
   v.field("mem", mem, "memory per step job, e.g. 64G (empty: the cluster's default)");
   v.field("parallel_jobs", parallel_jobs, "run each step as a job array, one task per job of the plan (compare)");
+  v.field("encode_shards", encode_shards,
+          "> 1: before the prepare job, fit the Graph-RAE in one job, embed the scenes in a job array of this many "
+          "tasks, then merge and cluster (graph_rae, loop.embeddings empty); 0 = encode inside the prepare job",
+          at_least(0));
   v.field("extra", extra, "more sbatch options, passed verbatim");
 }
 

@@ -92,6 +92,7 @@ struct SlurmConfig {
   int64_t gpus = 0;               // GPUs per step job (--gpus)
   std::string mem;                // --mem ("" = default)
   bool parallel_jobs = false;     // each step: a job array with one task per plan job
+  int64_t encode_shards = 0;      // > 1: fit the Graph-RAE once, embed in a job array of this many tasks
   std::vector<std::string> extra; // more sbatch options, verbatim (e.g. --qos=high)
   void visit(ConfigVisitor& v);
 };

@@ -20,6 +20,13 @@ namespace autoscale::cli {
 
 int run_encode(const EncodeArgs& args, const Invocation& inv) {
   AUTOSCALE_CHECK(!args.scenes.empty(), "encode: no --scenes stores");
+  if (args.fit_only) {
+    AUTOSCALE_CHECK(inv.config.encode.embedding == "graph_rae" && !args.checkpoint.empty() && args.load.empty() &&
+                        args.out.empty(),
+                    "encode --fit-only: trains a Graph-RAE (encode.embedding=graph_rae) into --checkpoint FILE; no -o, no --load");
+  } else {
+    AUTOSCALE_CHECK(!args.out.empty(), "encode: -o EMB.h5 is required (or --fit-only --checkpoint MODEL)");
+  }
   std::vector<scene::SceneStore> stores;
   for (const auto& dir : args.scenes) stores.push_back(scene::SceneStore::open(dir));
   const auto t0 = std::chrono::steady_clock::now();
@@ -33,8 +40,14 @@ int run_encode(const EncodeArgs& args, const Invocation& inv) {
   request.load = args.load;
   request.save = args.checkpoint;
   std::tie(request.shard, request.shards) = parse_shard(args.shard);
+  request.fit_only = args.fit_only;
   const mixture::Embeddings e = encode::embed_stores(ptrs, request);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (args.fit_only) {
+    std::printf("saved the Graph-RAE to %s (%.1f s); embed with: encode --load %s [--shard i/N]\n",
+                args.checkpoint.c_str(), secs, args.checkpoint.c_str());
+    return 0;
+  }
   mixture::write_embeddings(args.out, e);
   std::printf("embedded %zu scenes (%s, %d dims) into %s (%.0f scenes/s)\n", e.size(), e.method.c_str(), e.dim,
               args.out.c_str(), e.size() / std::max(secs, 1e-9));

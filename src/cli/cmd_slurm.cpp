@@ -8,6 +8,8 @@
 //
 //   RUN/slurm/config.yaml         the resolved config the prepare job starts from
 //   RUN/slurm/{prepare,step,continue}.sbatch   the job scripts (readable, re-submittable)
+//   RUN/slurm/{fit,embed,merge}.sbatch, graph_rae.pt, parts/   with slurm.encode_shards > 1: the
+//                                 Graph-RAE fitted once, the scenes embedded by a job array
 //   RUN/slurm/logs/               the jobs' output
 //   RUN/slurm/submissions.jsonl   every sbatch call and the job id it returned
 #include <nlohmann/json.hpp>
@@ -45,9 +47,9 @@ std::string this_binary() {
   return exe.string();
 }
 
-// One job script: the #SBATCH header from slurm.*, then `exec COMMAND`.
+// One job script: the #SBATCH header from slurm.*, then `body` (its last command exec'd).
 std::string job_script(const SlurmConfig& s, const std::string& name, const fs::path& logs, bool step, bool array,
-                       const std::string& command) {
+                       const std::string& body) {
   std::ostringstream o;
   o << "#!/bin/bash\n# Written by `autoscale slurm submit`; see RUN/slurm/submissions.jsonl for how it was submitted.\n";
   o << "#SBATCH --job-name=" << name << "\n";
@@ -66,7 +68,7 @@ std::string job_script(const SlurmConfig& s, const std::string& name, const fs::
   } else {
     o << "#SBATCH --cpus-per-task=1\n";
   }
-  o << "set -eu\nexec " << command << "\n";
+  o << "set -eu\n" << body << "\n";
   return o.str();
 }
 
@@ -127,6 +129,11 @@ int run_slurm_submit(const SlurmSubmitArgs& args, const Invocation& inv) {
     AUTOSCALE_CHECK(fs::exists(fs::path(run) / "config.yaml") || fs::exists(dir / "config.yaml"),
                     "--resume {}: not a run directory (no config.yaml)", run);
   }
+  const auto& cfg = inv.config;
+  const bool fan_out_encode = !prepared && cfg.slurm.encode_shards > 1 && cfg.loop.embeddings.empty() &&
+                              !fs::exists(fs::path(run) / "embeddings.h5");
+  AUTOSCALE_CHECK(!fan_out_encode || cfg.encode.embedding == "graph_rae",
+                  "slurm.encode_shards: needs encode.embedding=graph_rae, not {}", cfg.encode.embedding);
   fs::create_directories(dir / "logs");
   const loop::RunPlan plan = prepared ? loop::read_run_plan(run)
                              : args.compare ? loop::plan_for_compare(experiment_config(inv))
@@ -137,22 +144,62 @@ int run_slurm_submit(const SlurmSubmitArgs& args, const Invocation& inv) {
   const bool array = s.parallel_jobs && jobs > 1;
 
   if (!resume) write_file_atomic((dir / "config.yaml").string(), "# " + inv.command_line + "\n" + inv.config_yaml);
+  const std::string config = shell_quote((dir / "config.yaml").string());
   write_file_atomic((dir / "prepare.sbatch").string(),
                     job_script(s, "autoscale-prepare", dir / "logs", /*step=*/true, false,
-                               bin + " " + plan.command + " --config " + shell_quote((dir / "config.yaml").string()) +
-                                   " -o " + shell_quote(run) + " --max-steps 0 --no-report"));
+                               "exec " + bin + " " + plan.command + " --config " + config + " -o " + shell_quote(run) +
+                                   " --max-steps 0 --no-report"));
   write_file_atomic((dir / "step.sbatch").string(),
                     job_script(s, "autoscale-step", dir / "logs", /*step=*/true, array,
-                               bin + " " + plan.command + " --resume " + shell_quote(run) + " --max-steps 1 --no-report" +
-                                   (array ? " --job \"$SLURM_ARRAY_TASK_ID\"" : "")));
+                               "exec " + bin + " " + plan.command + " --resume " + shell_quote(run) +
+                                   " --max-steps 1 --no-report" + (array ? " --job \"$SLURM_ARRAY_TASK_ID\"" : "")));
   write_file_atomic((dir / "continue.sbatch").string(),
                     job_script(s, "autoscale-continue", dir / "logs", /*step=*/false, false,
-                               bin + " slurm submit --resume " + shell_quote(run)));
+                               "exec " + bin + " slurm submit --resume " + shell_quote(run)));
 
   Submitter submitter{s, dir, args.dry_run};
   std::vector<std::string> after;
+  if (fan_out_encode) {
+    // fit (one job) -> embed (array) -> merge + cluster (one job) -> RUN/embeddings.h5, which
+    // the prepare job then reads instead of encoding: the same file one process makes.
+    std::string scenes;
+    for (const auto& store : cfg.loop.real) scenes += " " + shell_quote(store);
+    for (const auto& store : cfg.loop.synthetic) scenes += " " + shell_quote(store);
+    const fs::path parts = dir / "parts";
+    fs::create_directories(parts);
+    const std::string model = shell_quote((dir / "graph_rae.pt").string());
+    const std::string merged = shell_quote((dir / "embeddings.h5").string());
+    write_file_atomic((dir / "fit.sbatch").string(),
+                      job_script(s, "autoscale-fit", dir / "logs", true, false,
+                                 "exec " + bin + " encode --config " + config + " --scenes" + scenes +
+                                     " --fit-only --checkpoint " + model));
+    write_file_atomic((dir / "embed.sbatch").string(),
+                      job_script(s, "autoscale-embed", dir / "logs", true, true,
+                                 "exec " + bin + " encode --config " + config + " --scenes" + scenes + " --load " + model +
+                                     " --shard slurm -o " + shell_quote(parts.string()) + "/emb-\"$SLURM_ARRAY_TASK_ID\".h5"));
+    std::string part_files;
+    for (int64_t i = 0; i < s.encode_shards; ++i) {
+      part_files += " " + shell_quote((parts / ("emb-" + std::to_string(i) + ".h5")).string());
+    }
+    write_file_atomic((dir / "merge.sbatch").string(),
+                      job_script(s, "autoscale-merge", dir / "logs", true, false,
+                                 bin + " merge embeddings --config " + config + " --scenes" + scenes + " --parts" +
+                                     part_files + " -o " + merged + "\n" + bin + " cluster --config " + config +
+                                     " --embeddings " + merged + "\nexec mv -f " + merged + " " +
+                                     shell_quote((fs::path(run) / "embeddings.h5").string())));
+    std::vector<std::string> fit_after;
+    if (!fs::exists(dir / "graph_rae.pt")) {  // a resubmission reuses a model already fitted
+      fit_after = {"--dependency=afterok:" + submitter.submit("fit.sbatch", {}), "--kill-on-invalid-dep=yes"};
+    }
+    auto embed_options = fit_after;
+    embed_options.push_back("--array=0-" + std::to_string(s.encode_shards - 1));
+    const std::string embed = submitter.submit("embed.sbatch", embed_options);
+    after = {"--dependency=afterok:" + submitter.submit("merge.sbatch", {"--dependency=afterok:" + embed,
+                                                                         "--kill-on-invalid-dep=yes"}),
+             "--kill-on-invalid-dep=yes"};
+  }
   if (!prepared) {
-    after = {"--dependency=afterok:" + submitter.submit("prepare.sbatch", {}), "--kill-on-invalid-dep=yes"};
+    after = {"--dependency=afterok:" + submitter.submit("prepare.sbatch", after), "--kill-on-invalid-dep=yes"};
   }
   std::vector<std::string> step_options = after;
   if (array) step_options.push_back("--array=0-" + std::to_string(jobs - 1));

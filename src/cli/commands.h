@@ -117,6 +117,7 @@ struct EncodeArgs {
   std::string checkpoint;           // graph_rae: save the trained model here
   std::string load;                 // graph_rae: embed with this trained model instead of training
   std::string shard = "0/1";        // i/N: only scenes whose row is i mod N (needs --load)
+  bool fit_only = false;            // graph_rae: train and save (--checkpoint), embed nothing
 };
 int run_encode(const EncodeArgs& args, const Invocation& inv);
 

@@ -150,11 +150,13 @@ int main(int argc, char** argv) {
   cli::EncodeArgs encode_args;
   auto* encode_cmd = app.add_subcommand("encode", "embed every scene of the stores (encode.embedding)");
   encode_cmd->add_option("--scenes", encode_args.scenes, "scene stores (real and synthetic)")->required()->expected(1, -1);
-  encode_cmd->add_option("-o,--out", encode_args.out, "embeddings file (HDF5)")->required();
+  encode_cmd->add_option("-o,--out", encode_args.out, "embeddings file (HDF5)");
   encode_cmd->add_flag("--report", encode_args.report, "print same-log neighbour recall of the embedding");
   encode_cmd->add_option("--checkpoint", encode_args.checkpoint, "graph_rae: save the trained model to this file");
   encode_cmd->add_option("--load", encode_args.load, "graph_rae: embed with this trained model (no training)");
   encode_cmd->add_option("--shard", encode_args.shard, "with --load: embed only part i/N (merge with `merge embeddings`)");
+  encode_cmd->add_flag("--fit-only", encode_args.fit_only,
+                       "graph_rae: train the model and save it (--checkpoint), embed nothing (shards embed with --load)");
   cli::ClusterArgs cluster_args;
   auto* cluster_cmd = app.add_subcommand("cluster", "spherical k-means of the embeddings into scene types");
   cluster_cmd->add_option("--embeddings", cluster_args.embeddings, "embeddings file, updated in place")->required();

@@ -48,6 +48,12 @@ mixture::Embeddings embed_stores(const std::vector<const scene::SceneStore*>& st
     }
     if (!r.save.empty()) model.save(r.save);
   }
+  if (r.fit_only) {  // the model is the product; a job array embeds the scenes with it
+    AUTOSCALE_CHECK(r.load.empty() && !r.save.empty(), "encode: fitting only needs a file to save the model to");
+    e.method = "graph_rae";
+    e.dim = static_cast<int>(model.dim());
+    return e;
+  }
   e.method = "graph_rae";
   e.dim = static_cast<int>(model.dim());
   e.z = model.embed(graphs);

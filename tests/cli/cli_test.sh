@@ -172,6 +172,16 @@ check "  ...and keeps the resolved config" grep -q 'partition: "gpu"' "$T/sl/slu
 check "a parallel compare steps as a job array, a task per job" grep -q "'--array=0-[0-9]*'.*step.sbatch" "$T/out"
 check "  ...each task running its job" grep -q 'compare --resume .* --max-steps 1 --no-report --job "$SLURM_ARRAY_TASK_ID"' \
   "$T/sl2/slurm/step.sbatch"
+"$BIN" slurm submit --config "$(dirname "$0")/../../configs/ci-smoke.yaml" -o "$T/sl3" --dry-run slurm.encode_shards=4 \
+  encode.embedding=graph_rae >"$T/out" 2>&1
+check "slurm.encode_shards=4: fit, a 4-task embed array, merge, then prepare" bash -c "grep -c '^would submit:' '$T/out' |
+  grep -qx 6 && grep -q \"'--array=0-3'.*embed.sbatch\" '$T/out' && grep -q -- '--fit-only' '$T/sl3/slurm/fit.sbatch'"
+"$BIN" slurm submit --config "$(dirname "$0")/../../configs/ci-smoke.yaml" -o "$T/sl4" --dry-run slurm.encode_shards=4 \
+  >"$T/out" 2>"$T/err"
+check "  ...refused for the descriptor embedding" contains "$T/err" "slurm.encode_shards: needs encode.embedding=graph_rae"
+check "  ...before writing anything" [ ! -e "$T/sl4" ]
+"$BIN" encode --scenes "$T/ngsim" --fit-only -q >"$T/out" 2>"$T/err"
+check "encode --fit-only without --checkpoint fails clearly" contains "$T/err" "encode --fit-only: trains a Graph-RAE"
 env -u SLURM_ARRAY_TASK_ID "$BIN" eval --scenes "$T/ngsim" --agent human --shard slurm -q >"$T/out" 2>"$T/err"
 check "--shard slurm outside an array fails clearly" contains "$T/err" "--shard slurm: SLURM_ARRAY_TASK_ID is not set"
 SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_COUNT=2 "$BIN" eval --scenes "$T/ngsim" --agent human \

@@ -135,6 +135,27 @@ def strip(x):
 a, b = (strip(json.load(open(f + '/compare.json'))) for f in ('local-compare', 'parallel'))
 sys.exit(a != b or not a)"
 
+# A Graph-RAE run with the encoding fanned out: fit once, embed as a 2-task array, merge + cluster.
+RAE="encode.embedding=graph_rae encode.graph_rae.epochs=1 encode.graph_rae.hidden=16 encode.graph_rae.dim=8
+     encode.graph_rae.rounds=1"
+"$BIN" run --config "$CFG" -o local-rae -q --threads 1 $RAE >/dev/null 2>&1
+# run.threads=1 in the run's config: the jobs then use the thread count of the local run (the
+# Graph-RAE's float sums depend on it; same threads, same bits).
+"$BIN" slurm submit --config "$CFG" -o fanned slurm.cpus_per_task=1 slurm.encode_shards=2 run.threads=1 $RAE \
+  >submit.out 2>&1
+check "slurm submit with slurm.encode_shards=2 chains fit, embed array, merge, prepare" \
+  bash -c "grep -c '^submitted' submit.out | grep -qx 6 && grep -q \"'--array=0-1'.*embed.sbatch\" submit.out"
+wait_for_chain fanned/report.html
+check "  ...runs to its report" test -s fanned/report.html
+check "  ...every job completed" bash -c "! scontrol show job | grep JobState= | grep -v COMPLETED | grep -q ."
+check "  ...embedding in 2 parts" bash -c "ls fanned/slurm/parts/emb-0.h5 fanned/slurm/parts/emb-1.h5 >/dev/null"
+check "  ...into the clustered embeddings one process makes" "$PY" -c "
+import h5py, numpy, sys
+a, b = h5py.File('local-rae/embeddings.h5'), h5py.File('fanned/embeddings.h5')
+sys.exit(not all(numpy.array_equal(a[k][...], b[k][...]) for k in ('z', 'cluster/assignment', 'cluster/centroids')))"
+check "  ...and the test scores of a local run" cmp -s local-rae/jobs/autoscale_n40_s0/final/test_scores.csv \
+  fanned/jobs/autoscale_n40_s0/final/test_scores.csv
+
 "$BIN" slurm submit --config "$CFG" -o chained >again.out 2>again.err
 check "submitting into an existing run fails" contains again.err "already holds a run; continue it with \`autoscale slurm submit --resume"
 

@@ -20,6 +20,7 @@ struct EmbedRequest {
   uint64_t seed = 0;
   std::string load;  // graph_rae: embed with this trained model instead of training one
   std::string save;  // graph_rae: save the trained model here ("" = not saved)
+  bool fit_only = false;  // graph_rae: train and save the model, embed nothing (z stays empty)
   bool verbose = true;
   // Part `shard` of `shards`: only the scenes whose row (over all stores, in order) is
   // shard mod shards. Needs a loaded model (the Graph-RAE trains on every scene once); the
