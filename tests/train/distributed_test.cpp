@@ -70,17 +70,10 @@ TEST(Distributed, TwoRanksFollowTheSingleProcessRunWithTheSameGlobalBatch) {
   auto o = small_training("transformer", 30);
   o.planner.dropout = 0;  // ranks drop out different units by design; without dropout the math is the same
   o.mirror = 0.5;         // mirrored by slot in the global batch: the same samples on 1 or 2 ranks
-  MixtureSpec mix = MixtureSpec::uniform_over(d.size());
-  mix.groups = {{}, {}};
-  for (size_t i = 0; i < d.size(); ++i) mix.groups[i % 3 == 0].push_back(static_cast<int64_t>(i));
-  mix.weights = {0.6, 0.4};
-  mix.names = {"a", "b"};
+  const MixtureSpec mix = two_groups(d, 0.6, 0.4);
 
   TempDir single_dir, ddp_dir;
-  TrainRun run;
-  run.show_progress = false;
-  run.seed = 5;
-  run.out_dir = single_dir.path;
+  TrainRun run = quiet_run(single_dir.path, 5);
   Planner single(o.planner, d.graph(), 5, "cpu");
   const auto single_report = train_planner(single, d, mix, o, run);
 

@@ -87,4 +87,20 @@ inline std::vector<int64_t> all_rows(const PlannerDataset& d) {
   return rows;
 }
 
+// Two sampling groups over the rows (every third row, and the rest) with these weights.
+inline MixtureSpec two_groups(const PlannerDataset& d, double weight_a, double weight_b) {
+  MixtureSpec mix{{"a", "b"}, {{}, {}}, {weight_a, weight_b}};
+  for (size_t i = 0; i < d.size(); ++i) mix.groups[i % 3 == 0].push_back(static_cast<int64_t>(i));
+  return mix;
+}
+
+// A quiet training run writing into `dir`, seeded with `seed`.
+inline TrainRun quiet_run(const std::string& dir, uint64_t seed) {
+  TrainRun run;
+  run.show_progress = false;
+  run.seed = seed;
+  run.out_dir = dir;
+  return run;
+}
+
 }  // namespace autoscale::train

@@ -90,16 +90,9 @@ TEST(Trainer, ResumedRunIsBitIdenticalToAnUninterruptedOne) {
   const auto d = dataset();
   auto o = small_training("transformer", 40);  // dropout on: the RNG state must be restored too
   o.mirror = 0.5;                              // and the mirrored samples must be the same ones
-  MixtureSpec mix = MixtureSpec::uniform_over(d.size());
-  mix.groups = {{}, {}};
-  for (size_t i = 0; i < d.size(); ++i) mix.groups[i % 3 == 0].push_back(static_cast<int64_t>(i));
-  mix.weights = {0.7, 0.3};
-  mix.names = {"a", "b"};
+  const MixtureSpec mix = two_groups(d, 0.7, 0.3);
   TempDir whole, parts;
-  TrainRun run;
-  run.show_progress = false;
-  run.seed = 9;
-  run.out_dir = whole.path;
+  TrainRun run = quiet_run(whole.path, 9);
   Planner a(o.planner, d.graph(), 9, "cpu");
   train_planner(a, d, mix, o, run);
 
@@ -134,10 +127,7 @@ TEST(Trainer, SigtermCheckpointsAndTheResumedRunIsBitIdentical) {
   auto o = small_training("transformer", 150);  // dropout on
   o.checkpoint_every = 1000;                    // only the signal writes a checkpoint
   TempDir whole, parts;
-  TrainRun run;
-  run.show_progress = false;
-  run.seed = 3;
-  run.out_dir = whole.path;
+  TrainRun run = quiet_run(whole.path, 3);
   Planner a(o.planner, d.graph(), 3, "cpu");
   train_planner(a, d, MixtureSpec::uniform_over(d.size()), o, run);
 
