@@ -100,39 +100,29 @@ int run_train(const TrainArgs& args, const Invocation& inv) {
   } else {
     mix.weights = {real_rows.empty() ? 0.0 : 1 - share, synthetic_rows.empty() ? 0.0 : share};
   }
-  if (!writer) {
-    // The other ranks only train: rank 0 reports and writes.
-    train::Planner planner(cfg.train.planner, cfg.encode.graph, static_cast<uint64_t>(cfg.run.seed), device);
-    train::TrainRun run;
-    run.out_dir = args.out;
-    run.seed = static_cast<uint64_t>(cfg.run.seed);
-    run.resume = args.resume;
-    run.stop_after = args.stop_after;
-    run.show_progress = false;
-    run.group = group;
-    train::train_planner(planner, data, mix, cfg.train, run);
-    return 0;
+  if (writer) {  // the other ranks of a data-parallel group only train: rank 0 reports and writes
+    std::printf("train: %zu real training scenes, %zu synthetic (%zu dropped: derived from held-out logs), %zu validation\n",
+                real_rows.size(), synthetic_rows.size(), leaked, val_rows.size());
+    fs::create_directories(args.out);
+    write_file_atomic((fs::path(args.out) / "config.yaml").string(), "# " + inv.command_line + "\n" + inv.config_yaml);
+    write_file_atomic((fs::path(args.out) / "split.json").string(), split_json(splits));
   }
-  std::printf("train: %zu real training scenes, %zu synthetic (%zu dropped: derived from held-out logs), %zu validation\n",
-              real_rows.size(), synthetic_rows.size(), leaked, val_rows.size());
-
-  fs::create_directories(args.out);
-  write_file_atomic((fs::path(args.out) / "config.yaml").string(), "# " + inv.command_line + "\n" + inv.config_yaml);
-  write_file_atomic((fs::path(args.out) / "split.json").string(), split_json(splits));
-
   train::Planner planner(cfg.train.planner, cfg.encode.graph, static_cast<uint64_t>(cfg.run.seed), device);
-  spdlog::info("planner {}: {} parameters on {}{}", cfg.train.planner.kind, planner.parameters(), planner.device(),
-               group ? fmt::format(", rank 0 of {}", group->world()) : "");
+  if (writer) {
+    spdlog::info("planner {}: {} parameters on {}{}", cfg.train.planner.kind, planner.parameters(), planner.device(),
+                 group ? fmt::format(", rank 0 of {}", group->world()) : "");
+  }
   train::TrainRun run;
   run.out_dir = args.out;
   run.seed = static_cast<uint64_t>(cfg.run.seed);
   run.resume = args.resume;
-  run.validation = &data;
+  run.validation = val_rows.empty() ? nullptr : &data;  // measured by rank 0 only
   run.validation_rows = val_rows;
-  if (val_rows.empty()) run.validation = nullptr;
   run.stop_after = args.stop_after;
+  run.show_progress = writer;
   run.group = group;
   const auto r = train::train_planner(planner, data, mix, cfg.train, run);
+  if (!writer) return 0;
   std::printf("trained %s for %lld steps on %s%s: loss %.4f, %.0f samples/s, %.1f%% of the time waiting for data\n",
               cfg.train.planner.kind.c_str(), static_cast<long long>(r.steps), r.device.c_str(),
               r.world > 1 ? fmt::format(" x {} ranks", r.world).c_str() : "", r.last_loss, r.samples_per_s,

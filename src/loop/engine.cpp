@@ -15,7 +15,7 @@
 #include "autoscale/mixture/projection.h"
 #include "autoscale/loop/statistics.h"
 #include "job_context.h"
-#include "seeds.h"
+#include "autoscale/core/seeds.h"
 
 namespace autoscale::loop {
 

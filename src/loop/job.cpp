@@ -7,10 +7,10 @@
 #include <cmath>
 
 #include "autoscale/core/error.h"
+#include "autoscale/core/seeds.h"
 #include "autoscale/mixture/baselines.h"
 #include "job_context.h"
 #include "search.h"
-#include "seeds.h"
 
 namespace autoscale::loop {
 

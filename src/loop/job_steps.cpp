@@ -14,7 +14,7 @@
 #include "autoscale/mixture/baselines.h"
 #include "autoscale/train/trainer.h"
 #include "job_context.h"
-#include "seeds.h"
+#include "autoscale/core/seeds.h"
 #include "autoscale/loop/scoring.h"
 
 namespace autoscale::loop {

@@ -7,12 +7,12 @@
 #include <random>
 
 #include "autoscale/core/error.h"
+#include "autoscale/core/seeds.h"
 #include "autoscale/mixture/allocation.h"
 #include "autoscale/mixture/baselines.h"
 #include "autoscale/mixture/cluster_ga.h"
 #include "autoscale/mixture/guided_retrieval.h"
 #include "autoscale/train/gradients.h"
-#include "seeds.h"
 
 namespace autoscale::loop {
 
@@ -281,7 +281,7 @@ class OdmSearch : public Search {
     std::mt19937_64 rng(derive_seed(ctx.spec.seed, "odm", {static_cast<uint64_t>(t)}));
     std::vector<int64_t> pulled(samples_.size(), 0);
     for (int64_t p = 0; p < pulls; ++p) {
-      const double u = static_cast<double>(rng() >> 11) * 0x1.0p-53;
+      const double u = unit_interval(rng());
       const int64_t k = bandit_.sample(u);
       const auto& l = losses[static_cast<size_t>(k)];
       const double loss = l.empty() ? 0.0 : l[static_cast<size_t>(rng() % l.size())];  // an empty cluster teaches nothing

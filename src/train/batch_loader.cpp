@@ -1,6 +1,7 @@
 #include "batch_loader.h"
 
 #include "autoscale/core/error.h"
+#include "autoscale/core/seeds.h"
 
 namespace autoscale::train {
 
@@ -8,17 +9,6 @@ BatchLoader::BatchLoader(const PlannerDataset& data, MixtureSampler& sampler, in
                          int rank, int world, double mirror, uint64_t seed)
     : data_(data), sampler_(sampler), remaining_(batches), depth_(static_cast<size_t>(std::max<int64_t>(1, depth))),
       pin_(pin), rank_(rank), world_(world), mirror_(mirror), seed_(seed), thread_([this] { work(); }) {}
-
-namespace {
-
-uint64_t mix(uint64_t x) {  // splitmix64
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
-}  // namespace
 
 BatchLoader::~BatchLoader() {
   {
@@ -44,7 +34,7 @@ void BatchLoader::work() {
       if (mirror_ > 0) {
         const uint64_t step = static_cast<uint64_t>(sampler_.step());
         for (size_t j = 0; j < rows.size(); ++j) {
-          const double u = static_cast<double>(mix(mix(seed_ ^ 0x6d6972726f72ULL) ^ mix(step) ^ j) >> 11) * 0x1.0p-53;
+          const double u = unit_interval(splitmix64(splitmix64(seed_ ^ 0x6d6972726f72ULL) ^ splitmix64(step) ^ j));
           mirror.push_back(u < mirror_ ? 1 : 0);
         }
       }

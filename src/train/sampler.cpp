@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "autoscale/core/error.h"
+#include "autoscale/core/seeds.h"
 
 namespace autoscale::train {
 
@@ -11,7 +12,7 @@ namespace {
 
 // Portable draws: mt19937_64 is fully specified by the standard; the distributions are not, so
 // they are written here (the stream must not change with the standard library).
-double unit(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+double unit(std::mt19937_64& rng) { return unit_interval(rng()); }
 
 uint64_t mix(uint64_t a, uint64_t b) {
   uint64_t h = a * 0x9E3779B97F4A7C15ull + b + 0x632BE59BD9B4E019ull;
