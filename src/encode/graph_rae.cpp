@@ -346,9 +346,9 @@ std::vector<float> GraphRae::embed(const std::vector<SceneGraph>& graphs) const 
   torch::NoGradGuard no_grad;
   std::vector<float> out;
   out.reserve(graphs.size() * m.options.dim);
-  for (size_t first = 0; first < graphs.size(); first += 256) {
+  for (size_t first = 0; first < graphs.size(); first += kEmbedBatch) {
     std::vector<const SceneGraph*> part;
-    for (size_t i = first; i < std::min(graphs.size(), first + 256); ++i) part.push_back(&graphs[i]);
+    for (size_t i = first; i < std::min(graphs.size(), first + kEmbedBatch); ++i) part.push_back(&graphs[i]);
     const Batch batch = pack(part, m.graph, m.device);
     Tensor raw;
     {

@@ -19,17 +19,20 @@ mixture::Embeddings embed_stores(const std::vector<const scene::SceneStore*>& st
   // reconstructs; the graphs are built in the same store order.
   std::vector<std::vector<float>> descriptors;
   mixture::Embeddings e = mixture::descriptor_embeddings(stores, &descriptors);
+  // Whole embedding batches go round-robin to the parts (see EmbedRequest::shard).
+  auto in_part = [&](size_t row) { return (row / GraphRae::kEmbedBatch) % r.shards == r.shard; };
   std::vector<SceneGraph> graphs;
-  graphs.reserve(e.size() / r.shards + 1);
+  graphs.reserve(e.size() / r.shards + GraphRae::kEmbedBatch);
   size_t row = 0;
   for (const auto* store : stores) {
     store->for_each([&](const scene::Scene& s) {
-      if (row++ % r.shards == r.shard) graphs.push_back(build_graph(s, *store->map(s.map_id), r.graph));
+      if (in_part(row++)) graphs.push_back(build_graph(s, *store->map(s.map_id), r.graph));
     });
   }
   if (r.shards > 1) {  // keep this part's rows of the metadata
     mixture::Embeddings part;
-    for (size_t i = r.shard; i < e.size(); i += r.shards) {
+    for (size_t i = 0; i < e.size(); ++i) {
+      if (!in_part(i)) continue;
       part.tokens.push_back(e.tokens[i]), part.logs.push_back(e.logs[i]);
       part.source_logs.push_back(e.source_logs[i]), part.domains.push_back(e.domains[i]);
     }
@@ -40,7 +43,18 @@ mixture::Embeddings embed_stores(const std::vector<const scene::SceneStore*>& st
   if (!r.load.empty()) {
     model.load(r.load);
   } else {
-    const auto stats = model.train(graphs, descriptors);
+    std::vector<SceneGraph> fit_graphs;
+    std::vector<std::vector<float>> fit_descriptors;
+    if (!r.fit_exclude_logs.empty()) {  // only when unsharded: the graphs are in row order
+      for (size_t i = 0; i < graphs.size(); ++i) {
+        if (r.fit_exclude_logs.count(e.logs[i]) || r.fit_exclude_logs.count(e.source_logs[i])) continue;
+        fit_graphs.push_back(graphs[i]), fit_descriptors.push_back(descriptors[i]);
+      }
+      AUTOSCALE_CHECK(fit_graphs.size() >= 2, "encode: {} of {} scenes left to train the Graph-RAE on after leaving "
+                      "out {} logs", fit_graphs.size(), graphs.size(), r.fit_exclude_logs.size());
+    }
+    const bool subset = !r.fit_exclude_logs.empty();
+    const auto stats = model.train(subset ? fit_graphs : graphs, subset ? fit_descriptors : descriptors);
     if (r.verbose) {
       std::printf("trained the Graph-RAE on %zu scenes (%s): loss %.3f -> %.3f over %zu epochs in %.1f s\n",
                   graphs.size(), stats.device.c_str(), stats.epoch_loss.front(), stats.epoch_loss.back(),

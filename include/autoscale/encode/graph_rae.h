@@ -51,6 +51,10 @@ class GraphRae {
   // descriptors: one standardised descriptor per graph (the reconstruction and Laplacian target).
   TrainStats train(const std::vector<SceneGraph>& graphs, const std::vector<std::vector<float>>& descriptors);
   // Unit-norm embeddings, n x dim; a scene's embedding does not depend on its batch-mates.
+  // Scenes are embedded in consecutive batches of kEmbedBatch. A scene's bits may depend on
+  // its place in the batch (BLAS picks tail kernels by shape on some CPUs), so a sharded
+  // embedding hands out whole batches to reproduce one process bit for bit.
+  static constexpr size_t kEmbedBatch = 64;
   std::vector<float> embed(const std::vector<SceneGraph>& graphs) const;
 
   void save(const std::string& path) const;  // atomic

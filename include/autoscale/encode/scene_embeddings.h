@@ -3,6 +3,7 @@
 // order, with each scene's token, log, source log and domain.
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -22,8 +23,12 @@ struct EmbedRequest {
   std::string save;  // graph_rae: save the trained model here ("" = not saved)
   bool fit_only = false;  // graph_rae: train and save the model, embed nothing (z stays empty)
   bool verbose = true;
-  // Part `shard` of `shards`: only the scenes whose row (over all stores, in order) is
-  // shard mod shards. Needs a loaded model (the Graph-RAE trains on every scene once); the
+  // graph_rae: scenes of these logs (or derived from them) are embedded but not trained on,
+  // so a cross-fitted fold's test logs never shape the embedding it is clustered in.
+  std::set<std::string> fit_exclude_logs;
+  // Part `shard` of `shards`: only the scenes whose embedding batch (rows over all stores, in
+  // order, in blocks of GraphRae::kEmbedBatch) is shard mod shards, so every scene is embedded
+  // in the same batch as in one process (same bits on any BLAS kernel). Needs a loaded model (the Graph-RAE trains on every scene once); the
   // parts merge with merge_embeddings into what one process makes.
   size_t shard = 0, shards = 1;
 };
