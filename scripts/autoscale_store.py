@@ -10,7 +10,8 @@ Scene dict keys (one scene):
   ego_size (length, width); generator (str); generator_params (JSON str); seed (int);
   source_log (str); ego: float array (T, 7) = x, y, heading (rear axle, global), vx, vy, ax, ay
   (ego frame); agents: list of dicts {id, type (0 vehicle, 1 pedestrian, 2 bicycle, 3 static),
-  size (length, width, height), state: (T, 5) = x, y, heading, vx, vy (box centre, global),
+  category (optional; 0 unspecified, 1 car, 2 truck, 3 bus, 4 motorcycle, 5 bicycle,
+  6 tricycle, 7 pedestrian; shards written before it read as 0), size (length, width, height), state: (T, 5) = x, y, heading, vx, vy (box centre, global),
   valid: (T,) bool}; route: list of roadblock ids; traffic_lights: list of (lane id, state
   0 unknown / 1 green / 2 yellow / 3 red).
 Map dict keys: id; lanes: list of {id, roadblock, connector, speed_limit (m/s or nan),
@@ -99,6 +100,7 @@ def _write_shard(path, scenes, compression):
             n = len(scenes)
             off = {k: [0] for k in ("ego", "agent", "route", "light", "state")}
             ego, agent_id, agent_type, agent_size, agent_state, agent_valid = [], [], [], [], [], []
+            agent_category = []
             route, light_lane, light_state = [], [], []
             for s in scenes:
                 e = np.asarray(s["ego"], dtype=np.float64)
@@ -107,6 +109,7 @@ def _write_shard(path, scenes, compression):
                 for a in s["agents"]:
                     agent_id.append(a["id"])
                     agent_type.append(a["type"])
+                    agent_category.append(a.get("category", 0))
                     agent_size.append(list(a["size"]))
                     agent_state.append(np.asarray(a["state"], dtype=np.float64))
                     agent_valid.append(np.asarray(a["valid"], dtype=np.uint8))
@@ -138,6 +141,7 @@ def _write_shard(path, scenes, compression):
             _dataset(f, "ego/state", np.concatenate(ego) if ego else np.zeros((0, 7)), c, np.float64)
             _dataset(f, "agents/id", agent_id, c, STR)
             _dataset(f, "agents/type", agent_type, c, np.uint8)
+            _dataset(f, "agents/category", agent_category, c, np.uint8)
             _dataset(f, "agents/size", np.asarray(agent_size, dtype=np.float64).reshape(-1, 3), c, np.float64)
             _dataset(f, "agents/state_offset", off["state"], c, np.int64)
             _dataset(f, "agents/state", np.concatenate(agent_state) if agent_state else np.zeros((0, 5)), c, np.float64)
@@ -374,10 +378,12 @@ class StoreReader:
             # One read per column for the scene's whole agent block, then numpy slices.
             ids = f["agents/id"].asstr()[a0:a1]
             types, sizes = f["agents/type"][a0:a1], f["agents/size"][a0:a1]
+            # Optional column (schema 1): older shards hold only the coarse type.
+            cats = f["agents/category"][a0:a1] if "agents/category" in f else np.zeros(a1 - a0, dtype=np.uint8)
             states, valid = f["agents/state"][so[0]:so[-1]], f["agents/valid"][so[0]:so[-1]] != 0
             rel = so - so[0]
-            agents = [dict(id=ids[k], type=int(types[k]), size=sizes[k].tolist(), state=states[rel[k]:rel[k + 1]],
-                           valid=valid[rel[k]:rel[k + 1]]) for k in range(a1 - a0)]
+            agents = [dict(id=ids[k], type=int(types[k]), category=int(cats[k]), size=sizes[k].tolist(),
+                           state=states[rel[k]:rel[k + 1]], valid=valid[rel[k]:rel[k + 1]]) for k in range(a1 - a0)]
             return dict(token=s("scenes/token"), log=s("scenes/log"), map_id=s("scenes/map_id"),
                         domain=int(f["scenes/domain"][row]), timestamp_us=int(f["scenes/timestamp_us"][row]),
                         command=int(f["scenes/command"][row]), num_history=int(f["scenes/num_history"][row]),

@@ -104,7 +104,7 @@ void write_shard(h5::File& f, const std::vector<Scene>& scenes, int compression)
   std::vector<int64_t> ego_offset{0}, agent_offset{0}, route_offset{0}, light_offset{0}, state_offset{0};
   std::vector<double> ego_size, ego_state, agent_size, agent_state;
   std::vector<std::string> agent_id, route, light_lane;
-  std::vector<uint8_t> agent_type, agent_valid, light_state;
+  std::vector<uint8_t> agent_type, agent_category, agent_valid, light_state;
   for (const auto& s : scenes) {
     ego_size.insert(ego_size.end(), {s.ego_length, s.ego_width});
     for (const auto& e : s.ego) ego_state.insert(ego_state.end(), {e.x, e.y, e.heading, e.vx, e.vy, e.ax, e.ay});
@@ -114,6 +114,7 @@ void write_shard(h5::File& f, const std::vector<Scene>& scenes, int compression)
                       a.id, a.states.size(), s.ego.size());
       agent_id.push_back(a.id);
       agent_type.push_back(static_cast<uint8_t>(a.type));
+      agent_category.push_back(static_cast<uint8_t>(a.category));
       agent_size.insert(agent_size.end(), {a.length, a.width, a.height});
       for (const auto& st : a.states) {
         agent_state.insert(agent_state.end(), {st.x, st.y, st.heading, st.vx, st.vy});
@@ -151,6 +152,7 @@ void write_shard(h5::File& f, const std::vector<Scene>& scenes, int compression)
   f.write("ego/state", ego_state, 7, c);
   f.write("agents/id", agent_id, c);
   f.write("agents/type", agent_type, c);
+  f.write("agents/category", agent_category, c);
   f.write("agents/size", agent_size, 3, c);
   f.write("agents/state_offset", state_offset, c);
   f.write("agents/state", agent_state, 5, c);
@@ -192,6 +194,15 @@ std::vector<Scene> read_shard(const h5::File& f, size_t first, size_t count) {
   const auto ego_state = f.read_f64("ego/state", 7, e0, e1 - e0);
   const auto agent_id = f.read_str("agents/id", a0, a1 - a0);
   const auto agent_type = f.read_u8("agents/type", a0, a1 - a0);
+  // Optional column (added within schema 1): shards written before it, or by a writer that does
+  // not know categories, hold only the coarse type.
+  const bool has_category = f.exists("agents/category");
+  if (has_category) {
+    AUTOSCALE_CHECK(f.rows("agents/category") == f.rows("agents/id"), "{}: /agents/category has {} rows, /agents/id {}",
+                    f.path(), f.rows("agents/category"), f.rows("agents/id"));
+  }
+  const auto agent_category =
+      has_category ? f.read_u8("agents/category", a0, a1 - a0) : std::vector<uint8_t>(a1 - a0, 0);
   const auto agent_size = f.read_f64("agents/size", 3, a0, a1 - a0);
   const auto state_offset = f.read_i64("agents/state_offset", a0, a1 - a0 + 1);
   check_offsets(f, "agents/state_offset", state_offset, f.rows("agents/state"));
@@ -233,6 +244,9 @@ std::vector<Scene> read_shard(const h5::File& f, size_t first, size_t count) {
       agent.id = agent_id[k];
       AUTOSCALE_CHECK(agent_type[k] <= 3, "{}: scene {}: agent type {} is not 0..3", f.path(), s.token, agent_type[k]);
       agent.type = static_cast<AgentType>(agent_type[k]);
+      AUTOSCALE_CHECK(agent_category[k] <= kMaxAgentCategory, "{}: scene {}: agent {} category {} is not 0..{}",
+                      f.path(), s.token, agent.id, agent_category[k], kMaxAgentCategory);
+      agent.category = static_cast<AgentCategory>(agent_category[k]);
       agent.length = agent_size[3 * k];
       agent.width = agent_size[3 * k + 1];
       agent.height = agent_size[3 * k + 2];

@@ -14,6 +14,37 @@ const char* to_string(AgentType t) {
   return "?";
 }
 
+const char* to_string(AgentCategory c) {
+  for (const auto& [value, name] : kAgentCategoryNames) {
+    if (value == c) return name;
+  }
+  return "?";
+}
+
+bool parse_agent_category(std::string_view name, AgentCategory* out) {
+  for (const auto& [value, n] : kAgentCategoryNames) {
+    if (name == n) {
+      *out = value;
+      return true;
+    }
+  }
+  return false;
+}
+
+AgentType coarse_type(AgentCategory c, AgentType fallback) {
+  switch (c) {
+    case AgentCategory::kCar:
+    case AgentCategory::kTruck:
+    case AgentCategory::kBus: return AgentType::kVehicle;
+    case AgentCategory::kMotorcycle:
+    case AgentCategory::kBicycle:
+    case AgentCategory::kTricycle: return AgentType::kBicycle;
+    case AgentCategory::kPedestrian: return AgentType::kPedestrian;
+    case AgentCategory::kUnspecified: return fallback;
+  }
+  return fallback;
+}
+
 const char* to_string(DrivingCommand c) {
   switch (c) {
     case DrivingCommand::kLeft: return "left";

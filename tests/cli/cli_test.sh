@@ -9,27 +9,27 @@ source "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 # --- import + inspect on the embedded NGSIM data -------------------------------------------
 "$BIN" import "$DATA/commonroad-ngsim" -o "$T/ngsim" --quiet >"$T/out" 2>"$T/err"
 check "import exits 0" [ $? -eq 0 ]
-check "import reports 86 scenes" contains "$T/out" "imported 86 scenes from 4 files"
+check "import reports 109 scenes" contains "$T/out" "imported 109 scenes from 4 files"
 check "import writes the resolved config" bash -c "ls '$T'/ngsim/provenance/import-*.yaml >/dev/null"
 "$BIN" inspect "$T/ngsim" >"$T/out" 2>"$T/err"
 check "inspect exits 0" [ $? -eq 0 ]
-check "inspect counts scenes" contains "$T/out" "scenes      86"
+check "inspect counts scenes" contains "$T/out" "scenes      109"
 check "inspect lists logs" contains "$T/out" "USA_US101-4_1_T-1"
 check "inspect validates" contains "$T/out" "all scenes and maps valid"
 "$BIN" inspect "$T/ngsim" --json >"$T/json" 2>/dev/null
-check "inspect --json is JSON" "$PY" -c "import json,sys; d=json.load(open('$T/json')); sys.exit(d['scenes']!=86)"
+check "inspect --json is JSON" "$PY" -c "import json,sys; d=json.load(open('$T/json')); sys.exit(d['scenes']!=109)"
 "$BIN" bench store "$T/ngsim" --raw "$DATA/commonroad-ngsim" --random 200 >"$T/out" 2>&1
 check "bench store reports rates" contains "$T/out" "sequential read"
 
 # --- sharded import: contiguous blocks of the input files, merged in order = one import -------
 for i in 0 1; do "$BIN" import "$DATA/commonroad-ngsim" -o "$T/ngsim-part$i" --shard $i/2 -q >/dev/null 2>&1; done
 "$BIN" merge stores --parts "$T/ngsim-part0" "$T/ngsim-part1" -o "$T/ngsim-merged" -q >"$T/out" 2>&1
-check "merge stores joins the import shards" contains "$T/out" "merged 86 scenes from 2 stores"
+check "merge stores joins the import shards" contains "$T/out" "merged 109 scenes from 2 stores"
 for s in ngsim ngsim-merged; do
   "$BIN" eval --scenes "$T/$s" --agent pdm_closed --out "$T/$s.csv" -q eval.ego_size=recorded >/dev/null 2>&1
 done
 check "  ...into the store one import makes (same scenes, order and scores)" cmp -s "$T/ngsim.csv" "$T/ngsim-merged.csv"
-check "  ...(scored)" [ "$(wc -l <"$T/ngsim.csv")" -eq 87 ]
+check "  ...(scored)" [ "$(wc -l <"$T/ngsim.csv")" -eq 110 ]
 "$BIN" merge stores --parts "$T/ngsim-part0" "$T/ngsim-part0" -o "$T/ngsim-twice" -q >"$T/out" 2>"$T/err"
 check "merging a part twice fails" contains "$T/err" "merging store"
 check "  ...leaving no store" [ ! -e "$T/ngsim-twice" ]
@@ -78,14 +78,14 @@ QUERY=$("$PY" -c "import h5py; print(h5py.File('$T/emb.h5')['token'].asstr()[0])
 check "retrieve returns k synthetic neighbours" [ "$(awk -F'\t' '$2 ~ /-p[0-9]+$/' "$T/out" | wc -l)" -eq 3 ]
 # Bulk retrieval for every real scene, sharded by contiguous query blocks, merged = one process.
 "$BIN" retrieve --index "$T/index" --embeddings "$T/emb.h5" --all-real -k 3 --out "$T/nb.tsv" -q >"$T/out" 2>&1
-check "retrieve --all-real --out writes a neighbour table" contains "$T/out" "retrieved 3 neighbours for each of 86 queries"
+check "retrieve --all-real --out writes a neighbour table" contains "$T/out" "retrieved 3 neighbours for each of 109 queries"
 for i in 0 1 2; do
   "$BIN" retrieve --index "$T/index" --embeddings "$T/emb.h5" --all-real -k 3 --shard $i/3 --out "$T/nb$i.tsv" -q \
     >/dev/null 2>&1
 done
 "$BIN" merge neighbours --embeddings "$T/emb.h5" --parts "$T/nb2.tsv" "$T/nb0.tsv" "$T/nb1.tsv" -o "$T/nb-merged.tsv" -q \
   >"$T/out" 2>&1
-check "merge neighbours joins 3 retrieve shards (in any order)" contains "$T/out" "merged 3 parts: 86 queries, 258 neighbours"
+check "merge neighbours joins 3 retrieve shards (in any order)" contains "$T/out" "merged 3 parts: 109 queries, 327 neighbours"
 check "  ...into the single-process table" cmp -s "$T/nb.tsv" "$T/nb-merged.tsv"
 "$BIN" merge neighbours --embeddings "$T/emb.h5" --parts "$T/nb0.tsv" "$T/nb0.tsv" -o "$T/nb-bad.tsv" -q >"$T/out" 2>"$T/err"
 check "  ...a part given twice fails" contains "$T/err" "appears in $T/nb0.tsv and again in $T/nb0.tsv"
@@ -193,12 +193,12 @@ check "--shard slurm is the task's offset in the array" cmp -s "$T/slurm-part.cs
 "$BIN" import "$DATA/commonroad-ngsim/USA_Peach-4_8_T-1.xml" -o "$T/two" -q >/dev/null 2>&1
 "$BIN" import "$DATA/commonroad-ngsim/USA_US101-4_1_T-1.xml" -o "$T/two" --append -q >/dev/null 2>&1
 "$BIN" inspect "$T/two" >"$T/out" 2>/dev/null
-check "append adds to a store" contains "$T/out" "scenes      86"
+check "append adds to a store" contains "$T/out" "scenes      89"
 "$BIN" import "$DATA/commonroad-ngsim/USA_Peach-4_8_T-1.xml" -o "$T/two" -q >"$T/out" 2>"$T/err"
 check "import into a non-empty store without --append fails" [ $? -ne 0 ]
 check "  ...saying why" contains "$T/err" "already exists and is not empty"
 "$BIN" inspect "$T/two" >"$T/out" 2>/dev/null
-check "  ...and leaves it intact" contains "$T/out" "scenes      86"
+check "  ...and leaves it intact" contains "$T/out" "scenes      89"
 
 # --- bad input: one line, non-zero exit, nothing half-written ---------------------------------
 head -c 20000 "$DATA/commonroad-ngsim/USA_Peach-4_8_T-1.xml" >"$T/truncated.xml"
@@ -238,7 +238,7 @@ if [ -d "$NUSC" ]; then
   check "scenarionet import exits 0" [ $? -eq 0 ]
   "$BIN" inspect "$T/nusc" --strict >"$T/out" 2>/dev/null
   check "scenarionet store validates" [ $? -eq 0 ]
-  check "  ...with 4 logs" contains "$T/out" "logs        4"
+  check "  ...with 7 logs" contains "$T/out" "logs        7"
   check "  ...made by the scenarionet importer" contains "$T/out" "scenarionet:"
   # Sharded scoring (whole logs per shard) merged in store order equals one process, also for
   # EPDMS whose two-frame comfort pairs consecutive scenes of a log.
@@ -249,7 +249,7 @@ if [ -d "$NUSC" ]; then
   "$BIN" merge scores --scenes "$T/nusc" --parts "$T/part0.csv" "$T/part1.csv" "$T/part2.csv" -o "$T/merged.csv" -q >"$T/out" 2>&1
   check "merge scores exits 0" [ $? -eq 0 ]
   check "  ...sharded = single-process scores" cmp -s "$T/all.csv" "$T/merged.csv"
-  check "  ...the parts split the scenes" [ "$(cat "$T/part0.csv" "$T/part1.csv" "$T/part2.csv" | grep -vc '^token')" -eq 119 ]
+  check "  ...the parts split the scenes" [ "$(cat "$T/part0.csv" "$T/part1.csv" "$T/part2.csv" | grep -vc '^token')" -eq 208 ]
   "$BIN" merge scores --scenes "$T/nusc" --parts "$T/part0.csv" "$T/part0.csv" -o "$T/bad.csv" -q >/dev/null 2>"$T/err"
   check "a part given twice fails" contains "$T/err" "is in more than one part"
   check "  ...writing nothing" [ ! -e "$T/bad.csv" ]

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <regex>
 #include <set>
+#include <tuple>
 
 #include "autoscale/core/atomic_file.h"
 #include "autoscale/core/error.h"
@@ -48,12 +49,17 @@ TEST(CommonRoad, ImportsRealNgsimHighwayAsExpertWindows) {
   EXPECT_EQ(r.map.id, "USA_US101-4_1_T-1");
   EXPECT_EQ(r.map.lanes.size(), 12u);
   EXPECT_EQ(r.stats.vehicles, 22u);
-  EXPECT_EQ(r.scenes.size(), 76u);  // 11 tracks long enough for 1.5 s + 4..5 s windows
+  // 76 windows of the 11 tracks long enough for 1.5 s + 4..5 s, and one each for the 3 tracks
+  // of 4.0-5.2 s, with the history they have.
+  EXPECT_EQ(r.scenes.size(), 79u);
+  EXPECT_EQ(r.stats.short_history, 3u);
   std::set<std::string> tokens;
+  size_t full_history = 0;
   for (const auto& s : r.scenes) {
     EXPECT_TRUE(tokens.insert(s.token).second) << "duplicate " << s.token;
     EXPECT_EQ(s.domain, Domain::kReal);
-    EXPECT_EQ(s.num_history, 15);
+    EXPECT_LE(s.num_history, 15);
+    full_history += s.num_history == 15;
     EXPECT_GE(s.num_future(), 40);
     EXPECT_LE(s.num_future(), 50);
     EXPECT_FALSE(s.route.empty()) << s.token;
@@ -79,6 +85,7 @@ TEST(CommonRoad, ImportsRealNgsimHighwayAsExpertWindows) {
       EXPECT_TRUE(seen);
     }
   }
+  EXPECT_EQ(full_history, 76u);
 }
 
 TEST(CommonRoad, RearAxleSitsBehindTheRecordedBoxCentre) {
@@ -110,9 +117,18 @@ TEST(CommonRoad, ArterialWithTrafficLightsSpeedLimitsAndIntersections) {
   EXPECT_GT(connectors, 0u);
   EXPECT_GT(intersections, 0u);
   EXPECT_TRUE(validate_map(r.map).empty());
+  // The four lights are referenced by the 13 approach lanelets; their states sit on the 16
+  // connectors past the stop lines (NAVSIM's convention), e.g. 43349 -> 43590.
+  EXPECT_EQ(r.stats.traffic_lights, 4u);
+  EXPECT_EQ(r.stats.light_lanes, 16u);
   for (const auto& s : r.scenes) {
-    ASSERT_FALSE(s.traffic_lights.empty()) << s.token;
-    for (const auto& l : s.traffic_lights) EXPECT_NE(l.state, LightState::kUnknown);
+    ASSERT_EQ(s.traffic_lights.size(), 16u) << s.token;
+    for (const auto& l : s.traffic_lights) {
+      EXPECT_NE(l.state, LightState::kUnknown);
+      const auto it = std::find_if(r.map.lanes.begin(), r.map.lanes.end(), [&](const Lane& x) { return x.id == l.lane; });
+      ASSERT_NE(it, r.map.lanes.end());
+      EXPECT_TRUE(it->connector) << l.lane;
+    }
   }
 }
 
@@ -124,10 +140,23 @@ TEST(CommonRoad, Reads2018bFormat) {
   EXPECT_NEAR(r.map.lanes.front().speed_limit, 13.4112, 1e-9);  // 2018b <speedLimit> of lanelet 3419 (30 mph)
   EXPECT_EQ(r.stats.vehicles, 24u);
   EXPECT_GT(r.scenes.size(), 20u);
-  // With the default 1.5 s + 4 s windows these 4 s recordings yield nothing, and say why.
-  const auto none = import_commonroad(kData + "USA_Lanker-1_1_T-1.xml", {});
-  EXPECT_TRUE(none.scenes.empty());
-  EXPECT_NEAR(none.stats.longest_track_s, 4.0, 1e-9);
+  // With the default 1.5 s + 4 s windows the 4.0 s tracks give one window each, from their first
+  // frame: the 4 s future is whole, the history is none, and the scene says so.
+  const auto lanker = import_commonroad(kData + "USA_Lanker-1_1_T-1.xml", {});
+  EXPECT_EQ(lanker.scenes.size(), 20u);  // 22 tracks of 4.0 s, 2 of them overlapping a neighbour
+  EXPECT_EQ(lanker.stats.skipped_overlapping, 2u);
+  EXPECT_EQ(lanker.stats.skipped_short, 2u);  // 2.6 and 0.8 s
+  EXPECT_EQ(lanker.stats.short_history, 20u);
+  for (const auto& s : lanker.scenes) {
+    EXPECT_EQ(s.num_history, 0);
+    EXPECT_EQ(s.num_future(), 40);
+    EXPECT_NE(s.generator_params.find("\"history_shortened\":true"), std::string::npos);
+  }
+  // US101-3_3 records 3.1 s in all: shorter than the scoring horizon, so no car is an expert.
+  const auto short_file = import_commonroad(kData + "USA_US101-3_3_T-1.xml", {});
+  EXPECT_TRUE(short_file.scenes.empty());
+  EXPECT_EQ(short_file.stats.skipped_short, 12u);
+  EXPECT_NEAR(short_file.stats.recording_s, 3.1, 1e-9);
 }
 
 // A minimal 2020a file: one straight 200 m lanelet and cars driving along it at 10 m/s.
@@ -170,6 +199,77 @@ TEST(CommonRoad, OverlappingExpertWindowsAreSkipped) {
   EXPECT_EQ(import_commonroad(overlapping, keep).scenes.size(), apart.scenes.size());
 }
 
+// A 2020a file with one straight lanelet, a car at 10 m/s and a pedestrian (a <circle>), whose
+// positions advance `metres_per_step` per declared 0.1 s step.
+std::string mixed_xml(double metres_per_step) {
+  std::string xml = R"(<commonRoad benchmarkID="TEST_Mixed-1" commonRoadVersion="2020a" timeStepSize="0.1">
+  <lanelet id="1"><leftBound><point><x>-50</x><y>4</y></point><point><x>400</x><y>4</y></point></leftBound>
+  <rightBound><point><x>-50</x><y>-2</y></point><point><x>400</x><y>-2</y></point></rightBound></lanelet>
+)";
+  const auto state = [](double x, double y, double v, int t, bool initial) {
+    return fmt::format(R"(<{0}><position><point><x>{1}</x><y>{2}</y></point></position><orientation><exact>0</exact>
+</orientation><time><exact>{3}</exact></time><velocity><exact>{4}</exact></velocity></{0}>)",
+                       initial ? "initialState" : "state", x, y, t, v);
+  };
+  for (const auto& [id, shape, type, y, v] :
+       {std::tuple{10, "<rectangle><length>4.5</length><width>1.8</width></rectangle>", "car", 0.0, 10.0},
+        std::tuple{11, "<circle><radius>0.3</radius></circle>", "pedestrian", 3.0, 1.0}}) {
+    xml += fmt::format("<dynamicObstacle id=\"{}\"><type>{}</type><shape>{}</shape>", id, type, shape);
+    const double step = metres_per_step * v / 10.0;
+    xml += state(0, y, v, 0, true) + "<trajectory>";
+    for (int t = 1; t <= 70; ++t) xml += state(t * step, y, v, t, false);
+    xml += "</trajectory></dynamicObstacle>\n";
+  }
+  return xml + "</commonRoad>\n";
+}
+
+TEST(CommonRoad, RoadUsersKeepTheirClassAndOnlyVehiclesDrive) {
+  const auto r = import_commonroad(temp_xml("cr-mixed", mixed_xml(1.0)), {});
+  EXPECT_EQ(r.stats.vehicles, 1u);
+  EXPECT_EQ(r.stats.other_road_users, 1u);
+  ASSERT_FALSE(r.scenes.empty());
+  for (const auto& s : r.scenes) {
+    EXPECT_NE(s.generator_params.find("\"ego_type\":\"car\""), std::string::npos);
+    ASSERT_EQ(s.agents.size(), 1u);  // the pedestrian, never the ego
+    const Agent& p = s.agents.front();
+    EXPECT_EQ(p.type, AgentType::kPedestrian);
+    EXPECT_EQ(p.category, AgentCategory::kPedestrian);
+    EXPECT_DOUBLE_EQ(p.length, 0.6);  // the square around the circle
+    EXPECT_DOUBLE_EQ(p.width, 0.6);
+  }
+  for (const auto& [category, name] : kAgentCategoryNames) {
+    AgentCategory parsed;
+    ASSERT_TRUE(parse_agent_category(name, &parsed));
+    EXPECT_EQ(parsed, category);
+    EXPECT_STREQ(to_string(category), name);
+  }
+  EXPECT_EQ(coarse_type(AgentCategory::kBus), AgentType::kVehicle);
+  EXPECT_EQ(coarse_type(AgentCategory::kMotorcycle), AgentType::kBicycle);
+  EXPECT_EQ(coarse_type(AgentCategory::kUnspecified, AgentType::kStatic), AgentType::kStatic);
+}
+
+TEST(CommonRoad, TimeStepComesFromTheRecordedSpeeds) {
+  // Positions 5x what the speeds allow in 0.1 s: the file is sampled every 0.5 s (SinD), so its
+  // 71 states span 35 s and are interpolated to 10 Hz.
+  const auto r = import_commonroad(temp_xml("cr-step5", mixed_xml(5.0)), {});
+  EXPECT_DOUBLE_EQ(r.stats.time_step_s, 0.5);
+  EXPECT_DOUBLE_EQ(r.stats.declared_time_step_s, 0.1);
+  EXPECT_NEAR(r.stats.recording_s, 35.0, 1e-9);
+  ASSERT_FALSE(r.scenes.empty());
+  const Scene& s = r.scenes.front();
+  EXPECT_NE(s.generator_params.find("\"time_step_s\":0.5"), std::string::npos);
+  for (size_t k = 1; k < s.ego.size(); ++k) {
+    EXPECT_NEAR(s.ego[k].x - s.ego[k - 1].x, 1.0, 1e-9);  // 10 m/s at 10 Hz
+    EXPECT_NEAR(s.ego[k].vx, 10.0, 1e-9);
+  }
+  // 3.5x fits no whole multiple: an error that names both.
+  const std::string odd = temp_xml("cr-step35", mixed_xml(3.5));
+  std::string e = error_of(odd);
+  EXPECT_NE(e.find(odd), std::string::npos) << e;
+  EXPECT_NE(e.find("timeStepSize \"0.1\": the positions of moving obstacles advance 3.50 times"), std::string::npos)
+      << e;
+}
+
 TEST(CommonRoad, BadInputNamesFileElementAndValue) {
   const std::string good = read_file(kData + "USA_Peach-4_8_T-1.xml");
   const std::string truncated = temp_xml("cr-trunc", good.substr(0, good.size() / 2));
@@ -196,6 +296,12 @@ TEST(CommonRoad, BadInputNamesFileElementAndValue) {
                 .find("commonRoadVersion \"2030x\" is not supported"),
             std::string::npos);
   EXPECT_NE(error_of("/nonexistent.xml").find("no such file"), std::string::npos);
+  std::string polygon = minimal_xml({0});
+  polygon.replace(polygon.find("<rectangle>"), 11, "<polygon>").replace(polygon.find("</rectangle>"), 12, "</polygon>");
+  EXPECT_NE(error_of(temp_xml("cr-polygon", polygon))
+                .find("<dynamicObstacle id=10>/shape: expected <rectangle> or <circle>, got <polygon>"),
+            std::string::npos)
+      << error_of(temp_xml("cr-polygon", polygon));
   CommonRoadOptions bad;
   bad.window.min_future_s = 6.0;
   EXPECT_NE(error_of(kData + "USA_Peach-4_8_T-1.xml", bad).find("min_future_s (6) must not exceed future_s (5)"),

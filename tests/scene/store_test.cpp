@@ -1,6 +1,7 @@
 #include "autoscale/scene/store.h"
 
 #include <gtest/gtest.h>
+#include <hdf5.h>
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -43,6 +44,7 @@ void expect_same(const Scene& a, const Scene& b) {
   ASSERT_EQ(a.agents.size(), b.agents.size());
   for (size_t i = 0; i < a.agents.size(); ++i) {
     EXPECT_EQ(a.agents[i].id, b.agents[i].id);
+    EXPECT_EQ(a.agents[i].category, b.agents[i].category);
     EXPECT_EQ(a.agents[i].type, b.agents[i].type);
     EXPECT_EQ(a.agents[i].length, b.agents[i].length);
     ASSERT_EQ(a.agents[i].states.size(), b.agents[i].states.size());
@@ -90,6 +92,29 @@ TEST(SceneStore, RoundTripAcrossShardsByRowTokenAndStream) {
   EXPECT_EQ(i, 8u);
   EXPECT_TRUE(*store.map("m") == square_map("m"));
   EXPECT_TRUE(store.unlisted_files().empty());
+  fs::remove_all(dir);
+}
+
+// /agents/category is optional (added within schema 1): shards written before it read as
+// kUnspecified, with the coarse type intact.
+TEST(SceneStore, ShardsWithoutAgentCategoriesStillRead) {
+  const auto dir = temp_dir("store-nocategory");
+  {
+    SceneStoreWriter w(dir.string(), {});
+    w.add_map(square_map("m"));
+    w.add(make_scene("tok-0", "m", 0, 10));
+    w.close();
+  }
+  const auto shard = (dir / "shard-000000.h5").string();
+  const hid_t f = H5Fopen(shard.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  ASSERT_GE(f, 0);
+  EXPECT_GE(H5Ldelete(f, "agents/category", H5P_DEFAULT), 0);
+  H5Fclose(f);
+  const Scene s = SceneStore::open(dir.string()).read(0);
+  ASSERT_EQ(s.agents.size(), 2u);
+  EXPECT_EQ(s.agents[0].type, AgentType::kVehicle);
+  EXPECT_EQ(s.agents[1].type, AgentType::kPedestrian);
+  for (const auto& a : s.agents) EXPECT_EQ(a.category, AgentCategory::kUnspecified);
   fs::remove_all(dir);
 }
 

@@ -67,6 +67,7 @@ inline Scene make_scene(const std::string& token, const std::string& map_id, int
     Agent ag;
     ag.id = "agent-" + std::to_string(a);
     ag.type = a ? AgentType::kPedestrian : AgentType::kVehicle;
+    ag.category = a ? AgentCategory::kPedestrian : AgentCategory::kBus;
     ag.length = 4.0 + a;
     ag.width = 1.8;
     ag.height = 1.5;

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace autoscale::scene {
@@ -20,8 +22,41 @@ enum class DrivingCommand : uint8_t { kLeft = 0, kStraight = 1, kRight = 2, kUnk
 enum class LightState : uint8_t { kUnknown = 0, kGreen = 1, kYellow = 2, kRed = 3 };
 enum class AreaKind : uint8_t { kRoadblock = 0, kIntersection = 1, kCarpark = 2, kGeneric = 3 };
 
+// The road user's true class, as the recording labels it. AgentType above is the coarse class
+// NAVSIM's scoring and PDM-Closed work with (nuPlan's VEHICLE, PEDESTRIAN, BICYCLE, static
+// object); the category keeps what the source said, so that a bus is not just "a vehicle" and a
+// motorcyclist not just "a cyclist". kUnspecified: the source (or a store written before this
+// field existed) gives only the coarse type. The values are stored on disk: append, never renumber.
+enum class AgentCategory : uint8_t {
+  kUnspecified = 0,
+  kCar = 1,
+  kTruck = 2,
+  kBus = 3,
+  kMotorcycle = 4,  // also mopeds and e-scooters; SinD's CommonRoad conversion files tricycles here too
+  kBicycle = 5,
+  kTricycle = 6,
+  kPedestrian = 7,
+};
+
+// The one name table of AgentCategory (to_string, parse_agent_category and messages use it).
+inline constexpr std::pair<AgentCategory, const char*> kAgentCategoryNames[] = {
+    {AgentCategory::kUnspecified, "unspecified"}, {AgentCategory::kCar, "car"},
+    {AgentCategory::kTruck, "truck"},             {AgentCategory::kBus, "bus"},
+    {AgentCategory::kMotorcycle, "motorcycle"},   {AgentCategory::kBicycle, "bicycle"},
+    {AgentCategory::kTricycle, "tricycle"},       {AgentCategory::kPedestrian, "pedestrian"},
+};
+inline constexpr uint8_t kMaxAgentCategory = 7;
+
+// NAVSIM's class of a category: cars, trucks and buses are vehicles; every two- or three-wheeler
+// is a bicycle (as ScenarioNet files nuScenes' motorcycles under CYCLIST); pedestrians are
+// pedestrians. kUnspecified has no class of its own: it returns `fallback`.
+AgentType coarse_type(AgentCategory c, AgentType fallback = AgentType::kVehicle);
+
 const char* to_string(Domain d);
 const char* to_string(AgentType t);
+const char* to_string(AgentCategory c);
+// The category named `name` (a name of kAgentCategoryNames); false when there is none.
+bool parse_agent_category(std::string_view name, AgentCategory* out);
 const char* to_string(DrivingCommand c);
 const char* to_string(LightState s);
 const char* to_string(AreaKind k);
@@ -56,11 +91,17 @@ struct AgentState {
 
 struct Agent {
   std::string id;  // track id, stable across the scenes of one log
-  AgentType type = AgentType::kVehicle;
+  AgentType type = AgentType::kVehicle;  // coarse class, what scoring and planning use
   double length = 0, width = 0, height = 0;
   std::vector<AgentState> states;  // one per scene step, on the ego's time grid
+  // The recording's own class when it gives one (last, so that aggregate initialisers without it
+  // keep compiling).
+  AgentCategory category = AgentCategory::kUnspecified;
 };
 
+// A light's state as NAVSIM/nuPlan hold it: on the lane (connector) past the stop line whose entry
+// it controls, so a red light blocks entering that lane. Importers whose source attaches lights
+// to the lane before the stop line (CommonRoad) move them onto its successors.
 struct TrafficLight {
   std::string lane;  // the lane (connector) it controls
   LightState state = LightState::kUnknown;
