@@ -7,6 +7,7 @@
 
 #include "autoscale/core/atomic_file.h"
 #include "autoscale/core/error.h"
+#include "autoscale/eval/history.h"
 
 namespace autoscale::eval {
 namespace {
@@ -86,6 +87,25 @@ Plan parse_plan(const Field& f) {
   return p;
 }
 
+// ego.history: logged past states [t, x, y, heading, vx, vy, ax, ay] with t < 0 increasing (a
+// last entry at t = 0 is allowed); the current state closes the list when absent.
+std::vector<sim::State> parse_history(const Field& f, const sim::State& current) {
+  std::vector<HistorySample> logged;
+  for (size_t i = 0; i < f.size(); ++i) {
+    const auto v = f.at(i).numbers(8);
+    AUTOSCALE_CHECK(v[0] <= 0, "{}: expected a time <= 0, got {}", f.at(i).path(), v[0]);
+    AUTOSCALE_CHECK(logged.empty() || v[0] > logged.back().t, "{}: times must increase", f.at(i).path());
+    HistorySample h;
+    h.t = v[0];
+    h.state.x = v[1], h.state.y = v[2], h.state.heading = v[3];
+    h.state.vx = v[4], h.state.vy = v[5], h.state.ax = v[6], h.state.ay = v[7];
+    logged.push_back(h);
+  }
+  if (logged.empty()) return {};
+  if (logged.back().t < 0) logged.push_back({0.0, current});
+  return history_states(logged);
+}
+
 scene::AgentType parse_type(const Field& f) {
   const std::string t = f.string();
   if (t == "vehicle") return scene::AgentType::kVehicle;
@@ -163,6 +183,7 @@ ScoringCase parse_case(const json& j, size_t index) {
     const auto acc = ego.has("acceleration") ? ego["acceleration"].numbers(2) : std::vector<double>{0, 0};
     in.initial.x = pose[0], in.initial.y = pose[1], in.initial.heading = pose[2];
     in.initial.vx = vel[0], in.initial.vy = vel[1], in.initial.ax = acc[0], in.initial.ay = acc[1];
+    if (ego.has("history")) in.history = parse_history(ego["history"], in.initial);
     in.map = parse_map(c["map"], token, &in.route);
     if (c.has("agents")) {
       const Field agents = c["agents"];

@@ -1,7 +1,9 @@
 #include "autoscale/eval/geometry.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <vector>
 
 namespace autoscale::eval {
 
@@ -135,6 +137,127 @@ bool strictly_inside(const scene::Polygon& polygon, Vec2 p) {
     }
   }
   return true;
+}
+
+scene::Polyline ring_of(const Box& box) { return {box.corners.begin(), box.corners.end()}; }
+
+namespace {
+double point_segment_distance(Vec2 p, Vec2 a, Vec2 b) {
+  const double dx = b.x - a.x, dy = b.y - a.y;
+  const double len2 = dx * dx + dy * dy;
+  const double u = len2 > 0 ? std::clamp(((p.x - a.x) * dx + (p.y - a.y) * dy) / len2, 0.0, 1.0) : 0.0;
+  return std::hypot(a.x + u * dx - p.x, a.y + u * dy - p.y);
+}
+
+// Smallest distance between the segments of `line` (open unless `closed`) and the edges of
+// `ring`, 0 when any pair touches; the caller handles containment.
+double boundary_distance(const scene::Polyline& line, bool closed, const scene::Polyline& ring) {
+  const size_t n = line.size(), m = ring.size();
+  const size_t segments = closed ? n : n - 1;
+  double best = INFINITY;
+  for (size_t i = 0; i < segments; ++i) {
+    const Vec2 a = line[i], b = line[(i + 1) % n];
+    for (size_t j = 0; j < m; ++j) {
+      const Vec2 c = ring[j], d = ring[(j + 1) % m];
+      if (segments_intersect(a, b, c, d)) return 0.0;
+      best = std::min({best, point_segment_distance(a, c, d), point_segment_distance(b, c, d),
+                       point_segment_distance(c, a, b), point_segment_distance(d, a, b)});
+    }
+  }
+  return best;
+}
+
+// Area of the intersection of two counter-clockwise triangles (Sutherland-Hodgman clipping).
+double triangle_intersection_area(const std::array<Vec2, 3>& t, const std::array<Vec2, 3>& u) {
+  std::vector<Vec2> poly(t.begin(), t.end()), next;
+  for (int e = 0; e < 3 && !poly.empty(); ++e) {
+    const Vec2 a = u[e], b = u[(e + 1) % 3];
+    next.clear();
+    for (size_t i = 0; i < poly.size(); ++i) {
+      const Vec2 p = poly[i], q = poly[(i + 1) % poly.size()];
+      const double cp = cross(a, b, p), cq = cross(a, b, q);
+      if (cp >= 0) next.push_back(p);
+      if ((cp >= 0) != (cq >= 0)) {
+        const double w = cp / (cp - cq);
+        next.push_back({p.x + w * (q.x - p.x), p.y + w * (q.y - p.y)});
+      }
+    }
+    poly.swap(next);
+  }
+  double area = 0;
+  for (size_t i = 0; i < poly.size(); ++i) {
+    const Vec2 p = poly[i], q = poly[(i + 1) % poly.size()];
+    area += p.x * q.y - q.x * p.y;
+  }
+  return 0.5 * std::abs(area);
+}
+}  // namespace
+
+double ring_distance(const scene::Polyline& a, const scene::Polyline& b) {
+  if (a.empty() || b.empty()) return INFINITY;
+  const double d = boundary_distance(a, true, b);
+  if (d == 0.0) return 0.0;
+  if (strictly_inside_ring(b, a[0]) || strictly_inside_ring(a, b[0])) return 0.0;  // containment
+  return d;
+}
+
+double polyline_ring_distance(const scene::Polyline& line, const scene::Polyline& ring) {
+  if (line.empty() || ring.empty()) return INFINITY;
+  if (strictly_inside_ring(ring, line[0])) return 0.0;
+  if (line.size() == 1) {
+    double best = INFINITY;
+    for (size_t j = 0; j < ring.size(); ++j) {
+      best = std::min(best, point_segment_distance(line[0], ring[j], ring[(j + 1) % ring.size()]));
+    }
+    return best;
+  }
+  return boundary_distance(line, false, ring);
+}
+
+Vec2 ring_centroid(const scene::Polyline& ring) {
+  double area = 0, cx = 0, cy = 0;
+  const size_t n = ring.size();
+  const Vec2 o = n ? ring[0] : Vec2{};  // relative coordinates keep the sums well conditioned
+  for (size_t i = 0; i < n; ++i) {
+    const Vec2 p{ring[i].x - o.x, ring[i].y - o.y};
+    const Vec2 q{ring[(i + 1) % n].x - o.x, ring[(i + 1) % n].y - o.y};
+    const double c = p.x * q.y - q.x * p.y;
+    area += c;
+    cx += (p.x + q.x) * c;
+    cy += (p.y + q.y) * c;
+  }
+  if (std::abs(area) < 1e-12) {
+    Vec2 mean{};
+    for (const auto& p : ring) mean.x += p.x / n, mean.y += p.y / n;
+    return mean;
+  }
+  return {o.x + cx / (3 * area), o.y + cy / (3 * area)};
+}
+
+double ring_intersection_area(const scene::Polyline& a, const scene::Polyline& b) {
+  // Each ring is the signed sum of the fan triangles (o, p_i, p_i+1) (winding numbers), so the
+  // intersection area is the signed sum of the pairwise triangle intersections.
+  if (a.size() < 3 || b.size() < 3) return 0.0;
+  const Vec2 o = a[0];
+  auto triangle = [&](const scene::Polyline& r, size_t i, double* sign) {
+    std::array<Vec2, 3> t{o, r[i], r[(i + 1) % r.size()]};
+    const double c = cross(t[0], t[1], t[2]);
+    *sign = c > 0 ? 1.0 : (c < 0 ? -1.0 : 0.0);
+    if (c < 0) std::swap(t[1], t[2]);
+    return t;
+  };
+  double total = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    double sa;
+    const auto ta = triangle(a, i, &sa);
+    if (sa == 0) continue;
+    for (size_t j = 0; j < b.size(); ++j) {
+      double sb;
+      const auto tb = triangle(b, j, &sb);
+      if (sb != 0) total += sa * sb * triangle_intersection_area(ta, tb);
+    }
+  }
+  return std::abs(total);
 }
 
 namespace {

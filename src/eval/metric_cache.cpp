@@ -1,9 +1,12 @@
 #include "autoscale/eval/metric_cache.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <unordered_set>
 
 #include "autoscale/core/error.h"
+#include "autoscale/eval/history.h"
 #include "autoscale/sim/trajectory.h"
 
 namespace autoscale::eval {
@@ -45,13 +48,19 @@ MetricCache MetricCache::build(SceneInputs inputs, const EvalOptions& options) {
     } else {  // v2 log replay: 4 s, minus tracks overlapping the ego at t = 0
       c.observation_ = Observation::from_tracks(in.tracks, sim::kNumStates).without_objects_touching(ego0);
     }
+    // Red lane connectors: PDM-Closed plans against those of the corrected route; the v2 scorer
+    // (TLC) uses those of the logged route (metric_cache_processor._load_route_dicts on the
+    // frame's roadblock ids, not the corrected ones).
+    std::unordered_set<std::string> logged_roadblocks(in.route.begin(), in.route.end());
     std::vector<RedLight> red;
     for (const auto& light : in.lights) {
-      if (light.state != scene::LightState::kRed || !c.route_.lanes.count(light.lane)) continue;
+      if (light.state != scene::LightState::kRed) continue;
       const scene::Polygon* poly = c.map_.lane_polygon(light.lane);
       if (!poly) continue;
-      red.push_back({light.lane, poly});
-      c.red_lights_.push_back(poly);
+      if (c.route_.lanes.count(light.lane)) red.push_back({light.lane, poly});
+      const auto lane = std::find_if(in.map->lanes.begin(), in.map->lanes.end(),
+                                     [&](const scene::Lane& l) { return l.id == light.lane; });
+      if (lane != in.map->lanes.end() && logged_roadblocks.count(lane->roadblock)) c.red_lights_.push_back(poly);
     }
     if (in.reference) {
       c.reference_global_ = sim::relative_to_absolute(in.initial.pose(), in.reference->poses);
@@ -61,12 +70,16 @@ MetricCache MetricCache::build(SceneInputs inputs, const EvalOptions& options) {
         c.reference_global_.assign(ref.begin() + 1, ref.end());
       }
     } else {
-      const auto pdm = pdm_closed(in.initial, c.route_, c.map_, in.tracks, red, options.pdm_closed, c.options_.sim);
+      PdmClosedParams pdm_params = options.pdm_closed;
+      pdm_params.scorer_version = options.version;  // metric caching ranks with its version's scorer
+      const auto pdm = pdm_closed(in.initial, c.route_, c.map_, in.tracks, red, pdm_params, c.options_.sim);
       c.reference_global_ = pdm.trajectory;
       const std::vector<sim::Pose> first(pdm.trajectory.begin(),
                                          pdm.trajectory.begin() + std::min<size_t>(sim::kSimSteps, pdm.trajectory.size()));
+      // NAVSIM samples its cached PDM-Closed trajectory from t = 0, where the pose is the path
+      // pose at the ego's projection (PDMGenerator._initialize_states), not the ego's own pose.
       c.reference_simulated_ =
-          sim::simulate(in.initial, sim::interpolate_plan(in.initial.pose(), first, 0.1), c.options_.sim);
+          sim::simulate(in.initial, sim::interpolate_plan(pdm.start, first, 0.1), c.options_.sim);
     }
     {  // The reference is scored once; plans are then scored alone against its progress.
       ScorerParams p;
@@ -129,14 +142,20 @@ SceneInputs inputs_from_scene(const scene::Scene& s, std::shared_ptr<const scene
   in.route = s.route;
   in.tracks = tracks_from_scene(s, 5.0);
   in.lights = s.traffic_lights;
-  // v2 history comfort: the logged states at -1.5 .. -0.2 s (the devkit drops the last sample).
+  // v2 history comfort: NAVSIM's past trajectory is the logged states at -1.5, -1.0, -0.5 and
+  // 0 s (as far back as the scene goes), resampled at 0.1 s (history_states).
   const int c = s.current_index();
-  for (int k = std::max(0, c - 15); k <= c - 2; ++k) {
-    const auto& h = s.ego[k];
-    sim::State st;
+  std::vector<HistorySample> logged;
+  for (int back = 15; back >= 0; back -= 5) {
+    if (c - back < 0) continue;
+    const auto& h = s.ego[c - back];
+    HistorySample sample;
+    sample.t = -0.1 * back;
+    sim::State& st = sample.state;
     st.x = h.x, st.y = h.y, st.heading = h.heading, st.vx = h.vx, st.vy = h.vy, st.ax = h.ax, st.ay = h.ay;
-    in.history.push_back(st);
+    logged.push_back(sample);
   }
+  in.history = history_states(logged);
   // The logged future at 0.5 s (NAVSIM's 8 poses over 4 s), for the human filter.
   if (s.domain == scene::Domain::kReal && s.num_future() >= 40) {
     Plan human;

@@ -29,7 +29,8 @@ constexpr double kEps = 1e-9;
 
 }  // namespace
 
-Observation Observation::from_tracks(const std::vector<AgentTrack>& tracks, int num_steps) {
+Observation Observation::from_tracks(const std::vector<AgentTrack>& tracks, int num_steps, int hold) {
+  hold = std::max(hold, 1);
   Observation obs;
   obs.step_start_.assign(1, 0);
   std::vector<std::vector<ObjectBox>> per_step(num_steps);
@@ -44,7 +45,7 @@ Observation Observation::from_tracks(const std::vector<AgentTrack>& tracks, int 
     const double t0 = first.t, t1 = track.samples.back().t;
     size_t seg = 0;
     for (int k = 0; k < num_steps; ++k) {
-      const double t = k * 0.1;
+      const double t = (k / hold) * hold * 0.1;
       TrackSample s = first;
       if (track.samples.size() == 1) {
         s = first;  // single frame: present, unchanged, at every step

@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <deque>
 #include <limits>
 #include <map>
-#include <queue>
 #include <unordered_map>
+#include <unordered_set>
+#include <utility>
 
 #include "autoscale/core/error.h"
 #include "autoscale/eval/geometry.h"
@@ -19,6 +19,7 @@ constexpr double kCandidateBox = 1.0;              // m: roadblocks this close t
 constexpr double kMaxHeadingError = M_PI / 4;     // a lane the ego could be driving in
 constexpr double kMaxLaneDistance = 3.0;          // m
 constexpr int kBackwardDepth = 15, kForwardDepth = 30, kLookahead = 30;
+constexpr double kLoopOverlapArea = 1.0;          // m²: connectors overlapping more than this form a loop
 
 struct Graph {
   std::unordered_map<std::string, const scene::Lane*> lane;
@@ -62,18 +63,6 @@ void lane_fit(const scene::Lane& lane, const sim::Pose& pose, double* distance, 
   }
 }
 
-bool qualifies(const Graph& g, const std::string& roadblock, const sim::Pose& pose) {
-  const auto it = g.lanes_of.find(roadblock);
-  if (it == g.lanes_of.end()) return false;
-  for (const auto* lane : it->second) {
-    if (lane->centerline.size() < 2) continue;
-    double d, h;
-    lane_fit(*lane, pose, &d, &h);
-    if (h < kMaxHeadingError && d < kMaxLaneDistance) return true;
-  }
-  return false;
-}
-
 double polygon_distance(const scene::Polygon& poly, scene::Vec2 p) {
   if (strictly_inside(poly, p)) return 0.0;
   double best = INFINITY;
@@ -87,111 +76,194 @@ double polygon_distance(const scene::Polygon& poly, scene::Vec2 p) {
   return best;
 }
 
-// Shortest roadblock path from `from` to any of `targets` along `edges`, at most `depth` hops.
-std::vector<std::string> bfs(const std::unordered_map<std::string, std::vector<std::string>>& edges,
-                             const std::string& from, const std::vector<std::string>& targets, int depth) {
-  std::unordered_map<std::string, std::string> parent{{from, ""}};
-  std::deque<std::pair<std::string, int>> queue{{from, 0}};
-  while (!queue.empty()) {
-    auto [node, d] = queue.front();
-    queue.pop_front();
-    if (node != from && std::find(targets.begin(), targets.end(), node) != targets.end()) {
-      std::vector<std::string> path;
-      for (std::string n = node; !n.empty(); n = parent[n]) path.push_back(n);
-      std::reverse(path.begin(), path.end());
-      return path;
-    }
-    if (d >= depth) continue;
-    const auto it = edges.find(node);
-    if (it == edges.end()) continue;
-    for (const auto& n : it->second) {
-      if (parent.emplace(n, node).second) queue.push_back({n, d + 1});
-    }
-  }
-  return {};
-}
+// NAVSIM's get_current_roadblock_candidates (route_utils.py): roadblocks, then roadblock
+// connectors, touching a 1 m square around the rear axle (else the nearest of each layer). A
+// candidate qualifies once per interior lane whose nearest baseline vertex is within 3 m and
+// pi/4 of the ego; among qualifying on-route entries (else other qualifying entries) the one with
+// the smallest vertex distance wins, else the candidate whose lanes come closest. Kept for parity:
+// the nearest qualifying candidate wins, not the first in map order, and the returned list (the
+// BFS targets of the off-route search) holds an entry per qualifying lane.
+struct StartCandidates {
+  std::string start;
+  std::vector<std::string> ids;
+};
 
-std::string pick_start_roadblock(const Graph& g, const scene::Map& map, const std::vector<std::string>& route,
-                                 const sim::Pose& pose) {
-  std::vector<std::string> candidates;
-  for (const auto& rb : map.roadblocks) {
-    if (polygon_intersects_rect(rb.polygon, pose.x - kCandidateBox, pose.y - kCandidateBox, pose.x + kCandidateBox,
-                                pose.y + kCandidateBox)) {
-      candidates.push_back(rb.id);
+StartCandidates current_roadblock_candidates(const Graph& g, const scene::Map& map,
+                                             const std::vector<std::string>& route, const sim::Pose& pose) {
+  std::vector<const scene::Roadblock*> candidates;
+  for (bool connector : {false, true}) {
+    for (const auto& rb : map.roadblocks) {
+      if (rb.connector == connector &&
+          polygon_intersects_rect(rb.polygon, pose.x - kCandidateBox, pose.y - kCandidateBox, pose.x + kCandidateBox,
+                                  pose.y + kCandidateBox)) {
+        candidates.push_back(&rb);
+      }
     }
   }
   if (candidates.empty()) {  // nearest roadblock and nearest connector
-    std::string best[2];
-    double best_d[2] = {INFINITY, INFINITY};
-    for (const auto& rb : map.roadblocks) {
-      const double d = polygon_distance(rb.polygon, {pose.x, pose.y});
-      if (d < best_d[rb.connector]) best_d[rb.connector] = d, best[rb.connector] = rb.id;
-    }
-    for (const auto& b : best) {
-      if (!b.empty()) candidates.push_back(b);
+    for (bool connector : {false, true}) {
+      const scene::Roadblock* best = nullptr;
+      double best_d = INFINITY;
+      for (const auto& rb : map.roadblocks) {
+        if (rb.connector != connector) continue;
+        const double d = polygon_distance(rb.polygon, {pose.x, pose.y});
+        if (d < best_d) best_d = d, best = &rb;
+      }
+      if (best) candidates.push_back(best);
     }
   }
   AUTOSCALE_CHECK(!candidates.empty(), "no roadblock near the ego at ({:.1f}, {:.1f})", pose.x, pose.y);
   auto on_route = [&](const std::string& id) { return std::find(route.begin(), route.end(), id) != route.end(); };
-  for (const auto& c : candidates) {
-    if (on_route(c) && qualifies(g, c, pose)) return c;
-  }
-  for (const auto& c : candidates) {
-    if (qualifies(g, c, pose)) return c;
-  }
-  std::string closest = candidates.front();
-  double best = INFINITY;
-  for (const auto& c : candidates) {
-    const double d = polygon_distance(g.roadblock.at(c)->polygon, {pose.x, pose.y});
-    if (d < best) best = d, closest = c;
-  }
-  return closest;
-}
-
-std::vector<std::string> correct_route(const Graph& g, std::vector<std::string> route, const std::string& start) {
-  // Keep known roadblocks, in order, without duplicates.
-  std::vector<std::string> clean;
-  for (const auto& r : route) {
-    if (g.roadblock.count(r) && std::find(clean.begin(), clean.end(), r) == clean.end()) clean.push_back(r);
-  }
-  route = clean;
-  const auto at = std::find(route.begin(), route.end(), start);
-  if (at != route.end()) {
-    route.erase(route.begin(), at);  // the ego is here: earlier blocks are behind it
-  } else if (!route.empty()) {
-    auto back = bfs(g.prev, route.front(), {start}, kBackwardDepth);
-    if (!back.empty()) {
-      std::reverse(back.begin(), back.end());  // start ... first route block
-      back.pop_back();
-      route.insert(route.begin(), back.begin(), back.end());
-    } else {
-      const std::vector<std::string> firsts(route.begin(), route.begin() + std::min<size_t>(3, route.size()));
-      auto fwd = bfs(g.next, start, firsts, kForwardDepth);
-      if (!fwd.empty()) {
-        const auto hit = std::find(route.begin(), route.end(), fwd.back());
-        fwd.pop_back();
-        route.erase(route.begin(), hit);
-        route.insert(route.begin(), fwd.begin(), fwd.end());
-      } else {
-        route.insert(route.begin(), start);
+  StartCandidates on, others;
+  double on_best = INFINITY, others_best = INFINITY;
+  const scene::Roadblock* closest = candidates.front();
+  double closest_d = INFINITY;
+  bool first = true;
+  for (const auto* rb : candidates) {
+    double rb_d = INFINITY;
+    const auto it = g.lanes_of.find(rb->id);
+    if (it != g.lanes_of.end()) {
+      for (const auto* lane : it->second) {
+        if (lane->centerline.size() < 2) continue;
+        double d, h;
+        lane_fit(*lane, pose, &d, &h);
+        rb_d = std::min(rb_d, d);
+        if (h < kMaxHeadingError && d < kMaxLaneDistance) {
+          StartCandidates& list = on_route(rb->id) ? on : others;
+          double& best = on_route(rb->id) ? on_best : others_best;
+          list.ids.push_back(rb->id);
+          if (d < best) best = d, list.start = rb->id;  // np.argmin: the first smallest
+        }
       }
     }
-  } else {
-    route.push_back(start);
+    if (first || rb_d < closest_d) closest_d = rb_d, closest = rb;
+    first = false;
   }
-  // Fill gaps between consecutive blocks that are not adjacent.
-  std::vector<std::string> filled{route.front()};
-  for (size_t i = 1; i < route.size(); ++i) {
-    const auto& n = g.next.count(filled.back()) ? g.next.at(filled.back()) : std::vector<std::string>{};
-    if (std::find(n.begin(), n.end(), route[i]) == n.end()) {
-      auto gap = bfs(g.next, filled.back(), {route[i]}, kForwardDepth);
-      if (gap.size() >= 3) filled.insert(filled.end(), gap.begin() + 1, gap.end() - 1);
-    }
-    if (std::find(filled.begin(), filled.end(), route[i]) == filled.end()) filled.push_back(route[i]);
-  }
-  return filled;
+  if (!on.ids.empty()) return on;
+  if (!others.ids.empty()) return others;
+  StartCandidates all{closest->id, {}};
+  for (const auto* rb : candidates) all.ids.push_back(rb->id);
+  return all;
 }
 
+// NAVSIM's BreadthFirstSearchRoadBlock.search (bfs_roadblock.py), kept for parity: the start
+// counts as depth 1 and is itself tested against the targets, nodes are not marked visited (a
+// block reached twice on one level is queued twice), and the parent of a node at depth d + 1 is
+// the LAST node of depth d that reaches it (later queue entries overwrite earlier ones). The
+// first target in queue order at depth <= max_depth ends the search. Queue order only needs the
+// first occurrence of each block per level, the parent the last one, so both orders are kept
+// per level instead of the (exponential) queue. Returns the path in NAVSIM's order (forward:
+// start ... target; backward: target ... start), empty when not found.
+std::vector<std::string> roadblock_bfs(const std::unordered_map<std::string, std::vector<std::string>>& edges,
+                                       const std::string& start, const std::vector<std::string>& targets,
+                                       int max_depth, bool forward) {
+  static const std::vector<std::string> kNone;
+  auto neighbours = [&](const std::string& id) -> const std::vector<std::string>& {
+    const auto it = edges.find(id);
+    return it == edges.end() ? kNone : it->second;
+  };
+  std::map<std::pair<std::string, int>, std::string> parent;  // (block, depth) -> block at depth - 1
+  std::vector<std::string> first_order{start}, last_order{start};
+  for (int depth = 1; depth <= max_depth && !first_order.empty(); ++depth) {
+    for (const auto& id : first_order) {
+      if (std::find(targets.begin(), targets.end(), id) == targets.end()) continue;
+      std::vector<std::string> path{id};
+      for (int d = depth; d > 1; --d) path.push_back(parent.at({path.back(), d}));
+      if (forward) std::reverse(path.begin(), path.end());
+      return path;
+    }
+    std::vector<std::string> next_first, next_last;
+    std::unordered_set<std::string> seen;
+    for (const auto& id : first_order) {
+      for (const auto& n : neighbours(id)) {
+        if (seen.insert(n).second) next_first.push_back(n);
+      }
+    }
+    std::unordered_map<std::string, size_t> last_position;  // position of the last occurrence
+    std::vector<std::string> concatenated;
+    for (const auto& id : last_order) {
+      for (const auto& n : neighbours(id)) {
+        parent[{n, depth + 1}] = id;
+        last_position[n] = concatenated.size();
+        concatenated.push_back(n);
+      }
+    }
+    for (size_t i = 0; i < concatenated.size(); ++i) {
+      if (last_position.at(concatenated[i]) == i) next_last.push_back(concatenated[i]);
+    }
+    first_order.swap(next_first);
+    last_order.swap(next_last);
+  }
+  return {};
+}
+
+// NAVSIM's remove_route_loops (route_utils.py), kept for parity: walking the route, the first
+// roadblock connector whose polygon overlaps an earlier connector of the route by more than
+// 1 m² cuts the route just before it (only connectors are compared).
+std::vector<std::string> remove_route_loops(const Graph& g, std::vector<std::string> route) {
+  std::vector<const scene::Roadblock*> seen;
+  for (size_t i = 0; i < route.size(); ++i) {
+    const scene::Roadblock* rb = g.roadblock.at(route[i]);
+    if (!rb->connector) continue;
+    for (const auto* earlier : seen) {
+      if (ring_intersection_area(earlier->polygon.exterior, rb->polygon.exterior) > kLoopOverlapArea) {
+        route.resize(i);
+        return route;
+      }
+    }
+    seen.push_back(rb);
+  }
+  return route;
+}
+
+// NAVSIM's route_roadblock_correction (route_utils.py) followed by _load_route_dicts, kept for
+// parity: blocks before the start stay on the route; an off-route start is linked by a backward
+// search from the first route block (depth 15), else a forward search to one of the first three
+// (depth 30), and the route is left exactly as it was when neither finds a path; gaps between
+// consecutive blocks are filled by forward searches (paths of 3 or more blocks); then route
+// loops are cut and duplicates dropped (first occurrence kept).
+std::vector<std::string> correct_route(const Graph& g, const std::vector<std::string>& logged,
+                                       const StartCandidates& start) {
+  std::vector<std::string> route;
+  for (const auto& r : logged) {
+    if (g.roadblock.count(r) && std::find(route.begin(), route.end(), r) == route.end()) route.push_back(r);
+  }
+  if (route.empty()) return {start.start};  // NAVSIM requires a route; ours starts where the ego is
+  if (std::find(route.begin(), route.end(), start.start) == route.end()) {
+    const auto back = roadblock_bfs(g.prev, route.front(), start.ids, kBackwardDepth, false);
+    if (!back.empty()) {
+      route.insert(route.begin(), back.begin(), back.end() - 1);  // candidate ... block before route[0]
+    } else {
+      const std::vector<std::string> firsts(route.begin(), route.begin() + std::min<size_t>(3, route.size()));
+      const auto fwd = roadblock_bfs(g.next, start.start, firsts, kForwardDepth, true);
+      if (!fwd.empty()) {
+        const auto hit = std::find(route.begin(), route.end(), fwd.back());
+        std::vector<std::string> joined = fwd;
+        joined.insert(joined.end(), hit + 1, route.end());
+        route = std::move(joined);
+      }
+    }
+  }
+  std::vector<std::string> filled;
+  for (size_t i = 0; i < route.size(); ++i) {
+    filled.push_back(route[i]);
+    if (i + 1 == route.size()) break;
+    const auto it = g.prev.find(route[i + 1]);
+    if (it != g.prev.end() && std::find(it->second.begin(), it->second.end(), route[i]) != it->second.end()) continue;
+    const auto gap = roadblock_bfs(g.next, route[i], {route[i + 1]}, kForwardDepth, true);
+    if (gap.size() >= 3) filled.insert(filled.end(), gap.begin() + 1, gap.end() - 1);
+  }
+  const auto cut = remove_route_loops(g, std::move(filled));
+  std::vector<std::string> out;
+  for (const auto& r : cut) {
+    if (std::find(out.begin(), out.end(), r) == out.end()) out.push_back(r);
+  }
+  return out;
+}
+
+// AbstractPDMPlanner._get_starting_lane: an on-route lane under the rear axle with the smallest
+// heading error, else the first route lane containing the ego centre, else the route lane whose
+// polygon comes closest to the ego footprint.
 const scene::Lane* pick_start_lane(const Graph& g, const std::vector<std::string>& route, const sim::Pose& pose,
                                    const sim::VehicleParams& vehicle) {
   std::vector<const scene::Lane*> lanes;
@@ -211,63 +283,83 @@ const scene::Lane* pick_start_lane(const Graph& g, const std::vector<std::string
     if (h < best_err) best_err = h, best = l;
   }
   if (best) return best;
-  const double d = vehicle.rear_axle_to_center();
-  const scene::Vec2 center{pose.x + d * std::cos(pose.heading), pose.y + d * std::sin(pose.heading)};
+  const Box footprint = ego_box(pose, vehicle);
   for (const auto* l : lanes) {
-    if (l->polygon.size() >= 3 && strictly_inside_ring(l->polygon, center)) return l;
+    if (l->polygon.size() >= 3 && strictly_inside_ring(l->polygon, footprint.center)) return l;
   }
+  const scene::Polyline ego_ring = ring_of(footprint);
   double best_d = INFINITY;
   for (const auto* l : lanes) {
     if (l->centerline.size() < 2) continue;
-    const double dist = l->polygon.size() >= 3 ? polygon_distance({l->polygon, {}}, center)
-                                               : Centerline(l->centerline).distance(center);
+    const double dist = l->polygon.size() >= 3 ? ring_distance(l->polygon, ego_ring)
+                                               : polyline_ring_distance(l->centerline, ego_ring);
     if (dist < best_d) best_d = dist, best = l;
   }
   return best;
 }
 
-// Dijkstra over route lanes; edge cost = length of the lane entered.
+// NAVSIM's Dijkstra (graph_search/dijkstra.py) over the route lanes, kept for parity: the
+// frontier is a list in insertion order and the cheapest entry is taken, ties to the earliest;
+// the goal test is made when a lane is taken (the start included); an expanded lane is never
+// relaxed again. Edge cost = baseline length of the lane entered. When no lane of the goal
+// roadblock is reached, the path ends at the cheapest EXPANDED lane of the largest depth.
 std::vector<const scene::Lane*> lane_path(const Graph& g, const scene::Lane* start,
                                           const std::unordered_set<std::string>& route_lanes,
                                           const std::string& goal_roadblock) {
-  using Item = std::pair<double, std::string>;
-  std::priority_queue<Item, std::vector<Item>, std::greater<Item>> queue;
-  std::unordered_map<std::string, double> cost{{start->id, 0.0}};
+  struct Entry {
+    const scene::Lane* lane;
+    double dist;
+    int depth;
+  };
+  std::vector<Entry> frontier{{start, 1.0, 1}}, expanded;
+  std::unordered_set<std::string> expanded_ids;
   std::unordered_map<std::string, std::string> parent{{start->id, ""}};
-  std::unordered_map<std::string, int> depth{{start->id, 0}};
-  queue.push({0.0, start->id});
-  std::string goal;
-  while (!queue.empty()) {
-    auto [c, id] = queue.top();
-    queue.pop();
-    if (c > cost[id]) continue;
-    const scene::Lane* lane = g.lane.at(id);
-    if (lane->roadblock == goal_roadblock) {
-      goal = id;
+  std::unordered_map<std::string, double> length;
+  auto cost = [&](const scene::Lane* l) {
+    const auto it = length.find(l->id);
+    if (it != length.end()) return it->second;
+    return length[l->id] = Centerline(l->centerline).length();
+  };
+  const scene::Lane* goal = nullptr;
+  while (!frontier.empty()) {
+    size_t idx = 0;
+    for (size_t i = 1; i < frontier.size(); ++i) {
+      if (frontier[i].dist < frontier[idx].dist) idx = i;
+    }
+    const Entry current = frontier[idx];
+    frontier.erase(frontier.begin() + static_cast<std::ptrdiff_t>(idx));
+    if (current.lane->roadblock == goal_roadblock) {
+      goal = current.lane;
       break;
     }
-    for (const auto& s : lane->successors) {
+    expanded.push_back(current);
+    expanded_ids.insert(current.lane->id);
+    for (const auto& s : current.lane->successors) {
       const auto it = g.lane.find(s);
       if (it == g.lane.end() || !route_lanes.count(s)) continue;
-      const double nc = c + Centerline(it->second->centerline).length();
-      if (!cost.count(s) || nc < cost[s]) {
-        cost[s] = nc;
-        parent[s] = id;
-        depth[s] = depth[id] + 1;
-        queue.push({nc, s});
+      const double alt = current.dist + cost(it->second);
+      const auto in_frontier = std::find_if(frontier.begin(), frontier.end(),
+                                            [&](const Entry& e) { return e.lane->id == s; });
+      if (!expanded_ids.count(s) && in_frontier == frontier.end()) {
+        parent[s] = current.lane->id;
+        frontier.push_back({it->second, alt, current.depth + 1});
+      } else if (in_frontier != frontier.end() && alt < in_frontier->dist) {
+        parent[s] = current.lane->id;
+        in_frontier->dist = alt;
+        in_frontier->depth = current.depth + 1;
       }
     }
   }
-  if (goal.empty()) {  // unreachable: the cheapest lane at the largest depth
-    goal = start->id;
-    for (const auto& [id, d] : depth) {
-      const bool deeper = d > depth[goal];
-      const bool same_depth = d == depth[goal];
-      if (deeper || (same_depth && (cost[id] < cost[goal] || (cost[id] == cost[goal] && id < goal)))) goal = id;
+  if (!goal) {  // unreachable: the cheapest expanded lane at the largest depth (first on ties)
+    int max_depth = 0;
+    for (const auto& e : expanded) max_depth = std::max(max_depth, e.depth);
+    double best = INFINITY;
+    for (const auto& e : expanded) {
+      if (e.depth == max_depth && e.dist < best) best = e.dist, goal = e.lane;
     }
   }
   std::vector<const scene::Lane*> path;
-  for (std::string id = goal; !id.empty(); id = parent[id]) path.push_back(g.lane.at(id));
+  for (std::string id = goal->id; !id.empty(); id = parent.at(id)) path.push_back(g.lane.at(id));
   std::reverse(path.begin(), path.end());
   return path;
 }
@@ -278,8 +370,7 @@ RoutePlan plan_route(const scene::Map& map, const std::vector<std::string>& rout
                      const sim::VehicleParams& vehicle) {
   const Graph g = build_graph(map);
   RoutePlan plan;
-  const std::string start_rb = pick_start_roadblock(g, map, route, pose);
-  plan.roadblocks = correct_route(g, route, start_rb);
+  plan.roadblocks = correct_route(g, route, current_roadblock_candidates(g, map, route, pose));
   for (const auto& rb : plan.roadblocks) {
     const auto it = g.lanes_of.find(rb);
     if (it == g.lanes_of.end()) continue;
@@ -290,7 +381,8 @@ RoutePlan plan_route(const scene::Map& map, const std::vector<std::string>& rout
   plan.speed_limit = start->speed_limit;
   const auto pos = std::find(plan.roadblocks.begin(), plan.roadblocks.end(), start->roadblock);
   const size_t from = pos == plan.roadblocks.end() ? 0 : static_cast<size_t>(pos - plan.roadblocks.begin());
-  const std::string goal = plan.roadblocks[std::min(from + kLookahead, plan.roadblocks.size() - 1)];
+  // Goal: the last block of route[start : start + 30] (AbstractPDMPlanner._get_discrete_centerline).
+  const std::string goal = plan.roadblocks[std::min(from + kLookahead, plan.roadblocks.size()) - 1];
   std::vector<scene::Vec2> points;
   for (const auto* lane : lane_path(g, start, plan.lanes, goal)) {
     plan.lane_path.push_back(lane->id);

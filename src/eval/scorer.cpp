@@ -121,8 +121,11 @@ double time_to_collision(const std::vector<sim::State>& states, const EgoArea& a
   const int horizon = static_cast<int>(std::lround(p.ttc_horizon_s / 0.1));
   std::vector<int> offsets;
   for (int k = 0; k < horizon; k += 3) offsets.push_back(k);
-  // v1 observes 51 steps, so every t has its future boxes; v2's 41 steps stop at t = 40 - 9.
-  const int last = std::min<int>(states.size(), obs.num_steps() - offsets.back());
+  // v1 checks every step (its observations reach t + 9); v2 only the first 40 - 9 + 1
+  // (n_proposal_steps_to_evaluate), whatever the observation's length.
+  const int num_states = static_cast<int>(states.size());
+  const int evaluated = p.version == PdmsVersion::kV1 ? num_states : num_states - offsets.back();
+  const int last = std::min(evaluated, obs.num_steps() - offsets.back());
   std::unordered_set<uint32_t> ignored;
   for (int t = 0; t < last; ++t) {
     const double v = speed(states[t]);
@@ -222,7 +225,12 @@ std::vector<SubScores> score_proposals(const std::vector<std::vector<sim::State>
       s.tlc = traffic_light_compliance(area, scene);
       s.lk = lane_keeping(area, *scene.centerline, p);
       laps.lap(&ScoreTimings::other_s);
-      s.hc = comfortable_v2(scene.history, states, p.vehicle.rear_axle_to_center()) ? 1.0 : 0.0;
+      // Kept for parity with NAVSIM's PDMScorer._calculate_history_comfort: the checks run only
+      // when a past trajectory is given (on the past states followed by the simulated ones);
+      // without one HC is 1.
+      const bool comfortable =
+          scene.history.empty() || comfortable_v2(scene.history, states, p.vehicle.rear_axle_to_center());
+      s.hc = comfortable ? 1.0 : 0.0;
       laps.lap(&ScoreTimings::comfort_s);
       s.c = s.hc;
       multiplier[i] = s.nc * s.dac * s.ddc * s.tlc;

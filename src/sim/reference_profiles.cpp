@@ -6,11 +6,13 @@
 // definite (the regularisers see to it), so pinv is the inverse and each fit is the unique
 // minimiser of its objective. The minimiser does not depend on the parametrisation: written in
 // the profile values themselves (v_k = v0 + dt Σ_{j<k} a_j, likewise κ_k) the objectives are
-//   velocity:  Σ_k |Δp_k - dt v_k (cos θ_k, sin θ_k)|² + λ Σ_j ((v_{j+2} - 2 v_{j+1} + v_j) / dt)²
+//   velocity:  Σ_k |Δp_k - dt v_k (cos θ_k, sin θ_k)|² + λ Σ_{j<M-3} ((v_{j+1} - v_j) / dt)²
+//                                                    + λ ((v_{M-1} - 2 v_{M-2} + v_{M-3}) / dt)²
 //   curvature: Σ_k (Δθ_k - dt v_k κ_k)² + q0 κ_0² + q Σ_j ((κ_{j+1} - κ_j) / dt)²
 // whose normal matrices are penta- and tridiagonal: O(M) solves instead of two dense 40x40
-// factorisations. tests/sim/reference_profiles_test.cpp checks the result against NAVSIM's
-// explicit pinv formulation (agreement ~1e-12) and the NumPy golden values.
+// factorisations. The velocity regulariser is NAVSIM's, not the jerk penalty its docstring
+// describes (see fit_profiles). tests/sim/reference_profiles_test.cpp checks the result against
+// NAVSIM's explicit pinv formulation (agreement ~1e-12) and the NumPy golden values.
 #include <vector>
 
 #include "autoscale/core/error.h"
@@ -68,8 +70,17 @@ void fit_profiles(const Pose* ref, HeadingTrig trig, int n, const TrackerParams&
       band.data()[k] = dt * dt;
       velocity[k] = dt * (c * (ref[k + 1].x - ref[k].x) + s * (ref[k + 1].y - ref[k].y));
     }
+    // Kept for parity with NAVSIM's _make_banded_difference_matrix (batch_lqr_utils.py, v1.1 and
+    // v2.2): it writes the +1 band of the (M-2) x (M-1) difference matrix D and then overwrites
+    // it with the -1 band, so row i of D is -e_i except the last row, which keeps -1, +1. With
+    // R = [0 | D] the "jerk" penalty λ|Rz|² is λ(a_0² + ... + a_{M-4}²) + λ(a_{M-2} - a_{M-3})²:
+    // accelerations are penalised, plus one last difference. In velocities that is first
+    // differences for j < M-3 and a single second difference at the end.
+    const double weight = p.jerk_penalty / (dt * dt);
+    const double first_difference[2] = {-1.0, 1.0};
     const double second_difference[3] = {1.0, -2.0, 1.0};
-    for (int j = 0; j + 2 < m; ++j) add_stencil(band.data(), m, second_difference, 3, j, p.jerk_penalty / (dt * dt));
+    for (int j = 0; j + 3 < m; ++j) add_stencil(band.data(), m, first_difference, 2, j, weight);
+    if (m >= 3) add_stencil(band.data(), m, second_difference, 3, m - 3, weight);
     solve_spd_banded(band.data(), m, 2, velocity);
   }
 

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include "autoscale/core/threads.h"
 #include "autoscale/eval/agents.h"
@@ -282,7 +283,11 @@ TEST(RealData, NuscenesPseudoExpertRecoversFromPerturbedStarts) {
   std::printf("nuScenes perturbed starts: %zu of %zu labels without DAC/NC failure, %zu back to the lane\n", n.clean,
               n.labelled, n.back_to_lane);
   EXPECT_GE(n.clean * 10, n.labelled * 7);  // "in most samples"
-  EXPECT_GE(n.back_to_lane * 10, n.labelled * 8);
+  // Measured 164 of 208 (179 before NAVSIM's route correction was reproduced, issue 17). The
+  // ScenarioNet importer's routes list every successor of the last lane, i.e. sibling connectors
+  // through one junction, which nuPlan routes never do; NAVSIM's gap filling and
+  // remove_route_loops then cut or detour those routes (scenes 0103, 0655, 0757).
+  EXPECT_GE(n.back_to_lane * 100, n.labelled * 75);
 }
 
 TEST(RealData, NuscenesV2PairsConsecutiveFramesForExtendedComfort) {
@@ -291,9 +296,11 @@ TEST(RealData, NuscenesV2PairsConsecutiveFramesForExtendedComfort) {
   v2.version = PdmsVersion::kV2;
   const auto report = evaluate_store(*nuscenes_store(), *make_agent("human"), v2, 0, false);
   std::map<std::string, size_t> without_predecessor;
+  std::set<std::string> logs;
   for (const auto& s : report.scenes) {
     ASSERT_TRUE(s.valid) << s.error;
     const std::string log = s.token.substr(0, s.token.rfind('-'));
+    logs.insert(log);
     if (std::isnan(s.scores.ec)) {
       without_predecessor[log]++;
       EXPECT_NEAR(s.scores.score, s.scores.nc * s.scores.dac * s.scores.ddc * s.scores.tlc *
@@ -304,7 +311,7 @@ TEST(RealData, NuscenesV2PairsConsecutiveFramesForExtendedComfort) {
     }
   }
   // Windows are 0.5 s apart: only the first window of each recording has no predecessor.
-  EXPECT_EQ(without_predecessor.size(), 4u);
+  EXPECT_EQ(without_predecessor.size(), logs.size());  // 7 recordings in ../shared now (4 before)
   for (const auto& [log, n] : without_predecessor) EXPECT_EQ(n, 1u) << log;
 }
 

@@ -67,9 +67,11 @@ def fit_profiles(poses, jerk=1e-4, curvature_rate=1e-2, initial_curvature=1e-10)
         u = np.array([np.cos(heading[k]), np.sin(heading[k])])
         a[2 * k:2 * k + 2, 0] = u * DT
         a[2 * k:2 * k + 2, 1:k + 1] = (u * DT * DT)[:, None]
+    # NAVSIM's _make_banded_difference_matrix, as written: the +1 band is set first and then
+    # overwritten by the -1 band, so only the last row keeps its +1 (navsim-pdms.md 3.3).
     diff = np.zeros((m - 2, m - 1))
-    for j in range(m - 2):
-        diff[j, j], diff[j, j + 1] = -1.0, 1.0
+    diff[:, 1:] = np.eye(m - 2)
+    diff[:, :-1] = -np.eye(m - 2)
     r = np.hstack([np.zeros((m - 2, 1)), diff])
     z = np.linalg.pinv(a.T @ a + jerk * r.T @ r) @ a.T @ d[:, :2].reshape(-1)
     velocity = z[0] + np.concatenate([[0.0], np.cumsum(z[1:] * DT)])

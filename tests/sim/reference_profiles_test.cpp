@@ -46,8 +46,14 @@ ReferenceProfiles navsim_pinv_profiles(const std::vector<Pose>& ref, const Track
     for (int j = 1; j <= k; ++j) a(2 * k, j) = c * dt * dt, a(2 * k + 1, j) = s * dt * dt;
     y(2 * k) = ref[k + 1].x - ref[k].x, y(2 * k + 1) = ref[k + 1].y - ref[k].y;
   }
-  Eigen::MatrixXd r = Eigen::MatrixXd::Zero(m - 2, m);
-  for (int j = 0; j < m - 2; ++j) r(j, j + 1) = -1, r(j, j + 2) = 1;
+  // R = [0 | D] with D built as NAVSIM's _make_banded_difference_matrix does: the +1 band
+  // (D[:, 1:] = I) is written first, then overwritten by the -1 band (D[:, :-1] = -I).
+  const int rows = m - 2;
+  Eigen::MatrixXd d = Eigen::MatrixXd::Zero(rows, rows + 1);
+  d.rightCols(rows) = Eigen::MatrixXd::Identity(rows, rows);
+  d.leftCols(rows) = -Eigen::MatrixXd::Identity(rows, rows);
+  Eigen::MatrixXd r = Eigen::MatrixXd::Zero(rows, m);
+  r.rightCols(rows + 1) = d;
   const Eigen::VectorXd z = numpy_pinv(a.transpose() * a + p.jerk_penalty * r.transpose() * r) * a.transpose() * y;
   ReferenceProfiles out;
   double v = z(0);
@@ -131,6 +137,36 @@ TEST(ReferenceProfiles, BandedSolveEqualsNavsimPinv) {
           << "plan " << c << " k " << k;
     }
   }
+}
+
+// NAVSIM's velocity regulariser penalises accelerations (plus the last acceleration difference),
+// not jerk. Five poses on a straight line braking at d = 2 m/s² from 10 m/s (Δp_k = dt v̂_k, so
+// the data are exact). With e = v - v̂ and λ/dt⁴ = 1 the objective divided by dt² is
+//   |e|² + (e_1 - e_0 - d dt)² + (e_3 - 2 e_2 + e_1)²,
+// whose stationary point is e = (-0.35, 0.3, 0.1, -0.05) · d dt: the fitted deceleration
+// a_0 = (v_1 - v_0)/dt shrinks to 0.35 d. A jerk penalty would reproduce v̂ exactly.
+TEST(ReferenceProfiles, VelocityFitPenalisesAccelerationsAsNavsimDoes) {
+  const double heading = 0.4, d = 2.0, dt = 0.1;
+  const double v_hat[4] = {10.0, 9.8, 9.6, 9.4};
+  std::vector<Pose> ref{{1.0, -3.0, heading}};
+  for (double v : v_hat) {
+    ref.push_back({ref.back().x + dt * v * std::cos(heading), ref.back().y + dt * v * std::sin(heading), heading});
+  }
+  const auto prof = fit_reference_profiles(ref, {});
+  ASSERT_EQ(prof.velocity.size(), 4u);
+  const double e[4] = {-0.35, 0.3, 0.1, -0.05};
+  for (int k = 0; k < 4; ++k) EXPECT_NEAR(prof.velocity[k], v_hat[k] + e[k] * d * dt, 1e-9) << k;
+  EXPECT_NEAR((prof.velocity[1] - prof.velocity[0]) / dt, -0.35 * d, 1e-8);
+
+  // On the usual 41 poses the fitted deceleration of a constant-deceleration reference is
+  // likewise shrunk at the start (accelerations are pulled towards 0), unlike a jerk penalty.
+  std::vector<Pose> brake{{0.0, 0.0, 0.0}};
+  for (int k = 0; k < 40; ++k) brake.push_back({brake.back().x + dt * (10.0 - d * dt * k), 0.0, 0.0});
+  const auto fit = fit_reference_profiles(brake, {});
+  const auto literal = navsim_pinv_profiles(brake, {});
+  for (size_t k = 0; k < 40; ++k) EXPECT_NEAR(fit.velocity[k], literal.velocity[k], 1e-9) << k;
+  EXPECT_GT((fit.velocity[1] - fit.velocity[0]) / dt, -d + 0.5);
+  EXPECT_GT(std::abs(fit.velocity[0] - 10.0), 0.01);
 }
 
 TEST(ReferenceProfiles, ShortAndLongReferences) {

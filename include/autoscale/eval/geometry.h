@@ -33,6 +33,18 @@ bool segment_intersects(Vec2 p, Vec2 q, const Box& box);
 bool strictly_inside_ring(const scene::Polyline& ring, Vec2 p);
 bool strictly_inside(const scene::Polygon& polygon, Vec2 p);
 
+// Closed rings (polygons without holes, implicitly closed) with Shapely's semantics.
+scene::Polyline ring_of(const Box& box);
+// `distance`: 0 when the two intersect (touching or containment included), else the smallest
+// distance between their boundaries.
+double ring_distance(const scene::Polyline& a, const scene::Polyline& b);
+// The same between an open polyline (one point or more) and a ring.
+double polyline_ring_distance(const scene::Polyline& line, const scene::Polyline& ring);
+// `centroid` of the polygon (area centroid; the vertex mean for a degenerate ring).
+Vec2 ring_centroid(const scene::Polyline& ring);
+// Area of the intersection of two simple rings (either orientation).
+double ring_intersection_area(const scene::Polyline& a, const scene::Polyline& b);
+
 // nuPlan's relative-angle tests between the ego rear axle (pose) and an object's centroid.
 bool is_agent_ahead(const sim::Pose& ego, Vec2 object, double max_angle_deg = 30.0);
 bool is_agent_behind(const sim::Pose& ego, Vec2 object, double min_angle_deg = 150.0);

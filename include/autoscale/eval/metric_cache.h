@@ -44,7 +44,8 @@ struct SceneInputs {
   std::vector<std::string> route;
   std::vector<AgentTrack> tracks;            // 2 Hz frames from t = 0
   std::vector<scene::TrafficLight> lights;   // at t = 0
-  std::vector<sim::State> history;           // logged states before t = 0 (v2 history comfort)
+  std::vector<sim::State> history;           // v2 history comfort: history_states() of the logged past
+                                             // (empty: no history, HC = 1)
   std::optional<Plan> reference;             // given progress reference (else PDM-Closed plans one)
   std::optional<Plan> human;                 // the logged future (v2 human filter)
 };

@@ -42,8 +42,10 @@ struct ObjectBox {
 class Observation {
  public:
   Observation() = default;
-  // num_steps states at t = 0, 0.1, ...: 51 for NAVSIM v1 (5 s), 41 for v2 (4 s).
-  static Observation from_tracks(const std::vector<AgentTrack>& tracks, int num_steps);
+  // num_steps states at t = 0, 0.1, ...: 51 for NAVSIM v1 (5 s), 41 for v2 (4 s). With
+  // hold > 1 only every hold-th step is sampled and held for the next hold - 1 steps (step k
+  // shows the objects at t = floor(k / hold) * hold * 0.1 s), as PDM-Closed's forecast does.
+  static Observation from_tracks(const std::vector<AgentTrack>& tracks, int num_steps, int hold = 1);
 
   int num_steps() const { return static_cast<int>(step_start_.size()) - 1; }
   const std::vector<TrackedObject>& objects() const { return objects_; }

@@ -22,9 +22,13 @@ struct PdmClosedParams {
   double max_accel = 1.5;        // m/s^2
   double max_decel = 3.0;        // m/s^2
   double accel_exponent = 10.0;
-  int trajectory_steps = 50;     // 5 s at 0.1 s
+  int proposal_steps = 40;       // 4 s at 0.1 s: what is simulated and scored
+  int trajectory_steps = 50;     // 5 s at 0.1 s: the chosen proposal is unrolled on to this
+  int leader_update_steps = 2;   // the leading object is searched every 2nd step (0.2 s)
   double forecast_radius = 100.0;
-  double no_leader_rear_length = 2.588;  // m: stand-off at the end of the path
+  // The scorer that ranks the proposals: NAVSIM caches PDM-Closed with its own version's scorer
+  // (v2: DDC and TLC multiply, lane keeping counts, HC = 1 since no history is passed, no EC).
+  PdmsVersion scorer_version = PdmsVersion::kV1;
 };
 
 // Red lane connectors at t = 0 (PDM-Closed holds them over the horizon).
@@ -34,13 +38,20 @@ struct RedLight {
 };
 
 struct PdmClosedResult {
+  sim::Pose start;                        // the pose at t = 0: on the path, at the ego's projection
   std::vector<sim::Pose> trajectory;      // trajectory_steps global rear-axle poses at t = 0.1 ...
   std::vector<sim::State> simulated;      // 41 simulated states of the chosen proposal
   size_t chosen = 0;                      // proposal index (offset * fractions + fraction)
   double score = 0;
+  // Every proposal, in proposal order: its proposal_steps + 1 reference poses (t = 0 first) and
+  // its sub-scores from the ranking scorer.
+  std::vector<std::vector<sim::Pose>> proposals;
+  std::vector<SubScores> proposal_scores;
 };
 
 // `tracks`: 2 Hz annotation frames of the other agents (only their t = 0 state is used).
+// `red_lights`: red lane connectors of the route; they stop the IDM like objects and, in v2,
+// fail traffic-light compliance of the proposals that enter them.
 PdmClosedResult pdm_closed(const sim::State& initial, const RoutePlan& route, const ScoringMap& map,
                            const std::vector<AgentTrack>& tracks, const std::vector<RedLight>& red_lights,
                            const PdmClosedParams& params = {}, const sim::SimulatorParams& sim_params = {});

@@ -57,7 +57,7 @@ struct ScoringScene {
   const Observation* observation = nullptr;  // 51 steps (v1) or 41 (v2)
   const Centerline* centerline = nullptr;
   std::vector<const scene::Polygon*> red_lights;  // v2 TLC: red lane connectors, held over the horizon
-  std::vector<sim::State> history;                // v2 HC: logged ego states before t = 0 (may be empty)
+  std::vector<sim::State> history;                // v2 HC: logged ego states before t = 0; empty = HC 1
   ScoreTimings* timings = nullptr;
 };
 

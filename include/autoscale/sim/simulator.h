@@ -18,7 +18,7 @@ struct TrackerParams {
   double step = 0.1;                // s
   double stopping_gain = 0.5;
   double stopping_velocity = 0.2;   // m/s
-  double jerk_penalty = 1e-4;       // velocity-profile fit regulariser
+  double jerk_penalty = 1e-4;       // velocity-fit regulariser (penalises accelerations, 3.3)
   double curvature_rate_penalty = 1e-2;
   double initial_curvature_penalty = 1e-10;
 };
