@@ -13,6 +13,7 @@
 #include "autoscale/core/error.h"
 #include "autoscale/mixture/baselines.h"
 #include "autoscale/mixture/projection.h"
+#include "autoscale/loop/scoring.h"
 #include "autoscale/loop/statistics.h"
 #include "job_context.h"
 #include "autoscale/core/seeds.h"
@@ -41,22 +42,28 @@ nlohmann::json data_json(const ExperimentData& d) {
           {"val_per_cluster", val_k}};
 }
 
-void write_run_files(const ExperimentConfig& cfg, const RunPlan& plan, const ExperimentData& d, const fs::path& dir) {
+nlohmann::json split_json(const ExperimentData& d) {
+  nlohmann::json split = {{"train", nlohmann::json::array()}, {"val", nlohmann::json::array()},
+                          {"test", nlohmann::json::array()}};
+  for (const auto& [log, s] : d.splits) split[scene::split_name(s)].push_back(log);
+  return split;
+}
+
+// RUN/config.yaml and RUN/run.json (the plan); without folds, run.json also holds the data
+// counts and RUN/split.json the split. A resumed run must see the data it started with.
+void write_run_files(const ExperimentConfig& cfg, const RunPlan& plan, const ExperimentData* d, const fs::path& dir) {
   const fs::path run_json = dir / "run.json";
-  const auto data = data_json(d);
-  if (fs::exists(run_json)) {  // resuming: the data must be what the run started with
+  if (fs::exists(run_json)) {
+    if (!d) return;
     const auto old = read_json(run_json);
-    AUTOSCALE_CHECK(old.contains("data") && old.at("data") == data,
+    AUTOSCALE_CHECK(old.contains("data") && old.at("data") == data_json(*d),
                     "{}: the scene stores or split changed since the run started (data counts differ); start a new run",
                     run_json.string());
     return;
   }
   write_file_atomic((dir / "config.yaml").string(), "# " + cfg.command_line + "\n" + cfg.config_yaml);
-  nlohmann::json split = {{"train", nlohmann::json::array()}, {"val", nlohmann::json::array()},
-                          {"test", nlohmann::json::array()}};
-  for (const auto& [log, s] : d.splits) split[scene::split_name(s)].push_back(log);
-  write_json(dir / "split.json", split);
-  write_json(run_json, {{"format", "autoscale-run/1"},
+  if (d) write_json(dir / "split.json", split_json(*d));
+  nlohmann::json run = {{"format", "autoscale-run/1"},
                         {"command", cfg.command_line},
                         {"plan", plan.command},
                         {"created", utc_now()},
@@ -64,11 +71,26 @@ void write_run_files(const ExperimentConfig& cfg, const RunPlan& plan, const Exp
                         {"iterations", cfg.loop.iterations},
                         {"steps", cfg.train.steps},
                         {"synthetic_budget", plan.budget},
-                        {"clusters", d.clusters()},
+                        {"clusters", d ? d->clusters() : cfg.kmeans.k},
                         {"methods", plan.methods},
                         {"seeds", plan.seeds},
                         {"budgets", plan.curve_budgets},
-                        {"data", data}});
+                        {"data", d ? data_json(*d) : nlohmann::json(nullptr)}};
+  if (plan.folds > 0) run["folds"] = plan.folds;
+  write_json(run_json, run);
+}
+
+// RUN/fold<k>/data.json and split.json: a fold's counts and split, checked on resume.
+void write_fold_files(const ExperimentData& d, const fs::path& fold_dir) {
+  const fs::path file = fold_dir / "data.json";
+  if (fs::exists(file)) {
+    AUTOSCALE_CHECK(read_json(file) == data_json(d),
+                    "{}: the scene stores or split changed since the run started (data counts differ); start a new run",
+                    file.string());
+    return;
+  }
+  write_json(fold_dir / "split.json", split_json(d));
+  write_json(file, data_json(d));
 }
 
 // Where every scene sits on the first two principal axes (a seeded sample when there are many).
@@ -105,29 +127,89 @@ void write_embedding_map(const ExperimentConfig& cfg, const ExperimentData& d, c
 
 std::string json_line(const nlohmann::json& j) { return j.dump() + "\n"; }
 
+std::vector<int64_t> fold_ids(const RunPlan& plan) {
+  if (plan.folds <= 0) return {-1};
+  std::vector<int64_t> ids;
+  for (int64_t k = 0; k < plan.folds; ++k) ids.push_back(k);
+  return ids;
+}
+
 std::string real_syn(double real_share) {
   const int real = static_cast<int>(std::lround(100 * real_share));
   return fmt::format("{}:{}", real, 100 - real);
 }
 
-std::string pm(const std::vector<double>& x) {
-  return std::isfinite(mean(x)) ? fmt::format("{:.3f} ± {:.3f}", mean(x), stddev(x)) : "–";
+// Mean over runs, with ± std only when there are seeds to disagree.
+std::string pm(const std::vector<double>& x, bool with_std) {
+  if (!std::isfinite(mean(x))) return "–";
+  return with_std ? fmt::format("{:.3f} ± {:.3f}", mean(x), stddev(x)) : fmt::format("{:.3f}", mean(x));
 }
 
-// Per test token, the PDMS averaged over the given results (seeds).
-std::map<std::string, double> per_scene_mean(const std::vector<const JobResult*>& results) {
-  std::map<std::string, std::pair<double, int>> acc;
-  for (const auto* r : results) {
-    for (size_t i = 0; i < r->test_tokens.size(); ++i) {
-      auto& a = acc[r->test_tokens[i]];
-      a.first += r->test_pdms[i], ++a.second;
+// FOLD/reference_scores.json: the human (logged) trajectory's and constant velocity's PDMS on
+// every test window. A window is "solvable and non-trivial" (NAVSIM filters navtest this way)
+// when the human scores ≥ 0.9 and constant velocity < 0.9: only there can data matter.
+constexpr double kSolvable = 0.9, kTrivial = 0.9;
+
+void write_reference_scores(const ExperimentConfig& cfg, const ExperimentData& d, const fs::path& fold_dir) {
+  const fs::path file = fold_dir / "reference_scores.json";
+  if (fs::exists(file)) return;
+  nlohmann::json out = {{"solvable_min_human", kSolvable}, {"trivial_min_constant_velocity", kTrivial}};
+  for (const char* name : {"human", "constant_velocity"}) {
+    const auto report = score_agent(*eval::make_agent(name), d, d.test, cfg.eval, false);
+    nlohmann::json scores = nlohmann::json::object();
+    for (const auto& s : report.scenes) {
+      if (s.valid) scores[s.token] = s.scores.score;
+    }
+    out[name] = scores;
+  }
+  write_json(file, out);
+}
+
+// The solvable, non-trivial test windows over every fold's reference scores.
+std::set<std::string> hard_windows(const RunPlan& plan, const fs::path& dir) {
+  std::set<std::string> tokens;
+  for (int64_t fold : fold_ids(plan)) {
+    const fs::path file = (fold < 0 ? dir : dir / fmt::format("fold{}", fold)) / "reference_scores.json";
+    if (!fs::exists(file)) continue;
+    const auto j = read_json(file);
+    const auto& cv = j.at("constant_velocity");
+    for (const auto& [token, human] : j.at("human").items()) {
+      if (human.get<double>() >= kSolvable && cv.contains(token) && cv.at(token).get<double>() < kTrivial) {
+        tokens.insert(token);
+      }
     }
   }
-  std::map<std::string, double> out;
-  for (const auto& [token, a] : acc) {
-    if (a.second == static_cast<int>(results.size())) out[token] = a.first / a.second;
+  return tokens;
+}
+
+// The windows of `runs` in `keep`.
+std::vector<ScoredRun> restrict_to(const std::vector<ScoredRun>& runs, const std::set<std::string>& keep) {
+  std::vector<ScoredRun> out;
+  for (const auto& r : runs) {
+    ScoredRun k{r.fold, r.seed, {}, {}, {}};
+    for (size_t i = 0; i < r.tokens.size(); ++i) {
+      if (!keep.count(r.tokens[i])) continue;
+      k.tokens.push_back(r.tokens[i]), k.logs.push_back(r.logs[i]), k.values.push_back(r.values[i]);
+    }
+    if (!k.values.empty()) out.push_back(std::move(k));
   }
   return out;
+}
+
+// A result's test windows as a run of the two-level bootstrap.
+ScoredRun scored_run(const JobResult& r) { return {r.spec.fold, r.spec.seed, r.test_tokens, r.test_logs, r.test_pdms}; }
+
+nlohmann::json effect_json(const Effect& e) {
+  auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+  return {{"mean", num(e.mean)}, {"lo", num(e.lo)},       {"hi", num(e.hi)},     {"se", num(e.se)},
+          {"mde", num(e.mde)},   {"has_ci", e.has_ci},    {"folds", e.folds},    {"seeds", e.seeds},
+          {"logs", e.logs},      {"windows", e.windows}};
+}
+
+std::string effect_md(const Effect& e, bool signed_mean) {
+  const std::string m = signed_mean ? fmt::format("{:+.3f}", e.mean) : fmt::format("{:.3f}", e.mean);
+  if (!e.has_ci) return m;
+  return signed_mean ? fmt::format("{} [{:+.3f}, {:+.3f}]", m, e.lo, e.hi) : fmt::format("{} [{:.3f}, {:.3f}]", m, e.lo, e.hi);
 }
 
 // RUN/metrics.jsonl: one line per completed iteration and job, rebuilt from their files after
@@ -175,6 +257,11 @@ RunPlan plan_for_compare(const ExperimentConfig& cfg) {
       p.curve_budgets.push_back(n);
     }
   }
+  AUTOSCALE_CHECK(c.folds == 0 || cfg.split.folds > 0, "loop.compare.folds: {} needs cross-fitting (data.split.folds)",
+                  c.folds);
+  AUTOSCALE_CHECK(c.folds <= cfg.split.folds, "loop.compare.folds: {} of data.split.folds {}", c.folds,
+                  cfg.split.folds);
+  p.folds = c.folds > 0 ? c.folds : cfg.split.folds;
   return p;
 }
 
@@ -188,21 +275,33 @@ RunPlan read_run_plan(const std::string& run_dir) {
   p.seeds = field<std::vector<uint64_t>>(j, "seeds", path);
   p.budget = field<int64_t>(j, "synthetic_budget", path);
   p.curve_budgets = field<std::vector<int64_t>>(j, "budgets", path);
+  p.folds = j.contains("folds") ? field<int64_t>(j, "folds", path) : 0;
   return p;
 }
 
-std::vector<JobSpec> plan_jobs(const RunPlan& plan, int64_t pool_size) {
+std::vector<JobSpec> fold_jobs(const RunPlan& plan, int64_t fold, int64_t pool_size) {
   std::vector<JobSpec> jobs;
   for (uint64_t seed : plan.seeds) {
     for (const auto& m : plan.methods) {
       const int64_t n = m == "real_only" ? 0 : m == "vanilla_all" ? pool_size : plan.budget;
-      jobs.push_back({m, n, seed});
+      jobs.push_back({m, n, seed, fold});
     }
     for (int64_t b : plan.curve_budgets) {
       for (const char* m : {"vanilla_random", "autoscale"}) {
-        if (std::find(plan.methods.begin(), plan.methods.end(), m) != plan.methods.end()) jobs.push_back({m, b, seed});
+        if (std::find(plan.methods.begin(), plan.methods.end(), m) != plan.methods.end()) {
+          jobs.push_back({m, b, seed, fold});
+        }
       }
     }
+  }
+  return jobs;
+}
+
+std::vector<JobSpec> plan_jobs(const RunPlan& plan, int64_t pool_size) {
+  std::vector<JobSpec> jobs;
+  for (int64_t fold : fold_ids(plan)) {
+    const auto f = fold_jobs(plan, fold, pool_size);
+    jobs.insert(jobs.end(), f.begin(), f.end());
   }
   return jobs;
 }
@@ -211,28 +310,68 @@ RunSummary run_experiment(const ExperimentConfig& cfg, const RunPlan& plan, cons
                           const RunSlice& slice) {
   const fs::path dir(run_dir);
   fs::create_directories(dir);
-  const auto t0 = std::chrono::steady_clock::now();
-  const ExperimentData data = ExperimentData::load(cfg, run_dir);
-  spdlog::info("run data loaded in {:.1f} s", seconds_since(t0));
-  write_run_files(cfg, plan, data, dir);
-  write_embedding_map(cfg, data, dir);
+  const size_t per_fold = fold_jobs(plan, -1, 0).size();
   RunSummary summary;
-  const auto jobs = plan_jobs(plan, static_cast<int64_t>(data.pool.size()));
-  summary.jobs_total = jobs.size();
-  AUTOSCALE_CHECK(slice.job < static_cast<int64_t>(jobs.size()), "{}: job {} of a plan with {} jobs (0..{})", run_dir,
-                  slice.job, jobs.size(), jobs.size() - 1);
+  summary.jobs_total = per_fold * fold_ids(plan).size();
+  AUTOSCALE_CHECK(slice.job < static_cast<int64_t>(summary.jobs_total), "{}: job {} of a plan with {} jobs (0..{})",
+                  run_dir, slice.job, summary.jobs_total, summary.jobs_total - 1);
+  if (plan.folds > 0) write_run_files(cfg, plan, nullptr, dir);
   StepBudget budget(slice.max_steps);
-  for (size_t i = 0; i < jobs.size(); ++i) {
-    if (slice.job >= 0 && static_cast<int64_t>(i) != slice.job) continue;
-    spdlog::info("[{}/{}] {}", i + 1, jobs.size(), jobs[i].name());
-    const auto result = run_job(cfg, data, jobs[i], (dir / "jobs" / jobs[i].name()).string(), budget);
-    if (!result) break;  // the step budget is spent: the rest waits for --resume
-    write_metrics(dir, jobs);
+  std::vector<JobSpec> all_jobs;  // of the folds whose pool size is known
+  bool all_known = true, stopped = false;
+  size_t first = 0;
+  for (int64_t fold : fold_ids(plan)) {
+    const fs::path fdir = fold < 0 ? dir : dir / fmt::format("fold{}", fold);
+    const bool mine = slice.job < 0 || (static_cast<size_t>(slice.job) >= first &&
+                                        static_cast<size_t>(slice.job) < first + per_fold);
+    // A prepared fold's jobs are known from its data counts; its data is loaded only to run a
+    // job that is not finished (prepare-only slices, max_steps 0, prepare every fold).
+    std::vector<JobSpec> known;
+    const fs::path data_file = fdir / (fold < 0 ? "run.json" : "data.json");
+    if (fs::exists(data_file)) {
+      const auto j = read_json(data_file);
+      if (fold >= 0 || (j.contains("data") && j.at("data").is_object())) {
+        known = fold_jobs(plan, fold, field<int64_t>(fold < 0 ? j.at("data") : j, "pool", data_file));
+      }
+    }
+    const bool finished = !known.empty() && std::all_of(known.begin(), known.end(), [&](const JobSpec& job) {
+      return fs::exists(dir / "jobs" / job.name() / "result.json");
+    });
+    if (!mine || finished || (stopped && slice.max_steps != 0)) {
+      all_jobs.insert(all_jobs.end(), known.begin(), known.end());
+      all_known = all_known && !known.empty();
+      first += per_fold;
+      continue;
+    }
+    fs::create_directories(fdir);
+    auto fold_cfg = cfg;
+    if (fold >= 0) fold_cfg.split.fold = fold;
+    const auto t0 = std::chrono::steady_clock::now();
+    const ExperimentData data = ExperimentData::load(fold_cfg, fdir.string());
+    spdlog::info("run data{} loaded in {:.1f} s", fold < 0 ? "" : fmt::format(" of fold {}", fold), seconds_since(t0));
+    if (fold < 0) {
+      write_run_files(cfg, plan, &data, dir);
+    } else {
+      write_fold_files(data, fdir);
+    }
+    if (fold <= 0) write_embedding_map(cfg, data, dir);
+    write_reference_scores(fold_cfg, data, fdir);
+    const auto jobs = fold_jobs(plan, fold, static_cast<int64_t>(data.pool.size()));
+    all_jobs.insert(all_jobs.end(), jobs.begin(), jobs.end());
+    for (size_t i = 0; i < jobs.size() && !stopped; ++i) {
+      if (slice.job >= 0 && first + i != static_cast<size_t>(slice.job)) continue;
+      spdlog::info("[{}/{}] {}", first + i + 1, summary.jobs_total, jobs[i].name());
+      const auto result = run_job(fold_cfg, data, jobs[i], (dir / "jobs" / jobs[i].name()).string(), budget);
+      if (!result) stopped = true;  // the step budget is spent: the rest waits for --resume
+      write_metrics(dir, all_jobs);
+    }
+    first += per_fold;
   }
-  write_metrics(dir, jobs);
+  write_metrics(dir, all_jobs);
+  if (!all_known) return summary;
   // The comparison needs every job; with parallel array tasks the last one to finish writes it
   // (all would write the same file, atomically).
-  for (const auto& job : jobs) {
+  for (const auto& job : all_jobs) {
     const std::string job_dir = (dir / "jobs" / job.name()).string();
     if (!fs::exists(fs::path(job_dir) / "result.json")) return summary;
     summary.results.push_back(read_job_result(job_dir));
@@ -259,13 +398,23 @@ std::string write_comparison(const ExperimentConfig& cfg, const RunPlan& plan, c
   for (const auto& key : keys) {  // the reference at the main budget (real_only, vanilla_all have their own)
     if (key.first == reference && (!ref || key.second == plan.budget)) ref = &groups[key];
   }
-  const auto ref_scenes = ref ? per_scene_mean(*ref) : std::map<std::string, double>{};
+  auto runs_of = [](const std::vector<const JobResult*>& g) {
+    std::vector<ScoredRun> runs;
+    for (const auto* r : g) runs.push_back(scored_run(*r));
+    return runs;
+  };
+  const auto ref_runs = ref ? runs_of(*ref) : std::vector<ScoredRun>{};
+  const int64_t resamples = cfg.loop.compare.bootstrap;
+  const std::set<std::string> hard = hard_windows(plan, fs::path(run_dir));
+  const uint64_t boot_seed = derive_seed(cfg.seed, "bootstrap");
 
   nlohmann::json rows = nlohmann::json::array();
   std::string md = fmt::format(
-      "| Method | N_syn | Real:Syn | Seeds | NC | DAC | TTC | C | EP | PDMS | ΔPDMS vs {} [95% CI] | Search (s) |\n"
-      "|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+      "| Method | N_syn | Real:Syn | Folds × seeds | NC | DAC | TTC | C | EP | PDMS [95% CI] | ΔPDMS vs {} [95% CI] "
+      "| MDE | ΔPDMS, solvable non-trivial | Search (s) |\n"
+      "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
       reference.empty() ? "–" : reference);
+  std::vector<double> mdes;
   for (const auto& key : keys) {
     const auto& g = groups[key];
     std::map<std::string, std::vector<double>> v;
@@ -275,29 +424,43 @@ std::string write_comparison(const ExperimentConfig& cfg, const RunPlan& plan, c
       v["ttc"].push_back(r->test.ttc), v["c"].push_back(r->test.c), v["ep"].push_back(r->test.ep);
       n_syn.push_back(static_cast<double>(r->n_syn)), share.push_back(r->real_share), search.push_back(r->search_seconds);
     }
-    nlohmann::json m, s;
-    for (const auto& [name, x] : v) m[name] = mean(x), s[name] = stddev(x);
-    nlohmann::json delta = nullptr;
-    std::string delta_md = "–";
+    const auto runs = runs_of(g);
+    const Effect pdms = two_level_bootstrap(runs, resamples, boot_seed);
+    const bool seeds = pdms.seeds >= 2;
+    nlohmann::json m, sd;
+    for (const auto& [name, x] : v) {
+      m[name] = mean(x);
+      sd[name] = seeds ? nlohmann::json(stddev(x)) : nlohmann::json(nullptr);
+    }
+    nlohmann::json delta = nullptr, delta_hard = nullptr, pdms_hard = nullptr;
+    std::string delta_md = "–", mde_md = "–", hard_md = "–";
+    const auto hard_runs = restrict_to(runs, hard);
+    if (!hard_runs.empty()) pdms_hard = effect_json(two_level_bootstrap(hard_runs, resamples, boot_seed));
     if (ref && &g != ref) {
-      const auto mine = per_scene_mean(g);
-      std::vector<double> a, b;
-      for (const auto& [token, p] : mine) {
-        const auto it = ref_scenes.find(token);
-        if (it != ref_scenes.end()) a.push_back(p), b.push_back(it->second);
-      }
-      if (a.size() >= 2) {
-        const auto d = paired_bootstrap(a, b, cfg.loop.compare.bootstrap, derive_seed(cfg.seed, "bootstrap"));
-        delta = {{"mean", d.mean}, {"lo", d.lo}, {"hi", d.hi}, {"scenes", d.scenes}};
-        delta_md = fmt::format("{:+.3f} [{:+.3f}, {:+.3f}]", d.mean, d.lo, d.hi);
+      const auto pairs = pair_runs(runs, ref_runs);
+      size_t windows = 0;
+      for (const auto& p : pairs) windows += p.values.size();
+      if (windows > 0) {
+        const Effect d = two_level_bootstrap(pairs, resamples, boot_seed);
+        delta = effect_json(d);
+        delta_md = effect_md(d, true);
+        if (d.has_ci) mde_md = fmt::format("{:.3f}", d.mde), mdes.push_back(d.mde);
+        const auto hard_pairs = restrict_to(pairs, hard);
+        if (!hard_pairs.empty()) {
+          const Effect h = two_level_bootstrap(hard_pairs, resamples, boot_seed);
+          delta_hard = effect_json(h);
+          hard_md = effect_md(h, true);
+        }
       }
     }
-    rows.push_back({{"method", key.first}, {"synthetic_budget", key.second}, {"seeds", g.size()},
-                    {"n_syn", mean(n_syn)}, {"real_share", mean(share)}, {"search_seconds", mean(search)},
-                    {"mean", m}, {"std", s}, {"delta", delta}});
-    md += fmt::format("| {} | {:.0f} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1f} |\n", key.first, mean(n_syn),
-                      real_syn(mean(share)), g.size(), pm(v["nc"]), pm(v["dac"]), pm(v["ttc"]), pm(v["c"]), pm(v["ep"]),
-                      pm(v["pdms"]), delta_md, mean(search));
+    rows.push_back({{"method", key.first}, {"synthetic_budget", key.second}, {"seeds", pdms.seeds},
+                    {"folds", pdms.folds}, {"runs", g.size()}, {"n_syn", mean(n_syn)}, {"real_share", mean(share)},
+                    {"search_seconds", mean(search)}, {"mean", m}, {"std", sd}, {"pdms", effect_json(pdms)},
+                    {"delta", delta}, {"pdms_hard", pdms_hard}, {"delta_hard", delta_hard}});
+    md += fmt::format("| {} | {:.0f} | {} | {} × {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1f} |\n",
+                      key.first, mean(n_syn), real_syn(mean(share)), pdms.folds, pdms.seeds, pm(v["nc"], seeds),
+                      pm(v["dac"], seeds), pm(v["ttc"], seeds), pm(v["c"], seeds), pm(v["ep"], seeds),
+                      effect_md(pdms, false), delta_md, mde_md, hard_md, mean(search));
   }
   nlohmann::json curve = nlohmann::json::array();
   for (const char* method : {"vanilla_random", "autoscale"}) {
@@ -311,14 +474,28 @@ std::string write_comparison(const ExperimentConfig& cfg, const RunPlan& plan, c
     std::sort(points.begin(), points.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
     if (points.size() < 2) continue;
     for (const auto& [budget, p] : points) {
-      curve.push_back({{"method", method}, {"synthetic_budget", budget}, {"pdms_mean", mean(p)}, {"pdms_std", stddev(p)}});
+      curve.push_back({{"method", method}, {"synthetic_budget", budget}, {"pdms_mean", mean(p)},
+                       {"pdms_std", p.size() >= 2 ? nlohmann::json(stddev(p)) : nlohmann::json(nullptr)}});
     }
   }
   const fs::path dir(run_dir);
   write_json(dir / "compare.json", {{"reference", reference.empty() ? nlohmann::json(nullptr) : nlohmann::json(reference)},
+                                    {"statistics", "two-level bootstrap: test logs within folds, then seeds"},
                                     {"rows", rows}, {"curve", curve}});
-  const std::string text = fmt::format("Test PDMS on {} (mean ± std over seeds, {} steps each)\n\n{}",
-                                       cfg.eval.version == eval::PdmsVersion::kV1 ? "NAVSIM v1 PDMS" : "EPDMS", cfg.train.steps, md);
+  std::sort(mdes.begin(), mdes.end());
+  const std::string hard_line = fmt::format(
+      "Solvable non-trivial test windows (human PDMS ≥ {}, constant velocity < {}): {}.\n", kSolvable, kTrivial,
+      hard.size());
+  const std::string mde_line =
+      mdes.empty() ? "No interval: every fold needs two or more seeds to measure seed noise.\n"
+                   : fmt::format("Minimal detectable ΔPDMS (5% two-sided, 80% power): {:.3f} (median over methods).\n",
+                                 mdes[mdes.size() / 2]);
+  const std::string text = fmt::format(
+      "Test PDMS on {} ({} steps each; {}). CIs: two-level bootstrap over test logs within folds, then seeds; "
+      "ΔPDMS paired by fold and seed on the same test windows.\n{}{}\n{}",
+      cfg.eval.version == eval::PdmsVersion::kV1 ? "NAVSIM v1 PDMS" : "EPDMS", cfg.train.steps,
+      plan.folds > 0 ? fmt::format("{} cross-fitted folds", plan.folds) : std::string("one split"), mde_line, hard_line,
+      md);
   write_file_atomic((dir / "summary.md").string(), text);
   return text;
 }

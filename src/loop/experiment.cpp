@@ -3,7 +3,9 @@
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include <cmath>
 #include <filesystem>
+#include <set>
 #include <unordered_map>
 
 #include "autoscale/core/error.h"
@@ -14,8 +16,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Embeddings of every scene, clustered. Inside a run, the encoder and k-means are fitted
+// without the held-out logs (`held_out`: val and test logs, and what derives from them), then
+// every scene is embedded and assigned to its nearest centroid.
 mixture::Embeddings run_embeddings(const ExperimentConfig& config, const std::vector<const scene::SceneStore*>& stores,
-                                   const std::string& run_dir) {
+                                   const std::string& run_dir, const std::set<std::string>& held_out) {
   if (!config.loop.embeddings.empty()) {
     auto e = mixture::read_embeddings(config.loop.embeddings);
     AUTOSCALE_CHECK(e.clusters() > 0, "{}: the embeddings are not clustered (run `autoscale cluster` on them first)",
@@ -24,18 +29,62 @@ mixture::Embeddings run_embeddings(const ExperimentConfig& config, const std::ve
   }
   const std::string path = (fs::path(run_dir) / "embeddings.h5").string();
   if (fs::exists(path)) return mixture::read_embeddings(path);  // a resumed run: the same seed made them
-  spdlog::info("encoding {} stores ({})", stores.size(), config.embed.method);
-  auto e = encode::embed_stores(stores, config.embed);
+  spdlog::info("encoding {} stores ({}), fitted without {} held-out logs", stores.size(), config.embed.method,
+               held_out.size());
+  auto request = config.embed;
+  request.fit_exclude_logs = held_out;
+  auto e = encode::embed_stores(stores, request);
   auto params = config.kmeans;
   params.seed = config.seed;
-  AUTOSCALE_CHECK(static_cast<size_t>(params.k) <= e.size(), "mixture.kmeans.k: {} clusters for {} scenes", params.k,
-                  e.size());
-  const auto r = mixture::kmeans(e.z, e.dim, params);
-  e.assignment = r.assignment;
-  e.similarity = r.similarity;
+  std::vector<float> fit_z;
+  for (size_t i = 0; i < e.size(); ++i) {
+    if (held_out.count(e.logs[i]) || held_out.count(e.source_logs[i])) continue;
+    fit_z.insert(fit_z.end(), e.z.begin() + static_cast<std::ptrdiff_t>(i) * e.dim,
+                 e.z.begin() + static_cast<std::ptrdiff_t>(i + 1) * e.dim);
+  }
+  const size_t fit_n = fit_z.size() / static_cast<size_t>(e.dim);
+  AUTOSCALE_CHECK(static_cast<size_t>(params.k) <= fit_n, "mixture.kmeans.k: {} clusters for {} scenes", params.k,
+                  fit_n);
+  const auto r = mixture::kmeans(fit_z, e.dim, params);
   e.centroids = r.centroids;
+  if (fit_n == e.size()) {
+    e.assignment = r.assignment;
+    e.similarity = r.similarity;
+  } else {  // held-out scenes: their nearest centroid, as FAISS assigns
+    auto z = e.z;
+    if (params.spherical) mixture::l2_normalize_rows(z, e.dim);
+    e.assignment = mixture::assign_brute_force(z, e.dim, r.centroids, params.spherical);
+    e.similarity.resize(e.size());
+    for (size_t i = 0; i < e.size(); ++i) {
+      const float* x = z.data() + i * static_cast<size_t>(e.dim);
+      const float* c = r.centroids.data() + static_cast<size_t>(e.assignment[i]) * static_cast<size_t>(e.dim);
+      double dot = 0, d2 = 0;
+      for (int j = 0; j < e.dim; ++j) dot += double(x[j]) * c[j], d2 += double(x[j] - c[j]) * (x[j] - c[j]);
+      e.similarity[i] = static_cast<float>(params.spherical ? dot : -d2);
+    }
+  }
   mixture::write_embeddings(path, e);
   return e;
+}
+
+// Test windows on a coarser grid: per log, those whose time since the log's first test window
+// is a multiple of `stride_s` (nearly duplicate windows add cost, not information).
+std::vector<int64_t> thin_windows(const train::PlannerDataset& data, const std::vector<int64_t>& rows, double stride_s) {
+  if (stride_s <= 0) return rows;
+  std::map<std::string, int64_t> first;
+  for (int64_t r : rows) {
+    const auto& info = data.info(static_cast<size_t>(r));
+    auto [it, fresh] = first.emplace(info.log, info.timestamp_us);
+    if (!fresh) it->second = std::min(it->second, info.timestamp_us);
+  }
+  const double stride_us = stride_s * 1e6;
+  std::vector<int64_t> kept;
+  for (int64_t r : rows) {
+    const auto& info = data.info(static_cast<size_t>(r));
+    const double steps = static_cast<double>(info.timestamp_us - first.at(info.log)) / stride_us;
+    if (std::abs(steps - std::round(steps)) < 1e-3) kept.push_back(r);
+  }
+  return kept;
 }
 
 }  // namespace
@@ -48,6 +97,12 @@ ExperimentData ExperimentData::load(const ExperimentConfig& config, const std::s
   for (const auto& dir : lo.synthetic) d.stores.push_back(scene::SceneStore::open(dir));
   std::vector<const scene::SceneStore*> ptrs;
   for (const auto& s : d.stores) ptrs.push_back(&s);
+  d.data = train::PlannerDataset(config.embed.graph);
+  std::vector<size_t> first_row(d.stores.size() + 1, 0);
+  for (size_t s = 0; s < d.stores.size(); ++s) {
+    d.data.add_store(d.stores[s], {}, config.show_progress);
+    first_row[s + 1] = d.data.size();
+  }
   // Only the loop.real stores' real scenes are split; a synthetic store's scenes are all pool.
   std::vector<std::string> logs;
   for (size_t s = 0; s < lo.real.size(); ++s) {
@@ -56,16 +111,18 @@ ExperimentData ExperimentData::load(const ExperimentConfig& config, const std::s
     }
   }
   AUTOSCALE_CHECK(!logs.empty(), "loop.real: the stores {} hold no real scenes", fmt::join(lo.real, ", "));
-  d.splits = scene::split_logs(logs, config.split, config.seed);
-  d.embeddings = run_embeddings(config, ptrs, run_dir);
+  std::map<std::string, std::string> sources;  // log -> importer: cross-fitted folds stratify by it
+  for (size_t i = 0; i < first_row[lo.real.size()]; ++i) sources.emplace(d.data.info(i).log, d.data.info(i).generator);
+  d.splits = scene::split_logs(logs, config.split, config.seed, sources);
+  // A cross-fitted fold fits the encoder and k-means without its held-out logs; a plain split
+  // keeps fitting on every scene (label-free, and what a Slurm-fanned encoding reproduces).
+  std::set<std::string> held_out;
+  for (const auto& [log, split] : d.splits) {
+    if (config.split.folds > 0 && split != scene::Split::kTrain) held_out.insert(log);
+  }
+  d.embeddings = run_embeddings(config, ptrs, run_dir, held_out);
   const std::string emb_name = lo.embeddings.empty() ? (fs::path(run_dir) / "embeddings.h5").string() : lo.embeddings;
 
-  d.data = train::PlannerDataset(config.embed.graph);
-  std::vector<size_t> first_row(d.stores.size() + 1, 0);
-  for (size_t s = 0; s < d.stores.size(); ++s) {
-    d.data.add_store(d.stores[s], {}, config.show_progress);
-    first_row[s + 1] = d.data.size();
-  }
   std::unordered_map<std::string, int64_t> emb_row;
   for (size_t i = 0; i < d.embeddings.size(); ++i) emb_row.emplace(d.embeddings.tokens[i], static_cast<int64_t>(i));
   const int k = d.clusters();
@@ -104,6 +161,7 @@ ExperimentData ExperimentData::load(const ExperimentConfig& config, const std::s
       d.pool_by_cluster[static_cast<size_t>(c)].push_back(row);
     }
   }
+  d.test = thin_windows(d.data, d.test, lo.test_stride_s);
   AUTOSCALE_CHECK(!d.real_train.empty(), "data.split: no real training scenes ({} logs split)", d.splits.size());
   AUTOSCALE_CHECK(!d.val.empty(), "data.split: no real validation scenes (set data.split.val_logs or val_fraction)");
   AUTOSCALE_CHECK(!d.test.empty(), "data.split: no real test scenes (set data.split.test_logs or test_fraction)");

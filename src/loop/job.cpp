@@ -17,7 +17,10 @@ namespace autoscale::loop {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-std::string JobSpec::name() const { return fmt::format("{}_n{}_s{}", method, budget, seed); }
+std::string JobSpec::name() const {
+  const std::string plain = fmt::format("{}_n{}_s{}", method, budget, seed);
+  return fold < 0 ? plain : fmt::format("f{}_{}", fold, plain);
+}
 
 namespace {
 
@@ -178,13 +181,17 @@ std::optional<JobResult> run_job(const ExperimentConfig& cfg, const ExperimentDa
   const auto val = score_and_write(ctx, *outcome.planner, data.val, final_dir / "val_scores.csv");
 
   const auto mix = training_mixture(ctx, outcome.selection.rows);
-  nlohmann::json tokens = nlohmann::json::array(), pdms = nlohmann::json::array();
-  for (const auto& s : test.scenes) {
-    if (s.valid) tokens.push_back(s.token), pdms.push_back(s.scores.score);
+  nlohmann::json tokens = nlohmann::json::array(), logs = nlohmann::json::array(), pdms = nlohmann::json::array();
+  for (size_t i = 0; i < test.scenes.size(); ++i) {
+    const auto& s = test.scenes[i];
+    if (!s.valid) continue;
+    tokens.push_back(s.token), pdms.push_back(s.scores.score);
+    logs.push_back(data.data.info(static_cast<size_t>(data.test[i])).log);
   }
   const nlohmann::json result = {
       {"method", spec.method},
       {"seed", spec.seed},
+      {"fold", spec.fold},
       {"synthetic_budget", spec.budget},
       {"n_syn", outcome.selection.rows.size()},
       {"n_real", data.real_train.size()},
@@ -197,6 +204,7 @@ std::optional<JobResult> run_job(const ExperimentConfig& cfg, const ExperimentDa
       {"weights", outcome.selection.weights},
       {"quotas", outcome.selection.quotas},
       {"test_tokens", tokens},
+      {"test_logs", logs},
       {"test_pdms", pdms}};
   write_json(dir / "result.json", result);  // the job's end marker
   spdlog::info("{}: test PDMS {:.4f} on {} scenes ({} synthetic scenes)", spec.name(), test.mean().score, test.valid(),
@@ -236,6 +244,11 @@ JobResult read_job_result(const std::string& job_dir) {
   r.quotas = field<std::vector<int64_t>>(j, "quotas", path);
   r.test_tokens = field<std::vector<std::string>>(j, "test_tokens", path);
   r.test_pdms = field<std::vector<double>>(j, "test_pdms", path);
+  // Runs from before folds and logs were recorded: the single split, every window its own log.
+  r.spec.fold = j.contains("fold") ? field<int64_t>(j, "fold", path) : -1;
+  r.test_logs = j.contains("test_logs") ? field<std::vector<std::string>>(j, "test_logs", path) : r.test_tokens;
+  AUTOSCALE_CHECK(r.test_logs.size() == r.test_tokens.size(), "{}: {} test tokens but {} test logs", path.string(),
+                  r.test_tokens.size(), r.test_logs.size());
   AUTOSCALE_CHECK(r.test_tokens.size() == r.test_pdms.size(), "{}: {} test tokens but {} scores", path.string(),
                   r.test_tokens.size(), r.test_pdms.size());
   return r;

@@ -24,7 +24,13 @@ void CompareOptions::visit(ConfigVisitor& v) {
   v.field("curve_budgets", curve_budgets,
           "extra synthetic budgets N_syn for the PDMS-vs-N_syn curve of vanilla_random and autoscale [scenes]",
           at_least(1));
-  v.field("bootstrap", bootstrap, "paired bootstrap resamples of the test scenes for the 95% CI", at_least(100));
+  v.field("bootstrap", bootstrap,
+          "two-level bootstrap resamples (test logs within folds, then seeds) for the 95% CIs and the MDE",
+          at_least(100));
+  v.field("folds", folds,
+          "cross-fitted compare: run every method on each of the first `folds` folds of data.split.folds "
+          "(0 = all of them; needs data.split.folds)",
+          at_least(0));
 }
 
 void LoopOptions::visit(ConfigVisitor& v) {
@@ -48,6 +54,10 @@ void LoopOptions::visit(ConfigVisitor& v) {
           "V': validation scenes in the failure-weighted gradient [scenes]", at_least(1));
   v.field("alignment_cluster_samples", alignment_cluster_samples,
           "X_k: synthetic samples per cluster gradient [scenes]", at_least(1));
+  v.field("test_stride_s", test_stride_s,
+          "score test windows every this many seconds of each log (0 = every window; windows 0.1 s apart are near "
+          "duplicates) [s]",
+          at_least(0));
   v.field("loss_samples", loss_samples, "doremi/odm: samples per cluster whose loss is measured [scenes]",
           at_least(1));
   v.section("cluster_ga", cluster_ga, "Cluster-GA: exponentiated-gradient steps on the cluster weights");

@@ -77,15 +77,33 @@ std::vector<Job> read_jobs(const fs::path& dir) {
   return jobs;
 }
 
+// The data counts: run.json's, or in a cross-fitted run the sum over the folds prepared so far.
+json data_counts(const json& run, const fs::path& run_file, const fs::path& dir) {
+  if (!run.contains("folds")) {
+    AUTOSCALE_CHECK(run.contains("data") && run.at("data").is_object(), "{}: field data is missing", run_file.string());
+    return run.at("data");
+  }
+  json sum = {{"real_train", 0}, {"val", 0}, {"test", 0}, {"pool", 0}, {"leaked", 0}};
+  for (int64_t k = 0; k < field<int64_t>(run, "folds", run_file); ++k) {
+    const fs::path file = dir / fmt::format("fold{}", k) / "data.json";
+    if (!fs::exists(file)) continue;
+    const auto d = read_json(file);
+    for (auto& [key, value] : sum.items()) value = value.get<int64_t>() + field<int64_t>(d, key.c_str(), file);
+  }
+  return sum;
+}
+
 std::string summary_section(const json& run, const fs::path& run_file, const std::vector<Job>& jobs, const fs::path& dir) {
-  const auto& d = run.at("data");
+  const auto d = data_counts(run, run_file, dir);
+  const bool folds = run.contains("folds");
   std::string s = "<h2>Summary</h2>";
   s += fmt::format("<p class=meta>Command <code>{}</code><br>Mode {}, {} iterations, {} optimiser steps per training, "
-                   "N<sub>syn</sub> {}, {} clusters.<br>Real: {} training, {} validation, {} test scenes. Synthetic pool "
+                   "N<sub>syn</sub> {}, {} clusters.<br>Real{}: {} training, {} validation, {} test scenes. Synthetic pool "
                    "{} scenes ({} dropped by the leakage guard: derived from held-out logs).</p>",
                    svg::escape(field<std::string>(run, "command", run_file)), svg::escape(field<std::string>(run, "mode", run_file)),
                    field<int64_t>(run, "iterations", run_file), field<int64_t>(run, "steps", run_file),
                    field<int64_t>(run, "synthetic_budget", run_file), field<int64_t>(run, "clusters", run_file),
+                   folds ? fmt::format(", summed over {} cross-fitted folds", field<int64_t>(run, "folds", run_file)) : "",
                    field<int64_t>(d, "real_train", run_file), field<int64_t>(d, "val", run_file), field<int64_t>(d, "test", run_file),
                    field<int64_t>(d, "pool", run_file), field<int64_t>(d, "leaked", run_file));
   s += "<table><tr><th>Job</th><th>Method</th><th>Seed</th><th>N_syn</th><th>NC</th><th>DAC</th><th>TTC</th><th>C</th>"
@@ -115,11 +133,23 @@ std::string comparison_section(const fs::path& dir) {
   const auto c = read_json(file);
   AUTOSCALE_CHECK(c.contains("rows") && c.at("rows").is_array(), "{}: field rows is missing", file.string());
   const std::string reference = c.contains("reference") && c.at("reference").is_string() ? c.at("reference").get<std::string>() : "";
-  std::string s = "<h2>Comparison</h2><p class=meta>Test PDMS and sub-scores, mean ± std over seeds; ΔPDMS: the paired "
-                  "bootstrap 95% CI over test scenes" + (reference.empty() ? std::string() : " against " + svg::escape(reference)) +
-                  ". Every method trains the same number of steps.</p>";
+  std::string s = "<h2>Comparison</h2><p class=meta>Test sub-scores: mean over runs (± std over runs with two or more "
+                  "seeds). PDMS and ΔPDMS" + (reference.empty() ? std::string() : " against " + svg::escape(reference)) +
+                  ": 95% CI of a two-level bootstrap (test logs within folds, then seeds), ΔPDMS paired by fold and seed "
+                  "on the same windows; MDE: the smallest ΔPDMS this run detects at 80% power. No interval with one "
+                  "seed. Every method trains the same number of steps.</p>";
   s += "<table><tr><th>Method</th><th>N_syn</th><th>Real:Syn</th><th>Seeds</th><th>NC</th><th>DAC</th><th>TTC</th><th>C</th>"
-       "<th>EP</th><th>PDMS</th><th>ΔPDMS [95% CI]</th><th>Search (s)</th></tr>";
+       "<th>EP</th><th>PDMS [95% CI]</th><th>ΔPDMS [95% CI]</th><th>MDE</th><th>Search (s)</th></tr>";
+  // An effect object of compare.json: "mean [lo, hi]", the interval only where there is one.
+  auto effect = [&](const json& e, bool signed_mean) {
+    const double m = number(e, "mean", file);
+    std::string out = signed_mean ? fmt::format("{:+.3f}", m) : f3(m);
+    if (e.value("has_ci", false)) {
+      out += signed_mean ? fmt::format(" [{:+.3f}, {:+.3f}]", number(e, "lo", file), number(e, "hi", file))
+                         : fmt::format(" [{:.3f}, {:.3f}]", number(e, "lo", file), number(e, "hi", file));
+    }
+    return out;
+  };
   double best = -1;
   for (const auto& r : c.at("rows")) best = std::max(best, number(r.at("mean"), "pdms", file));
   for (const auto& r : c.at("rows")) {
@@ -131,12 +161,16 @@ std::string comparison_section(const fs::path& dir) {
                      svg::escape(field<std::string>(r, "method", file)), number(r, "n_syn", file), real, 100 - real,
                      field<int64_t>(r, "seeds", file));
     for (const char* k : kScores) {
-      s += fmt::format("<td>{} ± {}</td>", f3(number(r.at("mean"), k, file)), f3(number(r.at("std"), k, file)));
+      if (std::string(k) == "pdms" && r.contains("pdms")) continue;  // shown with its interval below
+      const double sd = number(r.at("std"), k, file);
+      s += std::isfinite(sd) ? fmt::format("<td>{} ± {}</td>", f3(number(r.at("mean"), k, file)), f3(sd))
+                             : "<td>" + f3(number(r.at("mean"), k, file)) + "</td>";
     }
+    if (r.contains("pdms")) s += "<td>" + effect(r.at("pdms"), false) + "</td>";
     const auto& d = r.contains("delta") ? r.at("delta") : json();
-    s += d.is_null() ? "<td>–</td>"
-                     : fmt::format("<td>{:+.3f} [{:+.3f}, {:+.3f}]</td>", number(d, "mean", file), number(d, "lo", file),
-                                   number(d, "hi", file));
+    s += d.is_null() ? "<td>–</td><td>–</td>"
+                     : "<td>" + effect(d, true) + "</td><td>" + f3(d.contains("mde") ? number(d, "mde", file) : NAN) +
+                           "</td>";
     s += fmt::format("<td>{:.1f}</td></tr>", number(r, "search_seconds", file));
   }
   s += "</table>";
@@ -259,7 +293,6 @@ std::string report_html(const std::string& run_dir) {
   const fs::path run_file = dir / "run.json";
   AUTOSCALE_CHECK(fs::exists(run_file), "{}: not a run directory (no run.json)", run_dir);
   const auto run = read_json(run_file);
-  AUTOSCALE_CHECK(run.contains("data") && run.at("data").is_object(), "{}: field data is missing", run_file.string());
   const std::string config = read_text(dir / "config.yaml");
   const auto jobs = read_jobs(dir);
   std::string html = "<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>autoscale run " +

@@ -8,6 +8,12 @@ eval::EvalReport score_planner(const train::Planner& planner, const ExperimentDa
                                const eval::EvalOptions& options, bool show_progress) {
   const auto agent = eval::make_precomputed_agent("planner:" + planner.options().kind,
                                                   train::predict_plans(planner, d.data, rows));
+  return score_agent(*agent, d, rows, options, show_progress);
+}
+
+eval::EvalReport score_agent(const eval::Agent& agent_ref, const ExperimentData& d, const std::vector<int64_t>& rows,
+                             const eval::EvalOptions& options, bool show_progress) {
+  const auto* agent = &agent_ref;
   // The evaluator reads scenes from their store: score store by store, then restore row order.
   std::map<size_t, std::vector<size_t>> positions_by_store;
   for (size_t i = 0; i < rows.size(); ++i) positions_by_store[d.store_of[static_cast<size_t>(rows[i])]].push_back(i);

@@ -29,6 +29,11 @@ void SplitOptions::visit(ConfigVisitor& v) {
   v.field("test_fraction", test_fraction, "share of the real logs held out for the final test", in_range(0.0, 0.9));
   v.field("val_logs", val_logs, "explicit validation logs (override the fraction)");
   v.field("test_logs", test_logs, "explicit test logs (override the fraction)");
+  v.field("folds", folds, "cross-fitting: deal the real logs into this many folds stratified by source (0 = off)",
+          at_least(0));
+  v.field("fold", fold, "cross-fitting: the fold whose logs are the test split", at_least(0));
+  v.field("val_logs_per_fold", val_logs_per_fold, "cross-fitting: validation logs taken from the next fold",
+          at_least(0));
 }
 
 namespace {
@@ -45,7 +50,47 @@ uint64_t log_hash(const std::string& log, uint64_t seed) {
 
 }  // namespace
 
-std::map<std::string, Split> split_logs(const std::vector<std::string>& logs, const SplitOptions& o, uint64_t seed) {
+std::vector<std::vector<std::string>> fold_logs(const std::vector<std::string>& logs, int64_t folds, uint64_t seed,
+                                                const std::map<std::string, std::string>& sources) {
+  const std::set<std::string> distinct(logs.begin(), logs.end());
+  AUTOSCALE_CHECK(folds >= 2, "data.split.folds: {} folds; cross-fitting needs at least 2", folds);
+  AUTOSCALE_CHECK(static_cast<size_t>(folds) <= distinct.size(), "data.split.folds: {} folds for {} real logs", folds,
+                  distinct.size());
+  std::map<std::string, std::vector<std::pair<uint64_t, std::string>>> by_source;
+  for (const auto& l : distinct) {
+    const auto it = sources.find(l);
+    by_source[it == sources.end() ? "" : it->second].push_back({log_hash(l, seed), l});
+  }
+  std::vector<std::vector<std::string>> out(static_cast<size_t>(folds));
+  size_t next = 0;
+  for (auto& [source, ranked] : by_source) {
+    std::sort(ranked.begin(), ranked.end());
+    for (const auto& [h, l] : ranked) out[next++ % out.size()].push_back(l);
+  }
+  return out;
+}
+
+std::map<std::string, Split> split_logs(const std::vector<std::string>& logs, const SplitOptions& o, uint64_t seed,
+                                        const std::map<std::string, std::string>& sources) {
+  if (o.folds > 0) {
+    AUTOSCALE_CHECK(o.val_logs.empty() && o.test_logs.empty(),
+                    "data.split.folds: {} folds cannot be combined with data.split.val_logs/test_logs", o.folds);
+    AUTOSCALE_CHECK(o.fold < o.folds, "data.split.fold: {} is not a fold of {} (0..{})", o.fold, o.folds, o.folds - 1);
+    const auto folds = fold_logs(logs, o.folds, seed, sources);
+    std::map<std::string, Split> out;
+    for (const auto& l : logs) out[l] = Split::kTrain;
+    for (const auto& l : folds[static_cast<size_t>(o.fold)]) out[l] = Split::kTest;
+    const auto& next = folds[static_cast<size_t>((o.fold + 1) % o.folds)];
+    AUTOSCALE_CHECK(static_cast<size_t>(o.val_logs_per_fold) <= next.size(),
+                    "data.split.val_logs_per_fold: {} of the {} logs of fold {}", o.val_logs_per_fold, next.size(),
+                    (o.fold + 1) % o.folds);
+    for (size_t i = 0; i < next.size() && i < static_cast<size_t>(o.val_logs_per_fold); ++i) out[next[i]] = Split::kVal;
+    size_t train = 0;
+    for (const auto& [l, s] : out) train += s == Split::kTrain;
+    AUTOSCALE_CHECK(train > 0, "data.split: fold {} of {} leaves no training logs (val_logs_per_fold {})", o.fold,
+                    o.folds, o.val_logs_per_fold);
+    return out;
+  }
   AUTOSCALE_CHECK(o.val_fraction + o.test_fraction < 1.0, "split: val_fraction {} + test_fraction {} leave no training logs",
                   o.val_fraction, o.test_fraction);
   const std::set<std::string> distinct(logs.begin(), logs.end());

@@ -48,7 +48,7 @@ void PlannerDataset::add_store(const scene::SceneStore& store, const std::functi
         continue;
       }
       const scene::Scene& s = scenes[i];
-      add(std::move(*built[i]), {s.token, s.log, s.source_log, s.domain});
+      add(std::move(*built[i]), {s.token, s.log, s.source_log, s.domain, s.generator, s.timestamp_us});
     }
   }
   progress.finish();

@@ -16,13 +16,16 @@ namespace autoscale::train {
 using torch::Tensor;
 
 void PlannerOptions::visit(ConfigVisitor& v) {
-  v.field("kind", kind, "planner network", Choices{"transformer", "ego_mlp"});
+  v.field("kind", kind,
+          "planner network: transformer (scene tokens), ego_mlp (ego status only), gated (ego_mlp plus the "
+          "transformer's scene residual behind a zero-initialised gate)",
+          Choices{"transformer", "ego_mlp", "gated"});
   v.field("d_model", d_model, "transformer: token width", at_least(8));
   v.field("layers", layers, "transformer: encoder layers", at_least(1));
   v.field("heads", heads, "transformer: attention heads (must divide d_model)", at_least(1));
   v.field("feedforward", feedforward, "transformer: feed-forward width", at_least(8));
   v.field("dropout", dropout, "transformer: encoder dropout (training only)", in_range(0, 0.9));
-  v.field("mlp_hidden", mlp_hidden, "ego_mlp: hidden width", at_least(8));
+  v.field("mlp_hidden", mlp_hidden, "ego_mlp, gated: hidden width of the ego MLP", at_least(8));
 }
 
 Planner::Planner(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

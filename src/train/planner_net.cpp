@@ -140,12 +140,39 @@ struct TransformerPlannerImpl : PlannerNetImpl {
   nn::TransformerEncoder encoder{nullptr};
 };
 
+// The ego MLP plus a gated scene residual (mixture-review §3 P0): out = mlp + g ⊙ (scene − mlp),
+// g one weight per pose coordinate, initialised to 0. It starts as the ego MLP, and the scene
+// transformer takes over only the coordinates where data pulls the gate open (ReZero-style: at
+// g = 0 the gate's gradient is the residual, so it opens; the residual learns once it has).
+struct GatedPlannerImpl : PlannerNetImpl {
+  GatedPlannerImpl(const PlannerOptions& o, const encode::GraphOptions& g) {
+    ego = register_module("ego", std::make_shared<EgoMlpImpl>(o));
+    scene = register_module("scene", std::make_shared<TransformerPlannerImpl>(o, g));
+    gate = register_parameter("gate", torch::zeros({kPlanPoses, 3}));
+  }
+  Tensor forward(const TensorBatch& b) override {
+    const Tensor base = ego->forward(b);
+    return base + gate * (scene->forward(b) - base);
+  }
+  std::vector<Tensor> head_parameters() override {
+    auto p = scene->head_parameters();
+    for (const auto& t : ego->head_parameters()) p.push_back(t);
+    p.push_back(gate);
+    return p;
+  }
+  std::shared_ptr<EgoMlpImpl> ego;
+  std::shared_ptr<TransformerPlannerImpl> scene;
+  Tensor gate;
+};
+
 }  // namespace
 
 std::shared_ptr<PlannerNetImpl> make_planner_net(const PlannerOptions& o, const encode::GraphOptions& g) {
   if (o.kind == "ego_mlp") return std::make_shared<EgoMlpImpl>(o);
-  AUTOSCALE_CHECK(o.kind == "transformer", "train.planner.kind: unknown planner {} (transformer | ego_mlp)", quote(o.kind));
+  AUTOSCALE_CHECK(o.kind == "transformer" || o.kind == "gated",
+                  "train.planner.kind: unknown planner {} (transformer | ego_mlp | gated)", quote(o.kind));
   AUTOSCALE_CHECK(o.d_model % o.heads == 0, "train.planner: d_model {} is not divisible by heads {}", o.d_model, o.heads);
+  if (o.kind == "gated") return std::make_shared<GatedPlannerImpl>(o, g);
   return std::make_shared<TransformerPlannerImpl>(o, g);
 }
 

@@ -128,17 +128,60 @@ assert curve == {("vanilla_random", 20), ("vanilla_random", 40), ("autoscale", 2
 assert set(rows) == {"real_only", "vanilla_random", "stratified", "dsir", "doremi", "odm", "autoscale"}, rows.keys()
 assert c["reference"] == "vanilla_random"
 for m, r in rows.items():
-    assert r["seeds"] == 2, (m, r["seeds"])
+    assert r["seeds"] == 2 and r["folds"] == 1, (m, r["seeds"])
     assert 0 < r["mean"]["pdms"] <= 1 and r["std"]["pdms"] >= 0
+    p = r["pdms"]  # the two-level bootstrap of the test PDMS: 2 test logs, 2 seeds
+    assert p["has_ci"] and p["lo"] <= p["mean"] <= p["hi"] and p["logs"] == 2 and p["windows"] == 40, (m, p)
+    assert abs(p["mean"] - r["mean"]["pdms"]) < 1e-9, (m, p["mean"], r["mean"]["pdms"])
     if m == "vanilla_random":
         assert r["delta"] is None
     else:
-        d = r["delta"]
-        assert d["lo"] <= d["mean"] <= d["hi"] and d["scenes"] == 40, (m, d)
+        d = r["delta"]  # paired by seed on the same 40 windows
+        assert d["lo"] <= d["mean"] <= d["hi"] and d["windows"] == 40 and d["seeds"] == 2, (m, d)
+        assert abs(d["mde"] - 2.8016 * d["se"]) < 1e-3, (m, d)
 assert rows["real_only"]["n_syn"] == 0 and rows["real_only"]["real_share"] == 1
 assert rows["autoscale"]["n_syn"] == 40 and rows["autoscale"]["search_seconds"] > 0
 PY
 check "compare summary" contains C/summary.md "| doremi | 40 |"
+check "compare summary has the MDE" contains C/summary.md "Minimal detectable ΔPDMS"
+check "compare scores the reference agents once" "$PY" - C <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1] + "/reference_scores.json"))
+assert len(r["human"]) == 40 and len(r["constant_velocity"]) == 40, {k: len(v) for k, v in r.items() if isinstance(v, dict)}
+assert all(0 <= v <= 1 for v in r["human"].values())
+PY
+
+# --- cross-fitted compare: 2 of 3 leave-logs-out folds, 2 seeds, paired ---------------------------
+"$BIN" compare --config "$CFG" -o F -q data.split.folds=3 "data.split.val_logs=[]" "data.split.test_logs=[]" \
+  loop.compare.folds=2 "loop.compare.methods=[real_only,vanilla_random]" loop.test_stride_s=0.5 --no-report \
+  >"$T/stdout.txt" 2>"$T/stderr.txt"
+check "cross-fitted compare exits 0" [ $? -eq 0 ]
+check "  ...runs every job in each fold, fitting k-means without the fold's held-out logs" "$PY" - F <<'PY'
+import json, os, sys
+d = sys.argv[1]
+run = json.load(open(f"{d}/run.json"))
+assert run["folds"] == 2, run.get("folds")
+tests = []
+for k in (0, 1):
+    split = json.load(open(f"{d}/fold{k}/split.json"))
+    assert split["test"] and len(split["val"]) == 1 and split["train"], split
+    assert not set(split["test"]) & set(split["train"]), split
+    tests.append(set(split["test"]))
+    assert os.path.exists(f"{d}/fold{k}/embeddings.h5") and os.path.exists(f"{d}/fold{k}/reference_scores.json")
+    for m in ("real_only_n0", "vanilla_random_n40"):
+        for s in (0, 1):
+            r = json.load(open(f"{d}/jobs/f{k}_{m}_s{s}/result.json"))
+            assert r["fold"] == k and set(r["test_logs"]) <= tests[k], (k, m, s)
+assert not tests[0] & tests[1], "folds share a test log"
+c = json.load(open(f"{d}/compare.json"))
+rows = {r["method"]: r for r in c["rows"]}
+assert set(rows) == {"real_only", "vanilla_random"}, rows.keys()
+for r in rows.values():
+    assert r["folds"] == 2 and r["seeds"] == 2 and r["runs"] == 4, r
+d = rows["real_only"]["delta"]
+assert d["folds"] == 2 and d["logs"] >= 2 and d["has_ci"], d
+PY
+check "  ...and its summary names the folds" contains F/summary.md "2 cross-fitted folds"
 
 # --- the report -----------------------------------------------------------------------------
 "$BIN" report C -o C/again.html -q >"$T/stdout.txt" 2>"$T/stderr.txt"

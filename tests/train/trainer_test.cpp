@@ -19,6 +19,7 @@
 #include "autoscale/scene/commonroad.h"
 #include "autoscale/train/planner.h"
 #include "ngsim_fixture.h"
+#include "planner_net.h"
 
 namespace autoscale::train {
 namespace {
@@ -57,9 +58,26 @@ TEST(PlannerInput, CenterlinePriorIsCloserToTheExpertThanDrivingStraight) {
   EXPECT_LT(prior, straight) << "4 s displacement error summed over " << d.size() << " scenes";
 }
 
+TEST(Planner, GatedPlannerStartsAsTheEgoMlpAndOpensItsGateWithTraining) {
+  const auto d = dataset();
+  const auto rows = all_rows(d);
+  const auto o = small_training("gated", 60);
+  auto mlp_options = o.planner;
+  mlp_options.kind = "ego_mlp";
+  Planner gated(o.planner, d.graph(), 5, "cpu"), mlp(mlp_options, d.graph(), 5, "cpu");
+  // Same seed, the ego MLP is built first: at a closed gate the scene residual adds exactly 0.
+  EXPECT_EQ(gated.predict(d, rows), mlp.predict(d, rows));
+  EXPECT_GT(gated.parameters(), mlp.parameters());
+  TempDir dir;
+  const auto gate = [&] { return gated.impl().net->named_parameters()["gate"].abs().sum().item<double>(); };
+  EXPECT_EQ(gate(), 0.0);
+  train_planner(gated, d, MixtureSpec::uniform_over(d.size()), o, quiet_run(dir.path, 5));
+  EXPECT_GT(gate(), 1e-4) << "training must open the gate where the scene residual lowers the loss";
+}
+
 TEST(Trainer, LossFallsAndTheModelRoundTrips) {
   const auto d = dataset();
-  for (const std::string kind : {"transformer", "ego_mlp"}) {
+  for (const std::string kind : {"transformer", "ego_mlp", "gated"}) {
     TempDir dir;
     Planner planner(small_training(kind, 60).planner, d.graph(), 1, "cpu");
     const auto untrained = l2_at_seconds(d, all_rows(d), planner.predict(d, all_rows(d)));

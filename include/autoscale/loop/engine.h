@@ -6,6 +6,7 @@
 //   RUN/run.json             the plan, the data counts and the split sizes
 //   RUN/split.json           real logs per split
 //   RUN/embeddings.h5        when the run encoded and clustered the scenes itself
+//   RUN/fold<k>/{data.json,split.json,embeddings.h5}   instead, per fold of a cross-fitted plan
 //   RUN/embedding_map.json   2-D principal-component map of the embeddings, for the report
 //   RUN/jobs/<job>/...       one directory per job (loop/job.h)
 //   RUN/metrics.jsonl        one line per completed iteration and job (validation/test scores, timings)
@@ -27,15 +28,18 @@ struct RunPlan {
   std::vector<uint64_t> seeds;
   int64_t budget = 0;               // N_syn of the main table
   std::vector<int64_t> curve_budgets;  // extra N_syn for vanilla_random and autoscale
+  int64_t folds = 0;                   // cross-fitted folds 0..folds-1 (data.split.folds); 0 = one split
 };
 
 RunPlan plan_for_run(const ExperimentConfig& config);      // loop.method, one seed
 RunPlan plan_for_compare(const ExperimentConfig& config);  // loop.compare
 RunPlan read_run_plan(const std::string& run_dir);         // from RUN/run.json (resume)
 
-// The jobs of a plan, seed by seed (real_only gets N_syn 0, vanilla_all the whole pool of
-// `pool_size` synthetic scenes). Their number does not depend on the pool.
+// The jobs of a plan, fold by fold, then seed by seed (real_only gets N_syn 0, vanilla_all the
+// whole pool of `pool_size` synthetic scenes). Their number and order do not depend on the pool.
 std::vector<JobSpec> plan_jobs(const RunPlan& plan, int64_t pool_size);
+// The jobs of one fold (-1 without folds).
+std::vector<JobSpec> fold_jobs(const RunPlan& plan, int64_t fold, int64_t pool_size);
 
 // The part of a run one process does (a Slurm batch job runs one step, an array task one job).
 struct RunSlice {
@@ -57,8 +61,10 @@ RunSummary run_experiment(const ExperimentConfig& config, const RunPlan& plan, c
 // Whether the run in run_dir has finished every job (its compare.json exists).
 bool run_complete(const std::string& run_dir);
 
-// compare.json and summary.md from finished jobs (mean ± std over seeds, paired bootstrap CI of
-// ΔPDMS against the reference method at the main budget, the PDMS-vs-N_syn curve).
+// compare.json and summary.md from finished jobs: per method, the test PDMS and its ΔPDMS
+// against the reference method at the main budget, paired by fold and seed, each with a
+// two-level bootstrap CI (test logs within folds, then seeds) and its minimal detectable effect;
+// sub-scores as means over runs (± std with two or more seeds); the PDMS-vs-N_syn curve.
 std::string write_comparison(const ExperimentConfig& config, const RunPlan& plan, const std::vector<JobResult>& results,
                              const std::string& run_dir);
 

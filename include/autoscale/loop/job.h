@@ -24,7 +24,8 @@ struct JobSpec {
   std::string method;
   int64_t budget = 0;  // N_syn
   uint64_t seed = 0;
-  std::string name() const;  // "<method>_n<budget>_s<seed>"
+  int64_t fold = -1;   // cross-fitted fold (data.split.fold), -1 = the run's single split
+  std::string name() const;  // "<method>_n<budget>_s<seed>", prefixed "f<fold>_" in a fold
 };
 
 struct JobResult {
@@ -35,7 +36,8 @@ struct JobResult {
   double search_seconds = 0, train_seconds = 0;
   eval::SubScores test, val;      // means over the valid scenes
   int64_t test_scenes = 0, val_scenes = 0;
-  std::vector<std::string> test_tokens;  // the valid test scenes and their PDMS (for paired tests)
+  std::vector<std::string> test_tokens;  // the valid test scenes, their logs and PDMS (paired tests)
+  std::vector<std::string> test_logs;
   std::vector<double> test_pdms;
   std::vector<double> weights;    // final cluster weights (methods that weight clusters)
   std::vector<int64_t> quotas;    // final per-cluster quotas

@@ -24,7 +24,8 @@ struct CompareOptions {
   int64_t seeds = 3;                  // seeds run.seed, run.seed + 1, ...
   std::string reference = "vanilla_random";  // ΔPDMS and its CI are measured against it
   std::vector<double> curve_budgets;  // extra N_syn for the PDMS-vs-N_syn curve (vanilla_random, autoscale)
-  int64_t bootstrap = 2000;           // paired bootstrap resamples of the test scenes
+  int64_t bootstrap = 2000;           // two-level bootstrap resamples (logs within folds, seeds)
+  int64_t folds = 0;                  // with data.split.folds: run the first `folds` folds (0 = all)
 
   void visit(ConfigVisitor& v);
 };
@@ -41,6 +42,7 @@ struct LoopOptions {
   std::string final_weights = "average";  // offline: the final mixture uses the averaged or the last weights
   int64_t alignment_val_samples = 512; // V': validation scenes in the failure-weighted gradient
   int64_t alignment_cluster_samples = 64;  // X_k: synthetic samples per cluster gradient
+  double test_stride_s = 0;            // score test windows this far apart per log (0 = all)
   int64_t loss_samples = 64;           // doremi/odm: samples per cluster whose loss is measured
   mixture::ClusterGaOptions cluster_ga;
   mixture::GuidedRetrievalOptions retrieval;

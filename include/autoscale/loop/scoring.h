@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "autoscale/eval/agents.h"
 #include "autoscale/eval/evaluate.h"
 #include "autoscale/loop/experiment.h"
 #include "autoscale/train/planner.h"
@@ -12,6 +13,8 @@
 namespace autoscale::loop {
 
 // One result per row, in row order; scenes the scorer rejects are invalid (error says why).
+eval::EvalReport score_agent(const eval::Agent& agent, const ExperimentData& data, const std::vector<int64_t>& rows,
+                             const eval::EvalOptions& options, bool show_progress);
 eval::EvalReport score_planner(const train::Planner& planner, const ExperimentData& data,
                                const std::vector<int64_t>& rows, const eval::EvalOptions& options,
                                bool show_progress);

@@ -15,6 +15,8 @@ namespace autoscale::train {
 struct SampleInfo {
   std::string token, log, source_log;
   scene::Domain domain = scene::Domain::kReal;
+  std::string generator;     // the importer or generator that made the scene (its data source)
+  int64_t timestamp_us = 0;  // time of the current frame
 };
 
 class PlannerDataset {

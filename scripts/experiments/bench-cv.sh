@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The cross-fitted real-data benchmark (configs/bench-cv.yaml): imports every real source of
+# ../shared (NGSIM, nuScenes, SinD) into one store, makes the synthetic pool (perturbed starts
+# of the real scenes with PDM-Closed labels, SUMO worlds), prepares every fold (split, Graph-RAE
+# and k-means without the fold's held-out logs), then runs the plan's jobs as 2 one-thread
+# processes and writes the comparison.
+#   scripts/experiments/bench-cv.sh [OUT] [key=value ...]   (default out/cv; needs ../shared and a build)
+# Extra key=value overrides go to the compare (e.g. loop.compare.methods=[real_only,vanilla_random]).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+OUT=${1:-out/cv}
+shift || true
+BIN=${AUTOSCALE:-build/autoscale}
+CFG=configs/bench-cv.yaml
+SHARED=${AUTOSCALE_SHARED_DIR:-../shared}/data-samples
+WORKERS=${WORKERS:-2}
+mkdir -p "$OUT"
+if [ ! -d "$OUT/real" ]; then
+  "$BIN" import "$SHARED/commonroad-ngsim" -o "$OUT/real.tmp" -q -c "$CFG"
+  "$BIN" import "$SHARED/nuscenes-scenarionet" -o "$OUT/real.tmp" --append -q -c "$CFG"
+  if [ "${WITH_SIND:-1}" = 1 ]; then
+    "$BIN" import "$SHARED/commonroad-sind" -o "$OUT/real.tmp" --append -q -c "$CFG"
+  fi
+  mv "$OUT/real.tmp" "$OUT/real"
+fi
+[ -d "$OUT/perturbed" ] || "$BIN" synth perturb --scenes "$OUT/real" -o "$OUT/perturbed" -q -c "$CFG"
+[ -d "$OUT/sumo" ] || "$BIN" synth sumo -o "$OUT/sumo" -q -c "$CFG" synth.sumo.worlds=2
+RUN="$OUT/compare"
+SETS=(loop.real="[$OUT/real]" loop.synthetic="[$OUT/perturbed,$OUT/sumo]" "$@")
+if [ ! -f "$RUN/run.json" ]; then
+  "$BIN" compare -c "$CFG" -o "$RUN" --max-steps 0 -q --threads 2 "${SETS[@]}"
+fi
+jobs=$(python3 -c "
+import json; r = json.load(open('$RUN/run.json'))
+per = len(r['seeds']) * (len(r['methods']) + len(r['budgets']) * sum(m in r['methods'] for m in ('vanilla_random', 'autoscale')))
+print(per * max(1, r.get('folds', 0)))")
+echo "bench-cv: $jobs jobs on $WORKERS workers"
+for w in $(seq 0 $((WORKERS - 1))); do
+  (
+    for ((j = w; j < jobs; j += WORKERS)); do
+      "$BIN" compare --resume "$RUN" --job "$j" -q --threads 1 >>"$OUT/worker$w.log" 2>&1
+    done
+  ) &
+done
+wait
+"$BIN" compare --resume "$RUN" --threads 2
