@@ -379,7 +379,14 @@ class StoreReader:
             ids = f["agents/id"].asstr()[a0:a1]
             types, sizes = f["agents/type"][a0:a1], f["agents/size"][a0:a1]
             # Optional column (schema 1): older shards hold only the coarse type.
-            cats = f["agents/category"][a0:a1] if "agents/category" in f else np.zeros(a1 - a0, dtype=np.uint8)
+            if "agents/category" in f:
+                if f["agents/category"].shape[0] != f["agents/id"].shape[0]:
+                    raise StoreError("%s: agents/category holds %d rows for %d agents" % (
+                        os.path.join(self.path, self.shard_files[shard]), f["agents/category"].shape[0],
+                        f["agents/id"].shape[0]))
+                cats = f["agents/category"][a0:a1]
+            else:
+                cats = np.zeros(a1 - a0, dtype=np.uint8)
             states, valid = f["agents/state"][so[0]:so[-1]], f["agents/valid"][so[0]:so[-1]] != 0
             rel = so - so[0]
             agents = [dict(id=ids[k], type=int(types[k]), category=int(cats[k]), size=sizes[k].tolist(),

@@ -32,7 +32,8 @@ if [ ! -f "$RUN/run.json" ]; then
 fi
 jobs=$(python3 -c "
 import json; r = json.load(open('$RUN/run.json'))
-per = len(r['seeds']) * (len(r['methods']) + len(r['budgets']) * sum(m in r['methods'] for m in ('vanilla_random', 'autoscale')))
+planners = max(1, len(r.get('planners', [])))
+per = len(r['seeds']) * (len(r['methods']) * planners + len(r['budgets']) * sum(m in r['methods'] for m in ('vanilla_random', 'autoscale')))
 print(per * max(1, r.get('folds', 0)))")
 echo "bench-cv: $jobs jobs on $WORKERS workers"
 for w in $(seq 0 $((WORKERS - 1))); do

@@ -57,7 +57,7 @@ mixture::Embeddings embed_stores(const std::vector<const scene::SceneStore*>& st
     const auto stats = model.train(subset ? fit_graphs : graphs, subset ? fit_descriptors : descriptors);
     if (r.verbose) {
       std::printf("trained the Graph-RAE on %zu scenes (%s): loss %.3f -> %.3f over %zu epochs in %.1f s\n",
-                  graphs.size(), stats.device.c_str(), stats.epoch_loss.front(), stats.epoch_loss.back(),
+                  subset ? fit_graphs.size() : graphs.size(), stats.device.c_str(), stats.epoch_loss.front(), stats.epoch_loss.back(),
                   stats.epoch_loss.size(), stats.seconds);
     }
     if (!r.save.empty()) model.save(r.save);

@@ -283,8 +283,13 @@ PdmClosedResult pdm_closed(const sim::State& initial, const RoutePlan& route, co
                            const std::vector<AgentTrack>& tracks, const std::vector<RedLight>& red_lights,
                            const PdmClosedParams& p, const sim::SimulatorParams& sim_params) {
   AUTOSCALE_CHECK(!route.centerline.empty(), "PDM-Closed: the route has no centerline");
-  AUTOSCALE_CHECK(p.proposal_steps >= 2 && p.trajectory_steps >= p.proposal_steps && p.leader_update_steps >= 1,
-                  "PDM-Closed: inconsistent step counts");
+  AUTOSCALE_CHECK(p.proposal_steps == sim::kSimSteps && p.trajectory_steps >= p.proposal_steps &&
+                      p.leader_update_steps >= 1,
+                  "PDM-Closed: inconsistent step counts (proposal {}, trajectory {}, leader update {}; the scorer "
+                  "simulates {} steps)", p.proposal_steps, p.trajectory_steps, p.leader_update_steps, sim::kSimSteps);
+  AUTOSCALE_CHECK(!p.speed_fractions.empty() && !p.lateral_offsets.empty(),
+                  "PDM-Closed: {} speed fractions and {} lateral offsets; at least one of each is needed",
+                  p.speed_fractions.size(), p.lateral_offsets.size());
   const sim::VehicleParams& vehicle = sim_params.vehicle;
   const Box ego0 = ego_box(initial.pose(), vehicle);
   // PDMObservation: the constant-velocity forecast sampled every 0.2 s and held in between, over
@@ -306,6 +311,7 @@ PdmClosedResult pdm_closed(const sim::State& initial, const RoutePlan& route, co
   std::vector<size_t> batch(targets.size());
   for (size_t i = 0; i < batch.size(); ++i) batch[i] = i;
 
+  // Unrollers keep references to their path and corridor: reserved up front, never reallocated.
   std::vector<Centerline> paths;
   std::vector<Corridor> corridors;
   std::vector<Unroller> unrollers;

@@ -201,17 +201,34 @@ std::vector<std::string> roadblock_bfs(const std::unordered_map<std::string, std
 // roadblock connector whose polygon overlaps an earlier connector of the route by more than
 // 1 m² cuts the route just before it (only connectors are compared).
 std::vector<std::string> remove_route_loops(const Graph& g, std::vector<std::string> route) {
-  std::vector<const scene::Roadblock*> seen;
+  // Two rings overlap by at most their bounding boxes' overlap: most pairs are rejected by that
+  // (as NAVSIM's STRtree query does) before the exact area.
+  struct Box {
+    double x0 = 1e300, y0 = 1e300, x1 = -1e300, y1 = -1e300;
+  };
+  auto box_of = [](const scene::Polyline& ring) {
+    Box b;
+    for (const auto& p : ring) b.x0 = std::min(b.x0, p.x), b.y0 = std::min(b.y0, p.y), b.x1 = std::max(b.x1, p.x), b.y1 = std::max(b.y1, p.y);
+    return b;
+  };
+  auto box_overlap = [](const Box& a, const Box& b) {
+    return std::max(0.0, std::min(a.x1, b.x1) - std::max(a.x0, b.x0)) * std::max(0.0, std::min(a.y1, b.y1) - std::max(a.y0, b.y0));
+  };
+  std::vector<std::pair<const scene::Roadblock*, Box>> seen;
   for (size_t i = 0; i < route.size(); ++i) {
-    const scene::Roadblock* rb = g.roadblock.at(route[i]);
+    const auto it = g.roadblock.find(route[i]);
+    AUTOSCALE_CHECK(it != g.roadblock.end(), "route: roadblock {} is not in the map", quote(route[i]));
+    const scene::Roadblock* rb = it->second;
     if (!rb->connector) continue;
-    for (const auto* earlier : seen) {
+    const Box box = box_of(rb->polygon.exterior);
+    for (const auto& [earlier, earlier_box] : seen) {
+      if (box_overlap(box, earlier_box) <= kLoopOverlapArea) continue;
       if (ring_intersection_area(earlier->polygon.exterior, rb->polygon.exterior) > kLoopOverlapArea) {
         route.resize(i);
         return route;
       }
     }
-    seen.push_back(rb);
+    seen.push_back({rb, box});
   }
   return route;
 }

@@ -77,6 +77,7 @@ void write_run_files(const ExperimentConfig& cfg, const RunPlan& plan, const Exp
                         {"budgets", plan.curve_budgets},
                         {"data", d ? data_json(*d) : nlohmann::json(nullptr)}};
   if (plan.folds > 0) run["folds"] = plan.folds;
+  if (!plan.planners.empty()) run["planners"] = plan.planners;
   write_json(run_json, run);
 }
 
@@ -262,6 +263,7 @@ RunPlan plan_for_compare(const ExperimentConfig& cfg) {
   AUTOSCALE_CHECK(c.folds <= cfg.split.folds, "loop.compare.folds: {} of data.split.folds {}", c.folds,
                   cfg.split.folds);
   p.folds = c.folds > 0 ? c.folds : cfg.split.folds;
+  p.planners = c.planners;
   return p;
 }
 
@@ -276,20 +278,22 @@ RunPlan read_run_plan(const std::string& run_dir) {
   p.budget = field<int64_t>(j, "synthetic_budget", path);
   p.curve_budgets = field<std::vector<int64_t>>(j, "budgets", path);
   p.folds = j.contains("folds") ? field<int64_t>(j, "folds", path) : 0;
+  p.planners = j.contains("planners") ? field<std::vector<std::string>>(j, "planners", path) : std::vector<std::string>{};
   return p;
 }
 
 std::vector<JobSpec> fold_jobs(const RunPlan& plan, int64_t fold, int64_t pool_size) {
   std::vector<JobSpec> jobs;
+  const std::vector<std::string> planners = plan.planners.empty() ? std::vector<std::string>{""} : plan.planners;
   for (uint64_t seed : plan.seeds) {
     for (const auto& m : plan.methods) {
       const int64_t n = m == "real_only" ? 0 : m == "vanilla_all" ? pool_size : plan.budget;
-      jobs.push_back({m, n, seed, fold});
+      for (const auto& planner : planners) jobs.push_back({m, n, seed, fold, planner});
     }
-    for (int64_t b : plan.curve_budgets) {
+    for (int64_t b : plan.curve_budgets) {  // the curve with the first planner
       for (const char* m : {"vanilla_random", "autoscale"}) {
         if (std::find(plan.methods.begin(), plan.methods.end(), m) != plan.methods.end()) {
-          jobs.push_back({m, b, seed, fold});
+          jobs.push_back({m, b, seed, fold, planners.front()});
         }
       }
     }
@@ -386,17 +390,23 @@ bool run_complete(const std::string& run_dir) { return fs::exists(fs::path(run_d
 std::string write_comparison(const ExperimentConfig& cfg, const RunPlan& plan, const std::vector<JobResult>& results,
                              const std::string& run_dir) {
   // Rows: (method, budget) in plan order; main-budget rows first, then the curve's.
+  // A row is a method (with its planner when planners are compared) at a budget.
+  auto label = [&](const JobSpec& s) { return s.planner.empty() ? s.method : s.method + " (" + s.planner + ")"; };
   std::vector<std::pair<std::string, int64_t>> keys;
   std::map<std::pair<std::string, int64_t>, std::vector<const JobResult*>> groups;
+  std::map<std::pair<std::string, int64_t>, const JobSpec*> specs;
   for (const auto& r : results) {
-    const auto key = std::pair{r.spec.method, r.spec.budget};
-    if (!groups.count(key)) keys.push_back(key);
+    const auto key = std::pair{label(r.spec), r.spec.budget};
+    if (!groups.count(key)) keys.push_back(key), specs[key] = &r.spec;
     groups[key].push_back(&r);
   }
-  const std::string reference = plan.methods.size() > 1 ? cfg.loop.compare.reference : "";
+  const bool several = plan.methods.size() > 1 || plan.planners.size() > 1;
+  const std::string reference = several ? cfg.loop.compare.reference : "";
+  const std::string ref_label =
+      plan.planners.empty() ? reference : reference + " (" + plan.planners.front() + ")";
   const std::vector<const JobResult*>* ref = nullptr;
   for (const auto& key : keys) {  // the reference at the main budget (real_only, vanilla_all have their own)
-    if (key.first == reference && (!ref || key.second == plan.budget)) ref = &groups[key];
+    if (key.first == ref_label && (!ref || key.second == plan.budget)) ref = &groups[key];
   }
   auto runs_of = [](const std::vector<const JobResult*>& g) {
     std::vector<ScoredRun> runs;
@@ -413,7 +423,7 @@ std::string write_comparison(const ExperimentConfig& cfg, const RunPlan& plan, c
       "| Method | N_syn | Real:Syn | Folds × seeds | NC | DAC | TTC | C | EP | PDMS [95% CI] | ΔPDMS vs {} [95% CI] "
       "| MDE | ΔPDMS, solvable non-trivial | Search (s) |\n"
       "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
-      reference.empty() ? "–" : reference);
+      reference.empty() ? "–" : ref_label);
   std::vector<double> mdes;
   for (const auto& key : keys) {
     const auto& g = groups[key];
@@ -453,7 +463,8 @@ std::string write_comparison(const ExperimentConfig& cfg, const RunPlan& plan, c
         }
       }
     }
-    rows.push_back({{"method", key.first}, {"synthetic_budget", key.second}, {"seeds", pdms.seeds},
+    rows.push_back({{"method", specs[key]->method}, {"planner", specs[key]->planner}, {"label", key.first},
+                    {"synthetic_budget", key.second}, {"seeds", pdms.seeds},
                     {"folds", pdms.folds}, {"runs", g.size()}, {"n_syn", mean(n_syn)}, {"real_share", mean(share)},
                     {"search_seconds", mean(search)}, {"mean", m}, {"std", sd}, {"pdms", effect_json(pdms)},
                     {"delta", delta}, {"pdms_hard", pdms_hard}, {"delta_hard", delta_hard}});
@@ -466,7 +477,9 @@ std::string write_comparison(const ExperimentConfig& cfg, const RunPlan& plan, c
   for (const char* method : {"vanilla_random", "autoscale"}) {
     std::vector<std::pair<int64_t, std::vector<double>>> points;
     for (const auto& key : keys) {
-      if (key.first != method) continue;
+      if (specs[key]->method != method || specs[key]->planner != (plan.planners.empty() ? "" : plan.planners.front())) {
+        continue;
+      }
       std::vector<double> p;
       for (const auto* r : groups[key]) p.push_back(r->test.score);
       points.push_back({key.second, p});
@@ -479,7 +492,7 @@ std::string write_comparison(const ExperimentConfig& cfg, const RunPlan& plan, c
     }
   }
   const fs::path dir(run_dir);
-  write_json(dir / "compare.json", {{"reference", reference.empty() ? nlohmann::json(nullptr) : nlohmann::json(reference)},
+  write_json(dir / "compare.json", {{"reference", reference.empty() ? nlohmann::json(nullptr) : nlohmann::json(ref_label)},
                                     {"statistics", "two-level bootstrap: test logs within folds, then seeds"},
                                     {"rows", rows}, {"curve", curve}});
   std::sort(mdes.begin(), mdes.end());

@@ -18,7 +18,8 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 std::string JobSpec::name() const {
-  const std::string plain = fmt::format("{}_n{}_s{}", method, budget, seed);
+  std::string plain = fmt::format("{}_n{}_s{}", method, budget, seed);
+  if (!planner.empty()) plain += "_" + planner;
   return fold < 0 ? plain : fmt::format("f{}_{}", fold, plain);
 }
 
@@ -151,8 +152,10 @@ SearchOutcome run_search(const JobContext& ctx, StepBudget& budget) {
 
 }  // namespace
 
-std::optional<JobResult> run_job(const ExperimentConfig& cfg, const ExperimentData& data, const JobSpec& spec,
+std::optional<JobResult> run_job(const ExperimentConfig& run_cfg, const ExperimentData& data, const JobSpec& spec,
                                  const std::string& job_dir, StepBudget& budget) {
+  ExperimentConfig cfg = run_cfg;  // a compare over planners trains this job's planner
+  if (!spec.planner.empty()) cfg.train.planner.kind = spec.planner;
   const fs::path dir(job_dir);
   if (fs::exists(dir / "result.json")) return read_job_result(job_dir);
   if (budget.exhausted()) return std::nullopt;
@@ -192,6 +195,7 @@ std::optional<JobResult> run_job(const ExperimentConfig& cfg, const ExperimentDa
       {"method", spec.method},
       {"seed", spec.seed},
       {"fold", spec.fold},
+      {"planner", cfg.train.planner.kind},
       {"synthetic_budget", spec.budget},
       {"n_syn", outcome.selection.rows.size()},
       {"n_real", data.real_train.size()},
@@ -246,6 +250,7 @@ JobResult read_job_result(const std::string& job_dir) {
   r.test_pdms = field<std::vector<double>>(j, "test_pdms", path);
   // Runs from before folds and logs were recorded: the single split, every window its own log.
   r.spec.fold = j.contains("fold") ? field<int64_t>(j, "fold", path) : -1;
+  r.planner = j.contains("planner") ? field<std::string>(j, "planner", path) : "";
   r.test_logs = j.contains("test_logs") ? field<std::vector<std::string>>(j, "test_logs", path) : r.test_tokens;
   AUTOSCALE_CHECK(r.test_logs.size() == r.test_tokens.size(), "{}: {} test tokens but {} test logs", path.string(),
                   r.test_tokens.size(), r.test_logs.size());

@@ -31,6 +31,9 @@ void CompareOptions::visit(ConfigVisitor& v) {
           "cross-fitted compare: run every method on each of the first `folds` folds of data.split.folds "
           "(0 = all of them; needs data.split.folds)",
           at_least(0));
+  v.field("planners", planners,
+          "planner kinds (transformer, ego_mlp, gated) each method is trained with, side by side; the reference is "
+          "the reference method with the first; empty = train.planner.kind");
 }
 
 void LoopOptions::visit(ConfigVisitor& v) {
@@ -70,6 +73,10 @@ void LoopOptions::validate() const {
   for (const auto& m : compare.methods) {
     AUTOSCALE_CHECK(std::find(method_names().begin(), method_names().end(), m) != method_names().end(),
                     "loop.compare.methods: unknown method {}", quote(m));
+  }
+  for (const auto& p : compare.planners) {
+    AUTOSCALE_CHECK(p == "transformer" || p == "ego_mlp" || p == "gated",
+                    "loop.compare.planners: unknown planner {} (transformer | ego_mlp | gated)", quote(p));
   }
   AUTOSCALE_CHECK(compare.methods.empty() ||
                       std::find(compare.methods.begin(), compare.methods.end(), compare.reference) !=

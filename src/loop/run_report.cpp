@@ -158,7 +158,8 @@ std::string comparison_section(const fs::path& dir) {
     const double share = number(r, "real_share", file);
     const int real = static_cast<int>(std::lround(100 * share));
     s += fmt::format("<tr{}><td>{}</td><td>{:.0f}</td><td>{}:{}</td><td>{}</td>", pdms == best ? " class=best" : "",
-                     svg::escape(field<std::string>(r, "method", file)), number(r, "n_syn", file), real, 100 - real,
+                     svg::escape(field<std::string>(r, r.contains("label") ? "label" : "method", file)),
+                     number(r, "n_syn", file), real, 100 - real,
                      field<int64_t>(r, "seeds", file));
     for (const char* k : kScores) {
       if (std::string(k) == "pdms" && r.contains("pdms")) continue;  // shown with its interval below

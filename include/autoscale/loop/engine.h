@@ -29,6 +29,7 @@ struct RunPlan {
   int64_t budget = 0;               // N_syn of the main table
   std::vector<int64_t> curve_budgets;  // extra N_syn for vanilla_random and autoscale
   int64_t folds = 0;                   // cross-fitted folds 0..folds-1 (data.split.folds); 0 = one split
+  std::vector<std::string> planners;   // planner kinds side by side (loop.compare.planners); empty = configured
 };
 
 RunPlan plan_for_run(const ExperimentConfig& config);      // loop.method, one seed

@@ -25,11 +25,14 @@ struct JobSpec {
   int64_t budget = 0;  // N_syn
   uint64_t seed = 0;
   int64_t fold = -1;   // cross-fitted fold (data.split.fold), -1 = the run's single split
-  std::string name() const;  // "<method>_n<budget>_s<seed>", prefixed "f<fold>_" in a fold
+  std::string planner;  // train.planner.kind for this job; "" = the configured one
+  // "<method>_n<budget>_s<seed>", prefixed "f<fold>_" in a fold, suffixed "_<planner>" when set.
+  std::string name() const;
 };
 
 struct JobResult {
   JobSpec spec;
+  std::string planner;            // the planner kind it trained ("" in runs before it was recorded)
   int64_t n_syn = 0, n_real = 0;  // scenes in the final training mixture
   double real_share = 1;          // share of training samples drawn from real scenes
   int64_t steps = 0;

@@ -26,6 +26,7 @@ struct CompareOptions {
   std::vector<double> curve_budgets;  // extra N_syn for the PDMS-vs-N_syn curve (vanilla_random, autoscale)
   int64_t bootstrap = 2000;           // two-level bootstrap resamples (logs within folds, seeds)
   int64_t folds = 0;                  // with data.split.folds: run the first `folds` folds (0 = all)
+  std::vector<std::string> planners;  // planner kinds compared side by side; empty = train.planner.kind
 
   void visit(ConfigVisitor& v);
 };
