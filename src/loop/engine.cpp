@@ -379,6 +379,7 @@ RunSummary run_experiment(const ExperimentConfig& cfg, const RunPlan& plan, cons
     const std::string job_dir = (dir / "jobs" / job.name()).string();
     if (!fs::exists(fs::path(job_dir) / "result.json")) return summary;
     summary.results.push_back(read_job_result(job_dir));
+    summary.results.back().spec = job;  // the plan's spec (its planner and fold) names the row
   }
   summary.table = write_comparison(cfg, plan, summary.results, run_dir);
   summary.complete = true;

@@ -183,6 +183,25 @@ assert d["folds"] == 2 and d["logs"] >= 2 and d["has_ci"], d
 PY
 check "  ...and its summary names the folds" contains F/summary.md "2 cross-fitted folds"
 
+# --- planners side by side: every method trained with each planner kind, paired to the first --
+"$BIN" compare --config "$CFG" -o P -q "loop.compare.methods=[real_only]" "loop.compare.planners=[ego_mlp,gated]" \
+  loop.compare.reference=real_only --no-report >"$T/stdout.txt" 2>"$T/stderr.txt"
+check "compare over planners exits 0" [ $? -eq 0 ]
+check "  ...pairs the gated planner against the ego MLP" "$PY" - P <<'PY'
+import json, sys
+d = sys.argv[1]
+c = json.load(open(f"{d}/compare.json"))
+rows = {r["label"]: r for r in c["rows"]}
+assert set(rows) == {"real_only (ego_mlp)", "real_only (gated)"}, rows.keys()
+assert c["reference"] == "real_only (ego_mlp)", c["reference"]
+assert rows["real_only (ego_mlp)"]["delta"] is None
+g = rows["real_only (gated)"]
+assert g["planner"] == "gated" and g["delta"]["seeds"] == 2 and g["delta"]["windows"] == 40, g
+for s in (0, 1):
+    r = json.load(open(f"{d}/jobs/real_only_n0_s{s}_gated/result.json"))
+    assert r["planner"] == "gated", r["planner"]
+PY
+
 # --- the report -----------------------------------------------------------------------------
 "$BIN" report C -o C/again.html -q >"$T/stdout.txt" 2>"$T/stderr.txt"
 check "report exits 0" [ $? -eq 0 ]
