@@ -111,6 +111,22 @@ const Lane* lane(const Map& m, const std::string& id) {
   return nullptr;
 }
 
+// Every scene carries `lanes` light states, each on a connector of the map (or on the one
+// non-connector lane `except`); returns how often each state occurs over all scenes.
+std::map<LightState, size_t> light_states(const CommonRoadImport& r, size_t lanes, const std::string& except) {
+  std::map<LightState, size_t> states;
+  for (const auto& s : r.scenes) {
+    EXPECT_EQ(s.traffic_lights.size(), lanes) << s.token;
+    for (const auto& l : s.traffic_lights) {
+      const Lane* found = lane(r.map, l.lane);
+      EXPECT_NE(found, nullptr) << l.lane;
+      if (found) EXPECT_TRUE(found->connector || l.lane == except) << l.lane;
+      ++states[l.state];
+    }
+  }
+  return states;
+}
+
 // Every file imports; scenes per file as measured (2026-12, default windows); US101-3_3 records
 // 3.1 s in all, less than the 4 s scoring horizon, so none of its cars can be the expert.
 TEST(CommonRoadData, AllNineNgsimFilesImport) {
@@ -158,15 +174,7 @@ TEST(CommonRoadData, NgsimLightsSitOnTheConnectorsTheyControl) {
     SCOPED_TRACE(i.file);
     EXPECT_EQ(i.r.stats.traffic_lights, 8u);
     EXPECT_EQ(i.r.stats.light_lanes, 20u);
-    std::map<LightState, size_t> states;
-    for (const auto& s : i.r.scenes) {
-      EXPECT_EQ(s.traffic_lights.size(), 20u);
-      for (const auto& l : s.traffic_lights) {
-        ASSERT_NE(lane(i.r.map, l.lane), nullptr) << l.lane;
-        EXPECT_TRUE(lane(i.r.map, l.lane)->connector) << l.lane;
-        ++states[l.state];
-      }
-    }
+    auto states = light_states(i.r, 20, {});
     EXPECT_GT(states[LightState::kRed], 0u);
     EXPECT_GT(states[LightState::kUnknown], 0u);  // the right arrows' "inactive" phase
   }
@@ -241,15 +249,7 @@ TEST(CommonRoadData, SindLightStatesReachTheConnectors) {
     SCOPED_TRACE(i.file);
     EXPECT_EQ(i.r.stats.traffic_lights, 4u);
     EXPECT_EQ(i.r.stats.light_lanes, 26u);
-    std::map<LightState, size_t> states;
-    for (const auto& s : i.r.scenes) {
-      ASSERT_EQ(s.traffic_lights.size(), 26u);
-      for (const auto& l : s.traffic_lights) {
-        ASSERT_NE(lane(i.r.map, l.lane), nullptr);
-        EXPECT_TRUE(lane(i.r.map, l.lane)->connector || l.lane == "31") << l.lane;
-        ++states[l.state];
-      }
-    }
+    auto states = light_states(i.r, 26, "31");
     EXPECT_GT(states[LightState::kRed], 0u);
     EXPECT_GT(states[LightState::kGreen], 0u);
     EXPECT_EQ(states[LightState::kUnknown], 0u);
