@@ -242,6 +242,16 @@ class StoreWriter:
         self.created_dir, self.closed, self.written = False, False, []
         self.index, self.tokens, self.shards, self.shard_sizes, self.maps = [], set(), [], [], {}
         self.pending = []
+        if not (append and os.path.exists(os.path.join(path, "index.h5"))):
+            self._check_new_dir(path)
+        if not os.path.exists(path):
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            try:
+                os.mkdir(path)
+                self.created_dir = True
+            except FileExistsError:
+                pass
+        self._lock(path)  # the C++ writers' protocol: flock on PATH/.lock, PID inside
         if append and os.path.exists(os.path.join(path, "index.h5")):
             reader = StoreReader(path)
             self.index = list(reader.entries)
@@ -249,13 +259,30 @@ class StoreWriter:
             self.shards, self.shard_sizes = list(reader.shard_files), list(reader.shard_sizes)
             self.maps = dict(reader.map_files)
         else:
-            if os.path.exists(path) and (not os.path.isdir(path) or os.listdir(path)):
-                raise StoreError("scene store '%s': already exists and is not empty (use append, or pick a new path)"
-                                 % path)
-            if not os.path.exists(path):
-                os.makedirs(path)
-                self.created_dir = True
+            self._check_new_dir(path)
         os.makedirs(os.path.join(path, "maps"), exist_ok=True)
+
+    @staticmethod
+    def _check_new_dir(path):
+        if os.path.exists(path) and (not os.path.isdir(path) or set(os.listdir(path)) - {".lock"}):
+            raise StoreError("scene store '%s': already exists and is not empty (use append, or pick a new path)"
+                             % path)
+
+    def _lock(self, path):
+        import fcntl
+        lock_path = os.path.join(path, ".lock")
+        self.lock_file = open(lock_path, "a+")
+        try:
+            fcntl.flock(self.lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.lock_file.seek(0)
+            holder = self.lock_file.read().strip() or "unknown"
+            self.lock_file.close()
+            raise StoreError("scene store '%s': another process (pid %s) is writing it (lock '%s'); wait for it to "
+                             "finish or write elsewhere" % (path, holder, lock_path))
+        self.lock_file.truncate(0)
+        self.lock_file.write("%d\n" % os.getpid())
+        self.lock_file.flush()
 
     def __enter__(self):
         return self

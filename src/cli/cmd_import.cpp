@@ -104,13 +104,16 @@ int import_commonroad_files(const std::vector<std::string>& files, const ImportA
     writer.add_map(r.map);
     for (const auto& s : r.scenes) writer.add(s);
   }
+  // Checked before close(): a new store is committed only with scenes in it; without close() the
+  // writer removes the directory it created, so a failed import leaves nothing and the same
+  // path can be imported again (issue 23, finding 5).
+  AUTOSCALE_CHECK(writer.added() > 0 || args.append, "no scene could be cut from the inputs (no vehicle tracks, or "
+                                                     "tracks shorter than history + min_future? see the log above)");
   const size_t n = writer.close();
   write_provenance(args.out, inv);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("imported %zu scenes from %zu files into %s (%.1f scenes/s)\n", n, files.size(), args.out.c_str(),
               n / std::max(secs, 1e-9));
-  AUTOSCALE_CHECK(n > 0 || args.append, "no scene could be cut from the inputs (tracks shorter than history + "
-                                        "min_future? see the log above)");
   return 0;
 }
 

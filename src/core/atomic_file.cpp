@@ -1,6 +1,8 @@
 #include "autoscale/core/atomic_file.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -32,7 +34,56 @@ void fsync_path(const std::string& path) {
   ::close(fd);
 }
 
+// The PID the holder wrote into its lock file, for the message ("" when not written yet).
+std::string lock_holder(int fd) {
+  char buf[32] = {};
+  const ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+  if (n <= 0) return "";
+  std::string pid(buf, static_cast<size_t>(n));
+  while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+  return pid;
+}
+
+// True when `fd` still is the file at `path`: a lock taken on a lock file that its holder's
+// cleanup removed meanwhile (a failed new store disappears whole) protects nothing.
+bool still_linked(int fd, const std::string& path) {
+  struct stat by_fd {}, by_path {};
+  return ::fstat(fd, &by_fd) == 0 && ::stat(path.c_str(), &by_path) == 0 && by_fd.st_dev == by_path.st_dev &&
+         by_fd.st_ino == by_path.st_ino;
+}
+
 }  // namespace
+
+DirectoryLock::DirectoryLock(const std::string& dir, const std::string& what) {
+  const std::string path = (std::filesystem::path(dir) / kFileName).string();
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    AUTOSCALE_CHECK(fd >= 0, "{}: cannot open its lock file {}: {}", what, quote(path), std::strerror(errno));
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      const int err = errno;
+      const std::string holder = lock_holder(fd);
+      ::close(fd);
+      AUTOSCALE_CHECK(err == EWOULDBLOCK, "{}: cannot lock {}: {}", what, quote(path), std::strerror(err));
+      AUTOSCALE_THROW("{}: another process (pid {}) is writing it (lock {}); wait for it to finish or write elsewhere",
+                      what, holder.empty() ? "unknown" : holder, quote(path));
+    }
+    if (!still_linked(fd, path)) {
+      ::close(fd);
+      continue;
+    }
+    // Ours now; the PID is only for the message another writer prints.
+    // A failed write (full disk) only makes that message say "pid unknown".
+    const std::string pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd, 0) == 0) (void)!::pwrite(fd, pid.data(), pid.size(), 0);
+    fd_ = fd;
+    return;
+  }
+  AUTOSCALE_THROW("{}: its lock file {} keeps being replaced by other writers", what, quote(path));
+}
+
+DirectoryLock::~DirectoryLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing the last descriptor releases the flock
+}
 
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)), temp_path_(make_temp_path(path_)) {}
 

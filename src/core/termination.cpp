@@ -4,6 +4,8 @@
 
 #include <atomic>
 
+#include "autoscale/core/subprocess.h"
+
 namespace autoscale {
 namespace {
 
@@ -11,11 +13,12 @@ std::atomic<int> g_scopes{0};
 std::atomic<int> g_signal{0};
 
 extern "C" void on_termination(int sig) {
-  // Async-signal-safe: lock-free atomics, signal() and raise() only.
+  // Async-signal-safe: lock-free atomics, kill(), signal() and raise() only.
   if (g_scopes.load() > 0 && g_signal.load() == 0) {
     g_signal.store(sig);
     return;
   }
+  kill_child_groups();  // a helper (Python importer) must not finish a write after we failed
   std::signal(sig, SIG_DFL);  // no one to checkpoint, or asked twice: die as the signal says
   std::raise(sig);
 }

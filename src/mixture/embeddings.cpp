@@ -33,6 +33,7 @@ void write_embeddings(const std::string& path, const Embeddings& e) {
       f.write("cluster/similarity", e.similarity, 1, 0);
       f.write("cluster/centroids", e.centroids, static_cast<size_t>(e.dim), 0);
     }
+    f.close();  // a failed write (full disk) throws here, naming the file, before anything is published
   }
   out.commit();
 }

@@ -49,6 +49,7 @@ void RetrievalIndex::build(const Embeddings& e, const IndexParams& params, const
     f.write_attr("clusters", static_cast<int64_t>(e.clusters()));
     f.write("global", global, 4);
     for (int k = 0; k < e.clusters(); ++k) f.write(fmt::format("cluster/{:04d}", k), per_cluster[k], 4);
+    f.close();  // a failed write throws here, naming the file, before rows.h5 is published
   }
   out.commit();  // written last: the directory is complete once rows.h5 exists
 }

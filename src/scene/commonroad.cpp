@@ -12,6 +12,7 @@
 
 #include "autoscale/core/error.h"
 #include "autoscale/scene/geometry.h"
+#include "autoscale/scene/inspect.h"
 
 namespace autoscale::scene {
 
@@ -61,8 +62,18 @@ double exact_or_interval(const pugi::xml_node& node, const std::string& where) {
   return 0.5 * (parse_number(a, where + "/intervalStart") + parse_number(b, where + "/intervalEnd"));
 }
 
+// A coordinate, checked against kMaxMapCoordinate: 1e308 is finite, but no recording is that far
+// from its origin, and the geometry (polygon unions, projections) is meaningless there.
+double parse_coordinate(const pugi::xml_node& node, const std::string& where) {
+  const double v = parse_number(node, where);
+  AUTOSCALE_CHECK(std::abs(v) <= kMaxMapCoordinate, "{}: coordinate {} is more than {:g} m from the origin", where, v,
+                  kMaxMapCoordinate);
+  return v;
+}
+
 Vec2 parse_point(const pugi::xml_node& point, const std::string& where) {
-  return {parse_number(child(point, "x", where), where + "/x"), parse_number(child(point, "y", where), where + "/y")};
+  return {parse_coordinate(child(point, "x", where), where + "/x"),
+          parse_coordinate(child(point, "y", where), where + "/y")};
 }
 
 Polyline parse_bound(const pugi::xml_node& bound, const std::string& where) {
@@ -242,6 +253,11 @@ ParsedMap parse_map(const pugi::xml_node& root, const std::string& map_id, const
       map.areas.push_back({fmt::format("intersection-{}-{}", id, k), AreaKind::kIntersection, std::move(parts[k])});
     }
   }
+  // The checks `inspect` runs on every stored map (unique ids, references that resolve, points
+  // in range, polylines of 2 points or more): a map it would reject is never stored.
+  const auto problems = validate_map(map);
+  AUTOSCALE_CHECK(problems.empty(), "invalid road network: {}{}", problems.front(),
+                  problems.size() > 1 ? fmt::format(" (and {} more problems)", problems.size() - 1) : "");
   out.lanelets = std::move(lanelets);
   return out;
 }

@@ -1,7 +1,13 @@
 #include "autoscale/scene/h5.h"
 
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
+#include <exception>
 
 #include "autoscale/core/error.h"
 
@@ -32,6 +38,113 @@ Handle link_create_plist() {
   return Handle(p, H5Pclose);
 }
 
+// Grows the in-memory image of a created file in steps of this many bytes.
+constexpr size_t kCoreIncrement = 4 << 20;
+
+// Writes `bytes` to `path` (created or truncated) with plain POSIX calls, so that ENOSPC, EIO,
+// EFBIG or a read-only directory is one error naming the file and the reason.
+void write_whole_file(const std::string& path, const std::vector<char>& bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  AUTOSCALE_CHECK(fd >= 0, "cannot create {}: {}", quote(path), std::strerror(errno));
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = n < 0 ? errno : EIO;
+      ::close(fd);
+      AUTOSCALE_THROW("cannot write {} ({} of {} bytes written): {}", quote(path), done, bytes.size(),
+                      std::strerror(err));
+    }
+    done += static_cast<size_t>(n);
+  }
+  AUTOSCALE_CHECK(::close(fd) == 0, "cannot write {}: {}", quote(path), std::strerror(errno));
+}
+
+// ---- global heap validation (reads trust nothing HDF5 would not check itself)
+//
+// Variable-length strings live in global heap collections ("GCOL"). HDF5 1.10 trusts the object
+// sizes it finds there: one damaged size makes it copy past its buffers (a segfault in
+// `inspect`, issue 23). Before HDF5 sees a file, every collection is walked as HDF5 walks it
+// (H5HG__cache_heap_deserialize) and must be consistent: each object inside the collection,
+// the last one ending exactly at its end, the collection inside the file.
+
+constexpr size_t kHeapHeader = 16;    // "GCOL", version 1, 3 reserved, collection size (8)
+constexpr size_t kObjectHeader = 16;  // index (2), reference count (2), reserved (4), size (8)
+
+uint64_t load_le(const unsigned char* p, size_t n) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < n; ++i) v |= static_cast<uint64_t>(p[i]) << (8 * i);
+  return v;
+}
+
+bool read_at(int fd, uint64_t offset, void* out, size_t n) {
+  size_t done = 0;
+  while (done < n) {
+    const ssize_t r = ::pread(fd, static_cast<char*>(out) + done, n - done, static_cast<off_t>(offset + done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    done += static_cast<size_t>(r);
+  }
+  return true;
+}
+
+// Checks the collection whose signature is at `at`; a candidate that does not carry the whole
+// header of one (version 1, reserved bytes 0) is compressed data that happens to read "GCOL".
+void check_heap_collection(int fd, const std::string& path, uint64_t at, uint64_t file_size) {
+  unsigned char h[kHeapHeader];
+  if (at + kHeapHeader > file_size || !read_at(fd, at, h, kHeapHeader)) return;
+  if (h[4] != 1 || h[5] != 0 || h[6] != 0 || h[7] != 0) return;
+  const uint64_t size = load_le(h + 8, 8);
+  AUTOSCALE_CHECK(size >= kHeapHeader && size <= file_size - at,
+                  "{}: damaged file: global heap at byte {} claims {} bytes, the file has {} after it", quote(path),
+                  at, size, file_size - at);
+  std::vector<unsigned char> heap(size);
+  AUTOSCALE_CHECK(read_at(fd, at, heap.data(), size), "{}: cannot read the global heap at byte {}: {}", quote(path),
+                  at, std::strerror(errno));
+  uint64_t p = kHeapHeader;
+  while (p + kObjectHeader <= size) {  // a smaller tail is free space without a header
+    const uint64_t index = load_le(&heap[p], 2);
+    const uint64_t object = load_le(&heap[p + 8], 8);
+    const uint64_t room = size - p;
+    // Object 0 is the free space, its size including its header; others are padded to 8 bytes.
+    const bool fits = index == 0 ? object >= kObjectHeader && object <= room
+                                 : object <= room - kObjectHeader && kObjectHeader + (object + 7) / 8 * 8 <= room;
+    AUTOSCALE_CHECK(fits,
+                    "{}: damaged file: global heap object {} at byte {} has length {}, only {} bytes remain in its "
+                    "collection",
+                    quote(path), index, at + p, object, room);
+    p += index == 0 ? object : kObjectHeader + (object + 7) / 8 * 8;
+  }
+}
+
+void check_global_heaps(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  AUTOSCALE_CHECK(fd >= 0, "cannot open {}: {}", quote(path), std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  const off_t end = ::lseek(fd, 0, SEEK_END);
+  AUTOSCALE_CHECK(end >= 0, "cannot read {}: {}", quote(path), std::strerror(errno));
+  const auto file_size = static_cast<uint64_t>(end);
+  constexpr size_t kBlock = 1 << 20;
+  constexpr char kSignature[] = "GCOL";
+  std::vector<char> block(kBlock + 3);
+  // Blocks overlap by 3 bytes so that a signature across a block boundary is seen once.
+  for (uint64_t base = 0; base < file_size; base += kBlock) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(kBlock + 3, file_size - base));
+    AUTOSCALE_CHECK(read_at(fd, base, block.data(), n), "cannot read {}: {}", quote(path), std::strerror(errno));
+    const char* from = block.data();
+    const char* last = block.data() + n;
+    while (const void* hit = ::memmem(from, static_cast<size_t>(last - from), kSignature, 4)) {
+      const auto offset = static_cast<size_t>(static_cast<const char*>(hit) - block.data());
+      if (offset < kBlock) check_heap_collection(fd, path, base + offset, file_size);
+      from = static_cast<const char*>(hit) + 1;
+    }
+  }
+}
+
 }  // namespace
 
 std::mutex& global_mutex() {
@@ -40,15 +153,59 @@ std::mutex& global_mutex() {
 }
 
 File File::create(const std::string& path) {
-  hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  // The core driver without a backing store: HDF5 never touches the disk; close() does.
+  Handle fapl(check(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate"), H5Pclose);
+  AUTOSCALE_CHECK(H5Pset_fapl_core(fapl.id(), kCoreIncrement, 0) >= 0, "{}: cannot set up the HDF5 core driver",
+                  quote(path));
+  hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id());
   AUTOSCALE_CHECK(id >= 0, "cannot create HDF5 file {}", quote(path));
-  return File(Handle(id, H5Fclose), path);
+  File f(Handle(id, H5Fclose), path);
+  f.in_memory_ = true;
+  f.uncaught_at_create_ = std::uncaught_exceptions();
+  return f;
+}
+
+void File::store_image() {
+  // Flushed first: the image must hold the final superblock (its end-of-file address).
+  AUTOSCALE_CHECK(H5Fflush(id(), H5F_SCOPE_GLOBAL) >= 0, "{}: cannot flush the HDF5 file image", quote(path_));
+  const ssize_t size = H5Fget_file_image(id(), nullptr, 0);
+  AUTOSCALE_CHECK(size >= 0, "{}: cannot size the HDF5 file image", quote(path_));
+  std::vector<char> image(static_cast<size_t>(size));
+  AUTOSCALE_CHECK(H5Fget_file_image(id(), image.data(), image.size()) == size, "{}: cannot copy the HDF5 file image",
+                  quote(path_));
+  in_memory_ = false;
+  datasets_.clear();
+  handle_.reset();  // in memory: closing cannot fail
+  write_whole_file(path_, image);
+}
+
+void File::close() {
+  if (in_memory_ && handle_.valid()) {
+    store_image();
+    return;
+  }
+  in_memory_ = false;
+  datasets_.clear();
+  handle_.reset();
+}
+
+File::~File() {
+  if (!in_memory_ || !handle_.valid()) return;  // read-only, closed or moved from: members close it
+  if (std::uncaught_exceptions() > uncaught_at_create_) return;  // a failed write: drop the image
+  try {
+    store_image();
+  } catch (const std::exception& e) {
+    // A destructor cannot throw; the caller's rename then publishes nothing usable, and the
+    // reader names the file. Writers in this project call close() to get the error instead.
+    spdlog::error("{}", e.what());
+  }
 }
 
 File File::open(const std::string& path) {
   const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
   AUTOSCALE_CHECK(is_hdf5 >= 0, "cannot open {}: file missing or unreadable", quote(path));
   AUTOSCALE_CHECK(is_hdf5 > 0, "{} is not an HDF5 file", quote(path));
+  check_global_heaps(path);
   hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   AUTOSCALE_CHECK(id >= 0, "cannot open {}: truncated or damaged HDF5 file", quote(path));
   return File(Handle(id, H5Fclose), path);

@@ -18,13 +18,25 @@ namespace {
 // a time glitch (missing or reordered frames) or a teleport.
 constexpr double kMaxPlausibleSpeed = 70.0;  // m/s
 
-void check_ring(const Polyline& ring, const std::string& what, std::vector<std::string>& out) {
-  for (const auto& p : ring) {
+// The first point that is not finite or lies beyond kMaxMapCoordinate; false when there is one.
+bool check_points(const Polyline& line, const std::string& what, std::vector<std::string>& out) {
+  for (size_t i = 0; i < line.size(); ++i) {
+    const auto& p = line[i];
     if (!std::isfinite(p.x) || !std::isfinite(p.y)) {
-      out.push_back(fmt::format("{}: non-finite point ({}, {})", what, p.x, p.y));
-      return;
+      out.push_back(fmt::format("{}: non-finite point {} ({}, {})", what, i, p.x, p.y));
+      return false;
+    }
+    if (std::abs(p.x) > kMaxMapCoordinate || std::abs(p.y) > kMaxMapCoordinate) {
+      out.push_back(fmt::format("{}: point {} ({}, {}) is more than {:g} m from the origin", what, i, p.x, p.y,
+                                kMaxMapCoordinate));
+      return false;
     }
   }
+  return true;
+}
+
+void check_ring(const Polyline& ring, const std::string& what, std::vector<std::string>& out) {
+  if (!check_points(ring, what, out)) return;
   if (ring.size() < 3) {
     out.push_back(fmt::format("{}: degenerate polygon with {} points", what, ring.size()));
   } else if (std::abs(signed_area(ring)) < 1e-6) {
@@ -32,22 +44,42 @@ void check_ring(const Polyline& ring, const std::string& what, std::vector<std::
   }
 }
 
+// Ids of `kind` that occur more than once: a second lane of the same id silently replaces the
+// first wherever lanes are looked up by id.
+template <class T>
+std::unordered_set<std::string> unique_ids(const std::vector<T>& items, const char* kind,
+                                           std::vector<std::string>& out) {
+  std::unordered_set<std::string> ids;
+  for (const auto& item : items) {
+    if (!ids.insert(item.id).second) out.push_back(fmt::format("{} {}: duplicate id", kind, item.id));
+  }
+  return ids;
+}
+
 }  // namespace
 
 std::vector<std::string> validate_map(const Map& map) {
   std::vector<std::string> out;
-  std::unordered_set<std::string> lane_ids, roadblock_ids;
-  for (const auto& rb : map.roadblocks) roadblock_ids.insert(rb.id);
-  for (const auto& l : map.lanes) lane_ids.insert(l.id);
+  const auto lane_ids = unique_ids(map.lanes, "lane", out);
+  const auto roadblock_ids = unique_ids(map.roadblocks, "roadblock", out);
+  unique_ids(map.areas, "area", out);
   for (const auto& l : map.lanes) {
     const std::string what = "lane " + l.id;
     if (l.centerline.size() < 2) out.push_back(fmt::format("{}: centerline has {} points", what, l.centerline.size()));
+    check_points(l.centerline, what + " centerline", out);
     if (!l.polygon.empty()) check_ring(l.polygon, what + " polygon", out);
     if (!l.roadblock.empty() && !roadblock_ids.count(l.roadblock)) {
       out.push_back(fmt::format("{}: roadblock {} is not in the map", what, l.roadblock));
     }
-    for (const auto& s : l.successors) {
-      if (!lane_ids.count(s)) out.push_back(fmt::format("{}: successor {} is not in the map", what, s));
+    for (const auto& [refs, relation] : {std::pair{&l.successors, "successor"}, {&l.predecessors, "predecessor"}}) {
+      for (const auto& s : *refs) {
+        if (!lane_ids.count(s)) out.push_back(fmt::format("{}: {} {} is not in the map", what, relation, s));
+      }
+    }
+    for (const auto& [ref, side] : {std::pair{&l.left, "left"}, {&l.right, "right"}}) {
+      if (!ref->empty() && !lane_ids.count(*ref)) {
+        out.push_back(fmt::format("{}: {} neighbour {} is not in the map", what, side, *ref));
+      }
     }
   }
   for (const auto& rb : map.roadblocks) check_ring(rb.polygon.exterior, "roadblock " + rb.id, out);

@@ -39,6 +39,7 @@ void write_index(const std::string& dir, const std::vector<IndexEntry>& index, c
                  const std::vector<int64_t>& shard_sizes, const std::map<std::string, std::string>& maps) {
   AtomicFile out(join(dir, kIndexFile));
   {
+    std::lock_guard<std::mutex> lock(h5::global_mutex());
     auto f = h5::File::create(out.temp_path());
     f.write_attr("format", std::string(format::kStoreFormat));
     f.write_attr("schema_version", kSchemaVersion);
@@ -68,6 +69,7 @@ void write_index(const std::string& dir, const std::vector<IndexEntry>& index, c
     }
     f.write("maps/id", map_ids, c);
     f.write("maps/file", map_files, c);
+    f.close();  // a full disk is an error here, before the rename publishes anything
   }
   out.commit();
 }
@@ -208,12 +210,57 @@ bool operator==(const Map& a, const Map& b) {
 
 // ---------------------------------------------------------------------------------- writer
 
+namespace {
+
+// A new store goes into a missing or empty directory; the lock file of an earlier writer that
+// failed there does not count.
+void check_new_store_dir(const std::string& dir) {
+  if (!fs::exists(dir)) return;
+  bool empty = fs::is_directory(dir);
+  if (empty) {
+    for (const auto& e : fs::directory_iterator(dir)) empty = empty && e.path().filename() == DirectoryLock::kFileName;
+  }
+  AUTOSCALE_CHECK(empty, "scene store {}: already exists and is not empty (use append, or pick a new path)", quote(dir));
+}
+
+// Creates `dir` (and its parents); true when this call created it, false when it existed.
+bool make_store_dir(const std::string& dir) {
+  std::error_code ec;
+  const fs::path parent = fs::path(dir).parent_path();
+  if (!parent.empty()) fs::create_directories(parent, ec);
+  const bool created = !ec && fs::create_directory(dir, ec);
+  AUTOSCALE_CHECK(!ec, "scene store {}: cannot create directory: {}", quote(dir), ec.message());
+  return created;
+}
+
+}  // namespace
+
 SceneStoreWriter::SceneStoreWriter(std::string dir, StoreOptions options)
     : dir_(std::move(dir)), options_(options) {
   AUTOSCALE_CHECK(options_.shard_size >= 1, "store.shard_size: expected a positive integer, got {}",
                   options_.shard_size);
   AUTOSCALE_CHECK(options_.compression >= 0 && options_.compression <= 9,
                   "store.compression: expected an integer in [0, 9], got {}", options_.compression);
+  // Refused before anything is created in a foreign directory; checked again under the lock.
+  if (!(options_.append && fs::exists(join(dir_, kIndexFile)))) check_new_store_dir(dir_);
+  const bool created = make_store_dir(dir_);
+  // A failed lock means another writer owns the directory (even one this call created a moment
+  // before it): nothing here may be removed.
+  lock_ = std::make_unique<DirectoryLock>(dir_, "scene store " + quote(dir_));
+  created_dir_ = created;
+  try {
+    open_or_create();
+  } catch (...) {
+    if (created_dir_) {
+      std::error_code ec;
+      fs::remove_all(dir_, ec);
+    }
+    throw;
+  }
+}
+
+// Under the lock: what an earlier writer committed is what this one appends to.
+void SceneStoreWriter::open_or_create() {
   if (options_.append && fs::exists(join(dir_, kIndexFile))) {
     auto existing = read_index(dir_);
     index_ = std::move(existing.entries);
@@ -222,17 +269,11 @@ SceneStoreWriter::SceneStoreWriter(std::string dir, StoreOptions options)
     map_files_ = std::move(existing.map_files);
     for (size_t i = 0; i < index_.size(); ++i) token_rows_[index_[i].token] = i;
   } else {
-    if (fs::exists(dir_)) {
-      AUTOSCALE_CHECK(fs::is_directory(dir_) && fs::is_empty(dir_),
-                      "scene store {}: already exists and is not empty (use append, or pick a new path)", quote(dir_));
-    } else {
-      std::error_code ec;
-      fs::create_directories(dir_, ec);
-      AUTOSCALE_CHECK(!ec, "scene store {}: cannot create directory: {}", quote(dir_), ec.message());
-      created_dir_ = true;
-    }
+    check_new_store_dir(dir_);
   }
-  fs::create_directories(join(dir_, kMapsDir));
+  std::error_code ec;
+  fs::create_directories(join(dir_, kMapsDir), ec);
+  AUTOSCALE_CHECK(!ec, "scene store {}: cannot create {}: {}", quote(dir_), kMapsDir, ec.message());
 }
 
 SceneStoreWriter::~SceneStoreWriter() {
@@ -264,6 +305,7 @@ void SceneStoreWriter::add_map(const Map& map) {
     std::lock_guard<std::mutex> lock(h5::global_mutex());
     auto f = h5::File::create(out.temp_path());
     format::write_map(f, map, static_cast<int>(options_.compression));
+    f.close();
   }
   out.commit();
   written_files_.push_back(file);
@@ -301,6 +343,7 @@ void SceneStoreWriter::flush_shard() {
     std::lock_guard<std::mutex> lock(h5::global_mutex());
     auto f = h5::File::create(out.temp_path());
     format::write_shard(f, pending_, static_cast<int>(options_.compression));
+    f.close();
   }
   out.commit();
   written_files_.push_back(file);
@@ -419,6 +462,7 @@ std::vector<std::string> SceneStore::unlisted_files() const {
   std::set<std::string> listed(shard_files_.begin(), shard_files_.end());
   for (const auto& kv : map_files_) listed.insert(kv.second);
   listed.insert(kIndexFile);
+  listed.insert(DirectoryLock::kFileName);  // the writers' lock, kept on purpose
   std::vector<std::string> out;
   for (const auto& entry : fs::recursive_directory_iterator(dir_)) {
     if (!entry.is_regular_file()) continue;

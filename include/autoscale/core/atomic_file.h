@@ -29,6 +29,25 @@ class AtomicFile {
   bool committed_ = false;
 };
 
+// An advisory lock (flock) on DIR/.lock, held while a command writes the directory (a scene
+// store, a run directory). A second writer gets one Error naming the directory and the holder's
+// PID instead of both writing and one run's work vanishing. The kernel drops the lock when its
+// holder dies, so the lock of a killed process is simply taken over. The lock file stays after
+// release: removing it would let two writers lock two different files of the same name.
+class DirectoryLock {
+ public:
+  static constexpr const char* kFileName = ".lock";
+
+  // Locks the existing directory `dir`; `what` names it in messages ("scene store \"x\"").
+  DirectoryLock(const std::string& dir, const std::string& what);
+  ~DirectoryLock();  // releases the lock
+  DirectoryLock(const DirectoryLock&) = delete;
+  DirectoryLock& operator=(const DirectoryLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 // Writes `contents` to `path` atomically.
 void write_file_atomic(const std::string& path, const std::string& contents);
 

@@ -49,10 +49,24 @@ class Handle {
 };
 
 // An open HDF5 file and the name used in messages.
+//
+// A created file is built in memory (HDF5's core driver) and written to `path` with plain
+// write() calls by close(): a full disk, an I/O error or a read-only directory is then one
+// Error naming the file, raised here, never a failed flush inside HDF5 (whose error paths in
+// the Debian 1.10 build leave the file half-closed and crash at exit, issue 23).
 class File {
  public:
-  static File create(const std::string& path);  // truncates
+  static File create(const std::string& path);  // truncates (at close())
   static File open(const std::string& path);    // read-only; checks it is HDF5 at all
+  // A created file not closed is still stored by the destructor (a failure is then only
+  // logged), unless the destructor runs because an exception unwinds: then it is dropped.
+  ~File();
+  File(File&&) noexcept = default;
+  File& operator=(File&&) noexcept = default;
+
+  // Stores a created file (throws Error naming the file when it cannot) and closes it; for a
+  // file opened for reading, just closes it. Idempotent.
+  void close();
   hid_t id() const { return handle_.id(); }
   const std::string& path() const { return path_; }
 
@@ -95,8 +109,12 @@ class File {
   void read_raw(const std::string& name, hid_t mem_type, void* out, size_t cols, size_t first, size_t count) const;
   size_t resolve_count(const std::string& name, size_t first, long long count) const;
 
+  void store_image();
+
   Handle handle_;
   std::string path_;
+  bool in_memory_ = false;      // created: the image still has to be written to path_
+  int uncaught_at_create_ = 0;  // std::uncaught_exceptions() when created
   mutable std::unordered_map<std::string, std::shared_ptr<Handle>> datasets_;
 };
 

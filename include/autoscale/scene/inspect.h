@@ -11,9 +11,16 @@
 
 namespace autoscale::scene {
 
+// Map points further than this from the origin are errors [m]: no road network is that big, and
+// 1e308 is finite.
+inline constexpr double kMaxMapCoordinate = 1e7;
+
 // Problems of one scene against its map; empty when valid. Each line names the field and value.
 std::vector<std::string> validate_scene(const Scene& scene, const Map& map);
-// Problems of a map (degenerate polygons, dangling references); empty when valid.
+// Problems of a map, empty when valid: duplicate ids; successors, predecessors, left/right
+// neighbours and roadblocks that are not in the map; centerlines of fewer than 2 points;
+// non-finite points or points beyond kMaxMapCoordinate; degenerate polygons. Importers reject
+// a map with any of them.
 std::vector<std::string> validate_map(const Map& map);
 
 struct Distribution {

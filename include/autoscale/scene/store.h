@@ -23,6 +23,10 @@
 #include "autoscale/core/config.h"
 #include "autoscale/scene/types.h"
 
+namespace autoscale {
+class DirectoryLock;
+}
+
 namespace autoscale::scene {
 
 inline constexpr int64_t kSchemaVersion = 1;
@@ -46,7 +50,10 @@ struct IndexEntry {
 
 class SceneStoreWriter {
  public:
-  // Creates `dir` (which must not exist or be empty) or, with options.append, opens it.
+  // Creates `dir` (which must not exist or be empty) or, with options.append, opens it. Holds
+  // the store's lock (DIR/.lock) until destroyed: a second writer of the same store, in this
+  // process or another, gets an Error naming the holder's PID. An append publishes its shards
+  // and maps only through the final rename of index.h5 in close().
   SceneStoreWriter(std::string dir, StoreOptions options);
   // Without close(), everything this writer wrote is removed again (and a directory it created).
   ~SceneStoreWriter();
@@ -64,11 +71,13 @@ class SceneStoreWriter {
   size_t added() const { return added_; }
 
  private:
+  void open_or_create();
   void flush_shard();
   void abort() noexcept;
 
   std::string dir_;
   StoreOptions options_;
+  std::unique_ptr<DirectoryLock> lock_;  // released after abort() cleaned up
   bool created_dir_ = false;
   bool closed_ = false;
   size_t added_ = 0;
