@@ -6,6 +6,9 @@
 # processes and writes the comparison.
 #   scripts/experiments/bench-cv.sh [OUT] [key=value ...]   (default out/cv; needs ../shared and a build)
 # Extra key=value overrides go to the compare (e.g. loop.compare.methods=[real_only,vanilla_random]).
+# RUN_NAME names the run directory under OUT (default compare). WITH_HARM=1 plants testbed T2
+# (mixture-review §4): corrupted-label copies of the perturbed starts (synth corrupt, labels
+# drifting HARM_LATERAL_M metres to the right over 4 s) join the synthetic pool.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${1:-out/cv}
@@ -25,15 +28,21 @@ if [ ! -d "$OUT/real" ]; then
 fi
 [ -d "$OUT/perturbed" ] || "$BIN" synth perturb --scenes "$OUT/real" -o "$OUT/perturbed" -q -c "$CFG"
 [ -d "$OUT/sumo" ] || "$BIN" synth sumo -o "$OUT/sumo" -q -c "$CFG" synth.sumo.worlds=2
-RUN="$OUT/compare"
-SETS=(loop.real="[$OUT/real]" loop.synthetic="[$OUT/perturbed,$OUT/sumo]" "$@")
+SYNTHETIC="$OUT/perturbed,$OUT/sumo"
+if [ "${WITH_HARM:-0}" = 1 ]; then
+  [ -d "$OUT/harm" ] || "$BIN" synth corrupt --scenes "$OUT/perturbed" -o "$OUT/harm" -q -c "$CFG" \
+    synth.corrupt.kind=lateral_drift synth.corrupt.lateral_m="${HARM_LATERAL_M:-2.5}"
+  SYNTHETIC="$SYNTHETIC,$OUT/harm"
+fi
+RUN="$OUT/${RUN_NAME:-compare}"
+SETS=(loop.real="[$OUT/real]" loop.synthetic="[$SYNTHETIC]" "$@")
 if [ ! -f "$RUN/run.json" ]; then
   "$BIN" compare -c "$CFG" -o "$RUN" --max-steps 0 -q --threads 2 "${SETS[@]}"
 fi
 jobs=$(python3 -c "
 import json; r = json.load(open('$RUN/run.json'))
 planners = max(1, len(r.get('planners', [])))
-per = len(r['seeds']) * (len(r['methods']) * planners + len(r['budgets']) * sum(m in r['methods'] for m in ('vanilla_random', 'autoscale')))
+per = len(r['seeds']) * (len(r['methods']) * planners + len(r['budgets']) * sum(m in r['methods'] for m in ('vanilla_random', 'autoscale', 'autoscale_v2')))
 print(per * max(1, r.get('folds', 0)))")
 echo "bench-cv: $jobs jobs on $WORKERS workers"
 for w in $(seq 0 $((WORKERS - 1))); do

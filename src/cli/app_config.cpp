@@ -38,6 +38,7 @@ void EvalConfig::visit(ConfigVisitor& v) {
 
 void SynthConfig::visit(ConfigVisitor& v) {
   v.section("perturb", perturb, "perturbed starts of real scenes, labelled by PDM-Closed");
+  v.section("corrupt", corrupt, "planted label corruption: copies of synthetic scenes with a wrong ego future");
   v.section("sumo", sumo, "SUMO traffic worlds");
 }
 
@@ -96,6 +97,7 @@ void AppConfig::validate() const {
   check_window(import.scenarionet.window, "import.scenarionet.window");
   check_window(import.navsim.window, "import.navsim.window");
   with_context("synth.perturb", [&] { synth.perturb.validate(); });
+  with_context("synth.corrupt", [&] { synth.corrupt.validate(); });
   with_context("synth.sumo", [&] { synth.sumo.validate(); });
   loop.validate();
 }

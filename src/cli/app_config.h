@@ -10,6 +10,7 @@
 #include "autoscale/mixture/kmeans.h"
 #include "autoscale/mixture/vector_index.h"
 #include "autoscale/scene/commonroad.h"
+#include "autoscale/scene/corrupt.h"
 #include "autoscale/scene/perturb.h"
 #include "autoscale/scene/sumo.h"
 #include "autoscale/scene/split.h"
@@ -57,6 +58,7 @@ struct EvalConfig {
 
 struct SynthConfig {
   scene::PerturbOptions perturb;
+  scene::CorruptOptions corrupt;
   scene::SumoOptions sumo;
   void visit(ConfigVisitor& v);
 };

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "autoscale/core/error.h"
+#include "autoscale/core/seeds.h"
 #include "autoscale/loop/engine.h"
 #include "autoscale/loop/run_report.h"
 #include "commands.h"
@@ -79,6 +80,20 @@ int run_report(const ReportArgs& args, const Invocation&) {
   const std::string out = args.out.empty() ? (fs::path(args.run) / "report.html").string() : args.out;
   loop::write_report(args.run, out);
   std::printf("report: %s\n", out.c_str());
+  return 0;
+}
+
+int run_paired(const PairedArgs& args, const Invocation& inv) {
+  const auto r = loop::compare_across_runs(args.run_a, args.method_a, args.run_b, args.method_b,
+                                           inv.config.loop.compare.bootstrap,
+                                           derive_seed(static_cast<uint64_t>(inv.config.run.seed), "bootstrap"));
+  const auto& d = r.delta;
+  std::printf("ΔPDMS %s (%s) − %s (%s): %+.4f", args.method_a.c_str(), args.run_a.c_str(), args.method_b.c_str(),
+              args.run_b.c_str(), d.mean);
+  if (d.has_ci) std::printf(" [%+.4f, %+.4f], SE %.4f, MDE %.4f", d.lo, d.hi, d.se, d.mde);
+  std::printf("\n%zu paired runs: %lld folds x %lld seeds, %lld logs, %lld windows\n", r.pairs,
+              static_cast<long long>(d.folds), static_cast<long long>(d.seeds), static_cast<long long>(d.logs),
+              static_cast<long long>(d.windows));
   return 0;
 }
 

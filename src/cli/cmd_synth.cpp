@@ -13,6 +13,7 @@
 #include "autoscale/core/progress.h"
 #include "autoscale/core/threads.h"
 #include "autoscale/eval/pseudo_expert.h"
+#include "autoscale/scene/corrupt.h"
 #include "autoscale/scene/derive.h"
 #include "autoscale/scene/perturb.h"
 #include "autoscale/scene/store.h"
@@ -103,6 +104,36 @@ int run_synth_perturb(const SynthPerturbArgs& args, const Invocation& inv) {
               pct(dac_ok), pct(nc_ok), kept, options.min_pdms);
   std::printf("wrote %zu synthetic scenes to %s (%.1f samples/s)\n", written, args.out.c_str(),
               rows.size() * per / std::max(secs, 1e-9));
+  return 0;
+}
+
+int run_synth_corrupt(const SynthCorruptArgs& args, const Invocation& inv) {
+  const auto& options = inv.config.synth.corrupt;
+  const auto seed = static_cast<uint64_t>(inv.config.run.seed);
+  const auto input = scene::SceneStore::open(args.scenes);
+  scene::StoreOptions store_options = inv.config.store;
+  store_options.append = args.append;
+  scene::SceneStoreWriter writer(args.out, store_options);
+  size_t skipped = 0;
+  Progress progress("synth corrupt", input.size());
+  for (size_t i = 0; i < input.size(); ++i) {
+    const auto& entry = input.index()[i];
+    progress.advance();
+    // Real scenes stay real: the testbeds plant harm in the synthetic pool only.
+    if (entry.domain == scene::Domain::kReal || !scene::chosen_for_corruption(options, seed, entry.token)) {
+      ++skipped;
+      continue;
+    }
+    const scene::Scene s = scene::corrupt_label(input.read(i), options);
+    if (!writer.has_map(s.map_id)) writer.add_map(*input.map(s.map_id));
+    writer.add(s);
+  }
+  progress.finish();
+  AUTOSCALE_CHECK(writer.added() > 0 || args.append, "{}: no synthetic scene chosen to corrupt (synth.corrupt.fraction "
+                  "{}, {} scenes)", args.scenes, options.fraction, input.size());
+  const size_t n = writer.close();
+  std::printf("wrote %zu scenes with %s labels to %s (%zu of %zu inputs left out)\n", n, options.kind.c_str(),
+              args.out.c_str(), skipped, input.size());
   return 0;
 }
 

@@ -93,6 +93,13 @@ struct SynthPerturbArgs {
 };
 int run_synth_perturb(const SynthPerturbArgs& args, const Invocation& inv);
 
+struct SynthCorruptArgs {
+  std::string scenes;  // synthetic store whose scenes are copied with corrupted labels
+  std::string out;
+  bool append = false;
+};
+int run_synth_corrupt(const SynthCorruptArgs& args, const Invocation& inv);
+
 struct SynthSumoArgs {
   std::string out;
   std::string shard = "0/1";  // worlds w with w % N == i
@@ -196,6 +203,11 @@ struct ReportArgs {
   std::string out;  // HTML file ("" = RUN/report.html)
 };
 int run_report(const ReportArgs& args, const Invocation& inv);
+
+struct PairedArgs {
+  std::string run_a, method_a, run_b, method_b;
+};
+int run_paired(const PairedArgs& args, const Invocation& inv);
 
 // The log split of the real scenes of `stores` under data.split and run.seed.
 std::map<std::string, scene::Split> real_log_splits(const std::vector<const scene::SceneStore*>& stores,

@@ -139,6 +139,12 @@ int main(int argc, char** argv) {
   perturb_cmd->add_option("-o,--out", perturb_args.out, "store for the synthetic scenes")->required();
   perturb_cmd->add_option("--shard", perturb_args.shard, "this process's part i/N of the input scenes");
   perturb_cmd->add_flag("--append", perturb_args.append, "add to an existing store");
+  cli::SynthCorruptArgs corrupt_args;
+  auto* corrupt_cmd = synth_cmd->add_subcommand(
+      "corrupt", "planted harm: copies of synthetic scenes with a wrong ego future (synth.corrupt)");
+  corrupt_cmd->add_option("--scenes", corrupt_args.scenes, "store of synthetic scenes to copy")->required();
+  corrupt_cmd->add_option("-o,--out", corrupt_args.out, "store for the corrupted copies")->required();
+  corrupt_cmd->add_flag("--append", corrupt_args.append, "add to an existing store");
 
   cli::SynthSumoArgs sumo_args;
   auto* sumo_cmd = synth_cmd->add_subcommand("sumo", "SUMO traffic worlds, every suitable vehicle as the expert");
@@ -206,6 +212,14 @@ int main(int argc, char** argv) {
   auto* report_cmd = app.add_subcommand("report", "write the self-contained HTML report of a run directory");
   report_cmd->add_option("run", report_args.run, "run directory")->required();
   report_cmd->add_option("-o,--out", report_args.out, "HTML file (default RUN/report.html)");
+
+  cli::PairedArgs paired_args;
+  auto* paired_cmd = app.add_subcommand(
+      "paired", "ΔPDMS of a method in one run against a method in another, paired by fold, seed and test window");
+  paired_cmd->add_option("run_a", paired_args.run_a, "run directory A")->required();
+  paired_cmd->add_option("method_a", paired_args.method_a, "method of A")->required();
+  paired_cmd->add_option("run_b", paired_args.run_b, "run directory B (the reference)")->required();
+  paired_cmd->add_option("method_b", paired_args.method_b, "method of B")->required();
 
   auto* config_cmd = app.add_subcommand("config", "print the resolved, documented configuration");
 
@@ -288,6 +302,7 @@ int main(int argc, char** argv) {
     if (*eval_cmd) return cli::run_eval(eval_args, inv);
     if (*train_cmd) return cli::run_train(train_args, inv);
     if (*perturb_cmd) return cli::run_synth_perturb(perturb_args, inv);
+    if (*corrupt_cmd) return cli::run_synth_corrupt(corrupt_args, inv);
     if (*encode_cmd) return cli::run_encode(encode_args, inv);
     if (*cluster_cmd) return cli::run_cluster(cluster_args, inv);
     if (*index_cmd) return cli::run_index(index_args, inv);
@@ -296,6 +311,7 @@ int main(int argc, char** argv) {
     if (*run_cmd) return cli::run_loop(run_args, inv);
     if (*compare_cmd) return cli::run_loop((run_args.compare = true, run_args), inv);
     if (*report_cmd) return cli::run_report(report_args, inv);
+    if (*paired_cmd) return cli::run_paired(paired_args, inv);
     if (*slurm_submit_cmd) return cli::run_slurm_submit(slurm_args, inv);
     if (*merge_scores_cmd) return cli::run_merge_scores(merge_scores_args, inv);
     if (*merge_emb_cmd) return cli::run_merge_embeddings(merge_emb_args, inv);

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <map>
+#include <optional>
 
 #include "autoscale/core/error.h"
 #include "autoscale/core/progress.h"
@@ -83,42 +84,61 @@ EvalReport evaluate_store(const scene::SceneStore& store, const Agent& agent, co
 
 EvalReport evaluate_store(const scene::SceneStore& store, const Agent& agent, const EvalOptions& options,
                           const std::vector<size_t>& rows, bool show_progress) {
-  EvalReport report;
-  report.version = options.version;
-  report.agent = agent.name();
-  const size_t n = rows.size();
-  report.scenes.resize(n);
-  std::vector<FrameKey> keys(options.version == PdmsVersion::kV2 ? n : 0);
-  Progress progress("eval " + agent.name(), n, show_progress);
+  return std::move(evaluate_store(store, std::vector<const Agent*>{&agent}, options, rows, show_progress).front());
+}
+
+std::vector<EvalReport> evaluate_store(const scene::SceneStore& store, const std::vector<const Agent*>& agents,
+                                       const EvalOptions& options, const std::vector<size_t>& rows,
+                                       bool show_progress) {
+  AUTOSCALE_CHECK(!agents.empty(), "evaluate_store({}): no agents to score", store.dir());
+  const size_t n = rows.size(), m = agents.size();
+  std::vector<EvalReport> reports(m);
+  std::string names;
+  for (size_t a = 0; a < m; ++a) {
+    reports[a].version = options.version;
+    reports[a].agent = agents[a]->name();
+    reports[a].scenes.resize(n);
+    names += (a ? "+" : "") + agents[a]->name();
+  }
+  std::vector<std::vector<FrameKey>> keys(m, std::vector<FrameKey>(options.version == PdmsVersion::kV2 ? n : 0));
+  Progress progress("eval " + names, n, show_progress);
   for (size_t first = 0; first < n; first += kBlock) {
     const size_t count = std::min(kBlock, n - first);
     std::vector<scene::Scene> scenes(count);
     for (size_t i = 0; i < count; ++i) scenes[i] = store.read(rows[first + i]);
     parallel_for(count, [&](size_t i) {
       const scene::Scene& s = scenes[i];
-      SceneResult& r = report.scenes[first + i];
-      r.token = s.token;
+      for (auto& report : reports) report.scenes[first + i].token = s.token;
+      std::optional<MetricCache> cache;
       try {
-        const auto cache = MetricCache::build(inputs_from_scene(s, store.map(s.map_id)), options);
-        auto scored = cache.score(agent.plan(s, cache));
-        r.scores = scored.scores;
-        r.valid = true;
-        if (!keys.empty()) {
-          FrameKey& k = keys[first + i];
-          const auto& e = s.current_ego();
-          const auto& later = s.ego[std::min<size_t>(s.current_index() + 5, s.ego.size() - 1)];
-          k = {s.log, s.timestamp_us, {e.x, e.y}, {later.x, later.y}, std::move(scored.simulated)};
-        }
+        cache.emplace(MetricCache::build(inputs_from_scene(s, store.map(s.map_id)), options));
       } catch (const Error& e) {
         // As the devkit: a scene that cannot be scored is invalid (NaN) and left out of the mean.
-        r.error = e.what();
+        for (auto& report : reports) report.scenes[first + i].error = e.what();
+      }
+      for (size_t a = 0; a < m && cache; ++a) {
+        SceneResult& r = reports[a].scenes[first + i];
+        try {
+          auto scored = cache->score(agents[a]->plan(s, *cache));
+          r.scores = scored.scores;
+          r.valid = true;
+          if (!keys[a].empty()) {
+            const auto& e = s.current_ego();
+            const auto& later = s.ego[std::min<size_t>(s.current_index() + 5, s.ego.size() - 1)];
+            keys[a][first + i] = {s.log, s.timestamp_us, {e.x, e.y}, {later.x, later.y}, std::move(scored.simulated)};
+          }
+        } catch (const Error& e) {
+          r.error = e.what();
+        }
       }
       progress.advance();
     });
   }
   progress.finish();
-  if (!keys.empty()) apply_extended_comfort(report, keys);
-  return report;
+  for (size_t a = 0; a < m; ++a) {
+    if (!keys[a].empty()) apply_extended_comfort(reports[a], keys[a]);
+  }
+  return reports;
 }
 
 std::string report_csv(const EvalReport& r) {

@@ -291,7 +291,7 @@ std::vector<JobSpec> fold_jobs(const RunPlan& plan, int64_t fold, int64_t pool_s
       for (const auto& planner : planners) jobs.push_back({m, n, seed, fold, planner});
     }
     for (int64_t b : plan.curve_budgets) {  // the curve with the first planner
-      for (const char* m : {"vanilla_random", "autoscale"}) {
+      for (const char* m : {"vanilla_random", "autoscale", "autoscale_v2"}) {
         if (std::find(plan.methods.begin(), plan.methods.end(), m) != plan.methods.end()) {
           jobs.push_back({m, b, seed, fold, planners.front()});
         }
@@ -351,7 +351,10 @@ RunSummary run_experiment(const ExperimentConfig& cfg, const RunPlan& plan, cons
     auto fold_cfg = cfg;
     if (fold >= 0) fold_cfg.split.fold = fold;
     const auto t0 = std::chrono::steady_clock::now();
-    const ExperimentData data = ExperimentData::load(fold_cfg, fdir.string());
+    ExperimentData data = ExperimentData::load(fold_cfg, fdir.string());
+    const bool gates = std::find(plan.methods.begin(), plan.methods.end(), "autoscale_v2") != plan.methods.end() &&
+                       cfg.loop.v2.label_min_pdms > 0;
+    if (gates) attach_label_scores(fold_cfg, data, (dir / "label_scores.json").string());
     spdlog::info("run data{} loaded in {:.1f} s", fold < 0 ? "" : fmt::format(" of fold {}", fold), seconds_since(t0));
     if (fold < 0) {
       write_run_files(cfg, plan, &data, dir);
@@ -387,6 +390,32 @@ RunSummary run_experiment(const ExperimentConfig& cfg, const RunPlan& plan, cons
 }
 
 bool run_complete(const std::string& run_dir) { return fs::exists(fs::path(run_dir) / "compare.json"); }
+
+CrossRunDelta compare_across_runs(const std::string& run_a, const std::string& method_a, const std::string& run_b,
+                                  const std::string& method_b, int64_t resamples, uint64_t seed) {
+  auto runs_of = [](const std::string& run, const std::string& method) {
+    const fs::path jobs = fs::path(run) / "jobs";
+    AUTOSCALE_CHECK(fs::is_directory(jobs), "{}: not a run directory (no jobs/)", run);
+    std::vector<ScoredRun> runs;
+    std::set<std::string> names;  // sorted: the same order on every file system
+    for (const auto& e : fs::directory_iterator(jobs)) {
+      if (fs::exists(e.path() / "result.json")) names.insert(e.path().string());
+    }
+    for (const auto& dir : names) {
+      const auto r = read_job_result(dir);
+      if (r.spec.method == method && r.spec.planner.empty()) runs.push_back(scored_run(r));
+    }
+    AUTOSCALE_CHECK(!runs.empty(), "{}: no finished job of method {}", run, quote(method));
+    return runs;
+  };
+  CrossRunDelta out;
+  const auto pairs = pair_runs(runs_of(run_a, method_a), runs_of(run_b, method_b));
+  AUTOSCALE_CHECK(!pairs.empty(), "{} {} and {} {}: no run of the same fold and seed in both", run_a, method_a, run_b,
+                  method_b);
+  out.pairs = pairs.size();
+  out.delta = two_level_bootstrap(pairs, resamples, seed);
+  return out;
+}
 
 std::string write_comparison(const ExperimentConfig& cfg, const RunPlan& plan, const std::vector<JobResult>& results,
                              const std::string& run_dir) {
@@ -426,6 +455,7 @@ std::string write_comparison(const ExperimentConfig& cfg, const RunPlan& plan, c
       "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
       reference.empty() ? "–" : ref_label);
   std::vector<double> mdes;
+  std::string sources_md;  // the selections' shares per synthetic source (exact, per row)
   for (const auto& key : keys) {
     const auto& g = groups[key];
     std::map<std::string, std::vector<double>> v;
@@ -434,6 +464,19 @@ std::string write_comparison(const ExperimentConfig& cfg, const RunPlan& plan, c
       v["pdms"].push_back(r->test.score), v["nc"].push_back(r->test.nc), v["dac"].push_back(r->test.dac);
       v["ttc"].push_back(r->test.ttc), v["c"].push_back(r->test.c), v["ep"].push_back(r->test.ep);
       n_syn.push_back(static_cast<double>(r->n_syn)), share.push_back(r->real_share), search.push_back(r->search_seconds);
+    }
+    std::map<std::string, double> sources;  // mean share of the selection per generator
+    for (const auto* r : g) {
+      int64_t total = 0;
+      for (const auto& [name, n] : r->selection_sources) total += n;
+      for (const auto& [name, n] : r->selection_sources) {
+        sources[name] += static_cast<double>(n) / static_cast<double>(total) / static_cast<double>(g.size());
+      }
+    }
+    if (!sources.empty()) {
+      std::string shares;
+      for (const auto& [name, s] : sources) shares += fmt::format("{}{} {:.3f}", shares.empty() ? "" : ", ", name, s);
+      sources_md += fmt::format("| {} | {} | {} |\n", key.first, key.second, shares);
     }
     const auto runs = runs_of(g);
     const Effect pdms = two_level_bootstrap(runs, resamples, boot_seed);
@@ -468,14 +511,15 @@ std::string write_comparison(const ExperimentConfig& cfg, const RunPlan& plan, c
                     {"synthetic_budget", key.second}, {"seeds", pdms.seeds},
                     {"folds", pdms.folds}, {"runs", g.size()}, {"n_syn", mean(n_syn)}, {"real_share", mean(share)},
                     {"search_seconds", mean(search)}, {"mean", m}, {"std", sd}, {"pdms", effect_json(pdms)},
-                    {"delta", delta}, {"pdms_hard", pdms_hard}, {"delta_hard", delta_hard}});
+                    {"delta", delta}, {"pdms_hard", pdms_hard}, {"delta_hard", delta_hard},
+                    {"selection_sources", sources}});
     md += fmt::format("| {} | {:.0f} | {} | {} × {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1f} |\n",
                       key.first, mean(n_syn), real_syn(mean(share)), pdms.folds, pdms.seeds, pm(v["nc"], seeds),
                       pm(v["dac"], seeds), pm(v["ttc"], seeds), pm(v["c"], seeds), pm(v["ep"], seeds),
                       effect_md(pdms, false), delta_md, mde_md, hard_md, mean(search));
   }
   nlohmann::json curve = nlohmann::json::array();
-  for (const char* method : {"vanilla_random", "autoscale"}) {
+  for (const char* method : {"vanilla_random", "autoscale", "autoscale_v2"}) {
     std::vector<std::pair<int64_t, std::vector<double>>> points;
     for (const auto& key : keys) {
       if (specs[key]->method != method || specs[key]->planner != (plan.planners.empty() ? "" : plan.planners.front())) {
@@ -509,7 +553,8 @@ std::string write_comparison(const ExperimentConfig& cfg, const RunPlan& plan, c
       "ΔPDMS paired by fold and seed on the same test windows.\n{}{}\n{}",
       cfg.eval.version == eval::PdmsVersion::kV1 ? "NAVSIM v1 PDMS" : "EPDMS", cfg.train.steps,
       plan.folds > 0 ? fmt::format("{} cross-fitted folds", plan.folds) : std::string("one split"), mde_line, hard_line,
-      md);
+      md) + (sources_md.empty() ? "" : "\nSynthetic selection by source (mean share over runs):\n\n| Method | N_syn | "
+                                       "shares |\n|---|---|---|\n" + sources_md);
   write_file_atomic((dir / "summary.md").string(), text);
   return text;
 }

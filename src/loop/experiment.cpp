@@ -67,26 +67,6 @@ mixture::Embeddings run_embeddings(const ExperimentConfig& config, const std::ve
   return e;
 }
 
-// Test windows on a coarser grid: per log, those whose time since the log's first test window
-// is a multiple of `stride_s` (nearly duplicate windows add cost, not information).
-std::vector<int64_t> thin_windows(const train::PlannerDataset& data, const std::vector<int64_t>& rows, double stride_s) {
-  if (stride_s <= 0) return rows;
-  std::map<std::string, int64_t> first;
-  for (int64_t r : rows) {
-    const auto& info = data.info(static_cast<size_t>(r));
-    auto [it, fresh] = first.emplace(info.log, info.timestamp_us);
-    if (!fresh) it->second = std::min(it->second, info.timestamp_us);
-  }
-  const double stride_us = stride_s * 1e6;
-  std::vector<int64_t> kept;
-  for (int64_t r : rows) {
-    const auto& info = data.info(static_cast<size_t>(r));
-    const double steps = static_cast<double>(info.timestamp_us - first.at(info.log)) / stride_us;
-    if (std::abs(steps - std::round(steps)) < 1e-3) kept.push_back(r);
-  }
-  return kept;
-}
-
 }  // namespace
 
 ExperimentData ExperimentData::load(const ExperimentConfig& config, const std::string& run_dir) {
@@ -168,6 +148,24 @@ ExperimentData ExperimentData::load(const ExperimentConfig& config, const std::s
   spdlog::info("run data: {} real train, {} val, {} test scenes; synthetic pool {} ({} dropped: derived from held-out "
                "logs); {} clusters", d.real_train.size(), d.val.size(), d.test.size(), d.pool.size(), d.leaked, k);
   return d;
+}
+
+std::vector<int64_t> thin_windows(const train::PlannerDataset& data, const std::vector<int64_t>& rows, double stride_s) {
+  if (stride_s <= 0) return rows;
+  std::map<std::string, int64_t> first;
+  for (int64_t r : rows) {
+    const auto& info = data.info(static_cast<size_t>(r));
+    auto [it, fresh] = first.emplace(info.log, info.timestamp_us);
+    if (!fresh) it->second = std::min(it->second, info.timestamp_us);
+  }
+  const double stride_us = stride_s * 1e6;
+  std::vector<int64_t> kept;
+  for (int64_t r : rows) {
+    const auto& info = data.info(static_cast<size_t>(r));
+    const double steps = static_cast<double>(info.timestamp_us - first.at(info.log)) / stride_us;
+    if (std::abs(steps - std::round(steps)) < 1e-3) kept.push_back(r);
+  }
+  return kept;
 }
 
 }  // namespace autoscale::loop

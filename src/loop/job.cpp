@@ -167,6 +167,12 @@ std::optional<JobResult> run_job(const ExperimentConfig& run_cfg, const Experime
   if (is_iterative(spec.method)) {
     outcome = run_search(ctx, budget);
     if (outcome.paused) return std::nullopt;
+  } else if (spec.method == "autoscale_v2" || spec.method == "random_best_of") {
+    const bool v2 = spec.method == "autoscale_v2";
+    if (!fs::exists(dir / (v2 ? "v2" : "best_of") / "decision.json") && !budget.take()) return std::nullopt;
+    auto found = v2 ? autoscale_v2_selection(ctx) : best_of_random_selection(ctx);
+    outcome.selection = std::move(found.selection);
+    outcome.search_seconds = found.search_seconds;
   } else {
     const auto t0 = Clock::now();
     outcome.selection = baseline_selection(ctx);
@@ -184,6 +190,11 @@ std::optional<JobResult> run_job(const ExperimentConfig& run_cfg, const Experime
   const auto val = score_and_write(ctx, *outcome.planner, data.val, final_dir / "val_scores.csv");
 
   const auto mix = training_mixture(ctx, outcome.selection.rows);
+  nlohmann::json sources = nlohmann::json::object();  // the selection's scenes per generator (planted groups)
+  for (int64_t r : outcome.selection.rows) {
+    const auto& g = data.data.info(static_cast<size_t>(r)).generator;
+    sources[g] = sources.value(g, 0) + 1;
+  }
   nlohmann::json tokens = nlohmann::json::array(), logs = nlohmann::json::array(), pdms = nlohmann::json::array();
   for (size_t i = 0; i < test.scenes.size(); ++i) {
     const auto& s = test.scenes[i];
@@ -207,6 +218,7 @@ std::optional<JobResult> run_job(const ExperimentConfig& run_cfg, const Experime
       {"val", scores_json(val.mean(), val.valid())},
       {"weights", outcome.selection.weights},
       {"quotas", outcome.selection.quotas},
+      {"selection_sources", sources},
       {"test_tokens", tokens},
       {"test_logs", logs},
       {"test_pdms", pdms}};
@@ -236,6 +248,7 @@ JobResult read_job_result(const std::string& job_dir) {
   r.spec.method = field<std::string>(j, "method", path);
   r.spec.seed = field<uint64_t>(j, "seed", path);
   r.spec.budget = field<int64_t>(j, "synthetic_budget", path);
+  if (j.contains("fold")) r.spec.fold = field<int64_t>(j, "fold", path);
   r.n_syn = field<int64_t>(j, "n_syn", path);
   r.n_real = field<int64_t>(j, "n_real", path);
   r.real_share = field<double>(j, "real_share", path);
@@ -248,6 +261,9 @@ JobResult read_job_result(const std::string& job_dir) {
   r.quotas = field<std::vector<int64_t>>(j, "quotas", path);
   r.test_tokens = field<std::vector<std::string>>(j, "test_tokens", path);
   r.test_pdms = field<std::vector<double>>(j, "test_pdms", path);
+  if (j.contains("selection_sources")) {
+    r.selection_sources = field<std::map<std::string, int64_t>>(j, "selection_sources", path);
+  }
   // Runs from before folds and logs were recorded: the single split, every window its own log.
   r.spec.fold = j.contains("fold") ? field<int64_t>(j, "fold", path) : -1;
   r.planner = j.contains("planner") ? field<std::string>(j, "planner", path) : "";

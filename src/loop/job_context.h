@@ -41,6 +41,9 @@ Selection read_selection(const JobContext& ctx, const std::filesystem::path& dir
 
 // The real-to-synthetic sampling weights of a training mixture (natural or data.synthetic_share).
 train::MixtureSpec training_mixture(const JobContext& ctx, const std::vector<int64_t>& synthetic_rows);
+// ... with these real rows instead of the run's real training scenes (cross-fitted proxies).
+train::MixtureSpec training_mixture(const JobContext& ctx, const std::vector<int64_t>& real_rows,
+                                    const std::vector<int64_t>& synthetic_rows);
 
 struct Training {
   std::unique_ptr<train::Planner> planner;
@@ -48,10 +51,11 @@ struct Training {
 };
 
 // Trains in `dir` (resuming a killed training there): `steps` steps from a fresh planner seeded
-// with `seed`, or from `start` (online stages), on schedule position offset of total.
+// with `seed`, or from `start` (online stages), on schedule position offset of total; on
+// `real_rows` instead of the run's real training scenes when given.
 Training train_selection(const JobContext& ctx, const std::filesystem::path& dir, const Selection& selection,
                          int64_t steps, uint64_t seed, const std::string& start = "", int64_t schedule_offset = 0,
-                         int64_t schedule_total = 0);
+                         int64_t schedule_total = 0, const std::vector<int64_t>* real_rows = nullptr);
 
 // Scores the planner on rows and writes the per-scene CSV to `csv_path`.
 eval::EvalReport score_and_write(const JobContext& ctx, const train::Planner& planner, const std::vector<int64_t>& rows,

@@ -62,9 +62,14 @@ Selection read_selection(const JobContext& ctx, const fs::path& dir) {
 }
 
 train::MixtureSpec training_mixture(const JobContext& ctx, const std::vector<int64_t>& synthetic_rows) {
-  train::MixtureSpec mix{{"real", "synthetic"}, {ctx.data.real_train, synthetic_rows}, {}};
+  return training_mixture(ctx, ctx.data.real_train, synthetic_rows);
+}
+
+train::MixtureSpec training_mixture(const JobContext& ctx, const std::vector<int64_t>& real_rows,
+                                    const std::vector<int64_t>& synthetic_rows) {
+  train::MixtureSpec mix{{"real", "synthetic"}, {real_rows, synthetic_rows}, {}};
   const double share = ctx.config.synthetic_share;
-  const double n_real = static_cast<double>(ctx.data.real_train.size());
+  const double n_real = static_cast<double>(real_rows.size());
   const double n_syn = static_cast<double>(synthetic_rows.size());
   if (share < 0 || n_syn == 0) {
     mix.weights = {n_real, n_syn};
@@ -75,7 +80,8 @@ train::MixtureSpec training_mixture(const JobContext& ctx, const std::vector<int
 }
 
 Training train_selection(const JobContext& ctx, const fs::path& dir, const Selection& selection, int64_t steps,
-                         uint64_t seed, const std::string& start, int64_t schedule_offset, int64_t schedule_total) {
+                         uint64_t seed, const std::string& start, int64_t schedule_offset, int64_t schedule_total,
+                         const std::vector<int64_t>* real_rows) {
   const auto t0 = std::chrono::steady_clock::now();
   const auto& cfg = ctx.config;
   Training t;
@@ -91,9 +97,10 @@ Training train_selection(const JobContext& ctx, const fs::path& dir, const Selec
   run.schedule_offset = schedule_offset;
   run.schedule_total = schedule_total;
   run.show_progress = cfg.show_progress;
-  const auto report = train::train_planner(*t.planner, ctx.data.data, training_mixture(ctx, selection.rows), options, run);
+  const auto& real = real_rows ? *real_rows : ctx.data.real_train;
+  const auto report = train::train_planner(*t.planner, ctx.data.data, training_mixture(ctx, real, selection.rows), options, run);
   spdlog::info("{}: trained {} steps on {} real + {} synthetic scenes (loss {:.4f}, {:.0f} samples/s)",
-               ctx.spec.name(), report.steps, ctx.data.real_train.size(), selection.rows.size(), report.last_loss,
+               ctx.spec.name(), report.steps, real.size(), selection.rows.size(), report.last_loss,
                report.samples_per_s);
   t.seconds = seconds_since(t0);
   return t;

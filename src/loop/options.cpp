@@ -8,21 +8,39 @@ namespace autoscale::loop {
 
 const std::vector<std::string>& method_names() {
   static const std::vector<std::string> names = {"real_only", "vanilla_all", "vanilla_random", "stratified", "dsir",
-                                                 "domain_classifier", "doremi", "doge", "odm", "autoscale"};
+                                                 "domain_classifier", "doremi", "doge", "odm", "autoscale",
+                                                 "autoscale_v1", "autoscale_v2", "random_best_of"};
   return names;
 }
 
-bool is_iterative(const std::string& m) { return m == "autoscale" || m == "doge" || m == "doremi" || m == "odm"; }
+bool is_iterative(const std::string& m) {
+  return m == "autoscale" || m == "autoscale_v1" || m == "doge" || m == "doremi" || m == "odm";
+}
+
+void AutoscaleV2Options::visit(ConfigVisitor& v) {
+  v.field("label_min_pdms", label_min_pdms,
+          "quality gate: a synthetic scene can be selected only if its own label (the plan it teaches) scores at "
+          "least this PDMS (0 = no gate)",
+          in_range(0, 1));
+  v.field("inner_folds", inner_folds,
+          "the training logs are dealt into this many folds; a proxy trained without a fold scores it (out-of-fold "
+          "feedback over every training log)",
+          at_least(2));
+  v.field("window_stride_s", window_stride_s, "out-of-fold windows are scored this far apart per log [s]",
+          at_least(0));
+  v.section("evidence", evidence, "the candidate step and the paired evidence it needs");
+}
 
 void CompareOptions::visit(ConfigVisitor& v) {
   v.field("methods", methods,
           "methods run side by side: real_only, vanilla_all, vanilla_random, stratified, dsir, domain_classifier, "
-          "doremi, doge, odm, autoscale");
+          "doremi, doge, odm, autoscale (= autoscale_v1), autoscale_v2, random_best_of (the best of loop.iterations random "
+          "selections by proxy validation PDMS: compute-matched to autoscale_v1)");
   v.field("seeds", seeds, "seeds per method (run.seed, run.seed + 1, ...)", at_least(1));
   v.field("reference", reference, "the method ΔPDMS and its paired-bootstrap CI are measured against",
           Choices(method_names()));
   v.field("curve_budgets", curve_budgets,
-          "extra synthetic budgets N_syn for the PDMS-vs-N_syn curve of vanilla_random and autoscale [scenes]",
+          "extra synthetic budgets N_syn for the PDMS-vs-N_syn curve of vanilla_random, autoscale and autoscale_v2 [scenes]",
           at_least(1));
   v.field("bootstrap", bootstrap,
           "two-level bootstrap resamples (test logs within folds, then seeds) for the 95% CIs and the MDE",
@@ -66,6 +84,7 @@ void LoopOptions::visit(ConfigVisitor& v) {
   v.section("cluster_ga", cluster_ga, "Cluster-GA: exponentiated-gradient steps on the cluster weights");
   v.section("retrieval", retrieval, "failure-guided retrieval within each cluster");
   v.section("doremi", doremi, "DoReMi baseline (clusters as domains)");
+  v.section("v2", v2, "AutoScale v2: the domain classifier's selection, moved only on paired evidence");
   v.section("compare", compare, "`autoscale compare`: methods side by side");
 }
 

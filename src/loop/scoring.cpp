@@ -1,6 +1,17 @@
 #include "autoscale/loop/scoring.h"
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
 #include <map>
+#include <nlohmann/json.hpp>
+
+#include "autoscale/core/atomic_file.h"
+#include "autoscale/core/error.h"
 
 namespace autoscale::loop {
 
@@ -11,23 +22,63 @@ eval::EvalReport score_planner(const train::Planner& planner, const ExperimentDa
   return score_agent(*agent, d, rows, options, show_progress);
 }
 
-eval::EvalReport score_agent(const eval::Agent& agent_ref, const ExperimentData& d, const std::vector<int64_t>& rows,
+eval::EvalReport score_agent(const eval::Agent& agent, const ExperimentData& d, const std::vector<int64_t>& rows,
                              const eval::EvalOptions& options, bool show_progress) {
-  const auto* agent = &agent_ref;
+  return std::move(score_agents({&agent}, d, rows, options, show_progress).front());
+}
+
+std::vector<eval::EvalReport> score_agents(const std::vector<const eval::Agent*>& agents, const ExperimentData& d,
+                                           const std::vector<int64_t>& rows, const eval::EvalOptions& options,
+                                           bool show_progress) {
   // The evaluator reads scenes from their store: score store by store, then restore row order.
   std::map<size_t, std::vector<size_t>> positions_by_store;
   for (size_t i = 0; i < rows.size(); ++i) positions_by_store[d.store_of[static_cast<size_t>(rows[i])]].push_back(i);
-  eval::EvalReport report;
-  report.version = options.version;
-  report.agent = agent->name();
-  report.scenes.resize(rows.size());
+  std::vector<eval::EvalReport> reports(agents.size());
+  for (size_t a = 0; a < agents.size(); ++a) {
+    reports[a].version = options.version;
+    reports[a].agent = agents[a]->name();
+    reports[a].scenes.resize(rows.size());
+  }
   for (const auto& [store, positions] : positions_by_store) {
     std::vector<size_t> store_rows;
     for (size_t p : positions) store_rows.push_back(d.store_row[static_cast<size_t>(rows[p])]);
-    auto part = eval::evaluate_store(d.stores[store], *agent, options, store_rows, show_progress);
-    for (size_t j = 0; j < positions.size(); ++j) report.scenes[positions[j]] = std::move(part.scenes[j]);
+    auto parts = eval::evaluate_store(d.stores[store], agents, options, store_rows, show_progress);
+    for (size_t a = 0; a < agents.size(); ++a) {
+      for (size_t j = 0; j < positions.size(); ++j) reports[a].scenes[positions[j]] = std::move(parts[a].scenes[j]);
+    }
   }
-  return report;
+  return reports;
+}
+
+void attach_label_scores(const ExperimentConfig& config, ExperimentData& d, const std::string& cache_file) {
+  nlohmann::json cache = nlohmann::json::object();
+  if (std::filesystem::exists(cache_file)) {
+    std::ifstream in(cache_file);
+    try {
+      cache = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(fmt::format("{}: not valid JSON: {}", cache_file, e.what()));
+    }
+    AUTOSCALE_CHECK(cache.is_object(), "{}: expected an object of token: PDMS", cache_file);
+  }
+  std::vector<int64_t> missing;
+  for (int64_t r : d.pool) {
+    if (!cache.contains(d.data.info(static_cast<size_t>(r)).token)) missing.push_back(r);
+  }
+  if (!missing.empty()) {
+    spdlog::info("scoring the labels of {} synthetic scenes (quality gate; cached in {})", missing.size(), cache_file);
+    const auto report = score_agent(*eval::make_agent("human"), d, missing, config.eval, config.show_progress);
+    // An unscorable label teaches nothing verifiable: it scores 0 and fails any gate.
+    for (const auto& s : report.scenes) cache[s.token] = s.valid ? s.scores.score : 0.0;
+    write_file_atomic(cache_file, cache.dump() + "\n");
+  }
+  d.label_pdms.assign(d.data.size(), std::numeric_limits<double>::quiet_NaN());
+  for (int64_t r : d.pool) {
+    const auto& v = cache.at(d.data.info(static_cast<size_t>(r)).token);
+    AUTOSCALE_CHECK(v.is_number(), "{}: the label score of {} is {}, not a number", cache_file,
+                    d.data.info(static_cast<size_t>(r)).token, v.dump());
+    d.label_pdms[static_cast<size_t>(r)] = v.get<double>();
+  }
 }
 
 }  // namespace autoscale::loop

@@ -315,7 +315,7 @@ class OdmSearch : public Search {
 
 std::unique_ptr<Search> make_search(const JobContext& ctx) {
   const auto& m = ctx.spec.method;
-  if (m == "autoscale") return std::make_unique<ClusterGaSearch>(ctx, true);
+  if (m == "autoscale" || m == "autoscale_v1") return std::make_unique<ClusterGaSearch>(ctx, true);
   if (m == "doge") return std::make_unique<ClusterGaSearch>(ctx, false);
   if (m == "doremi") return std::make_unique<DoremiSearch>(ctx);
   if (m == "odm") return std::make_unique<OdmSearch>(ctx);

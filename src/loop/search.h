@@ -35,4 +35,15 @@ class Search {
 
 std::unique_ptr<Search> make_search(const JobContext& ctx);
 
+// A search that is not iterative (AutoScale v2, random_best_of): the final selection and what
+// finding it cost.
+struct V2Result {
+  Selection selection;
+  double search_seconds = 0;
+};
+V2Result autoscale_v2_selection(const JobContext& ctx);
+// random_best_of (best_of_random.cpp): the best of loop.iterations random selections by proxy
+// validation PDMS, compute-matched to AutoScale v1's search.
+V2Result best_of_random_selection(const JobContext& ctx);
+
 }  // namespace autoscale::loop

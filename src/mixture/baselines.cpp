@@ -216,11 +216,15 @@ std::vector<double> domain_classifier_scores(const std::vector<float>& real_z, c
 std::vector<int64_t> most_real_like(const std::vector<float>& real_z, const std::vector<float>& syn_z, int dim,
                                     int64_t n, uint64_t seed) {
   AUTOSCALE_CHECK(n >= 0, "most_real_like: n = {}: expected a count >= 0", n);
-  const auto p = domain_classifier_scores(real_z, syn_z, dim);
+  return top_scored(domain_classifier_scores(real_z, syn_z, dim), n, seed);
+}
+
+std::vector<int64_t> top_scored(const std::vector<double>& score, int64_t n, uint64_t seed) {
+  AUTOSCALE_CHECK(n >= 0, "top_scored: n = {}: expected a count >= 0", n);
   std::mt19937_64 rng(seed);
-  std::vector<uint64_t> tie(p.size());
+  std::vector<uint64_t> tie(score.size());
   for (auto& t : tie) t = rng();
-  return top_n(p, tie, n);
+  return top_n(score, tie, n);
 }
 
 void DoremiOptions::visit(ConfigVisitor& v) {

@@ -69,6 +69,11 @@ double PlantedResponse::observe(const std::vector<int64_t>& quotas, std::mt19937
   return expected(quotas) + std::normal_distribution<double>(0, options_.noise_sd)(rng);
 }
 
+double PlantedResponse::observe_paired(const std::vector<int64_t>& a, const std::vector<int64_t>& b,
+                                      std::mt19937_64& rng) const {
+  return expected(a) - expected(b) + std::normal_distribution<double>(0, options_.paired_noise_sd)(rng);
+}
+
 std::vector<double> PlantedResponse::usefulness() const {
   std::vector<double> u(static_cast<size_t>(options_.clusters), 0.0);
   for (int k = 0; k < options_.clusters; ++k) {

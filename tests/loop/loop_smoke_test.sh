@@ -202,6 +202,49 @@ for s in (0, 1):
     assert r["planner"] == "gated", r["planner"]
 PY
 
+# --- AutoScale v2 and testbed T2 (planted harm): nests the domain classifier, gates bad labels --
+"$BIN" synth corrupt --scenes out/smoke/perturbed -o out/smoke/harm -q >/dev/null 2>"$T/stderr.txt"
+check "synth corrupt writes the planted-harm store" test -f out/smoke/harm/index.h5
+"$BIN" compare --config "$CFG" -o V0 -q loop.synthetic=[out/smoke/perturbed,out/smoke/harm] \
+  "loop.compare.methods=[domain_classifier,autoscale_v2]" loop.compare.reference=domain_classifier \
+  loop.compare.seeds=1 loop.v2.evidence.trust=0 loop.v2.label_min_pdms=0 --no-report >"$T/stdout.txt" 2>"$T/stderr.txt"
+check "v2 with no step and no gate exits 0" [ $? -eq 0 ]
+check "  ...selects exactly the domain classifier's scenes" "$PY" - V0 <<'PY'
+import json, sys
+d = sys.argv[1]
+dc = json.load(open(f"{d}/jobs/domain_classifier_n40_s0/final/selection.json"))["tokens"]
+v2 = json.load(open(f"{d}/jobs/autoscale_v2_n40_s0/final/selection.json"))["tokens"]
+assert len(dc) == 40 and dc == v2, (dc[:3], v2[:3])
+r = json.load(open(f"{d}/jobs/autoscale_v2_n40_s0/result.json"))
+assert sum(r["selection_sources"].values()) == 40, r["selection_sources"]
+PY
+"$BIN" compare --config "$CFG" -o V -q loop.synthetic=[out/smoke/perturbed,out/smoke/harm] \
+  "loop.compare.methods=[vanilla_random,domain_classifier,autoscale_v2]" --no-report >"$T/stdout.txt" 2>"$T/stderr.txt"
+check "v2 against the baselines on a pool with planted harm exits 0" [ $? -eq 0 ]
+check "  ...the quality gate keeps every corrupted label out; random draws them" "$PY" - V <<'PY'
+import json, sys
+d = sys.argv[1]
+labels = json.load(open(f"{d}/label_scores.json"))
+harm = [v for k, v in labels.items() if k.startswith("harm-")]
+clean = [v for k, v in labels.items() if not k.startswith("harm-")]
+assert harm and clean and sum(harm) / len(harm) < sum(clean) / len(clean) - 0.1, (len(harm), len(clean))
+c = json.load(open(f"{d}/compare.json"))
+rows = {r["method"]: r for r in c["rows"]}
+assert rows["autoscale_v2"]["selection_sources"].get("corrupt_lateral_drift", 0) == 0, rows["autoscale_v2"]
+assert rows["vanilla_random"]["selection_sources"].get("corrupt_lateral_drift", 0) > 0.2, rows["vanilla_random"]
+for s in (0, 1):
+    dec = json.load(open(f"{d}/jobs/autoscale_v2_n40_s{s}/v2/decision.json"))
+    assert dec["gated_out"] > 0 and len(dec["prior_weights"]) == 4, dec
+    assert "evidence" in dec or "reason" in dec, dec
+    r = json.load(open(f"{d}/jobs/autoscale_v2_n40_s{s}/result.json"))
+    assert r["search_seconds"] > 0 and r["n_syn"] == 40, r
+PY
+check "  ...and the summary lists the selections' sources" contains V/summary.md "Synthetic selection by source"
+"$BIN" paired V vanilla_random F vanilla_random -q >"$T/stdout.txt" 2>"$T/stderr.txt"
+check "paired across runs without a common fold and seed fails" contains "$T/stderr.txt" "no run of the same fold and seed"
+"$BIN" paired V vanilla_random C vanilla_random -q >"$T/stdout.txt" 2>"$T/stderr.txt"
+check "paired across runs: the planted pool against the clean one" contains "$T/stdout.txt" "2 paired runs"
+
 # --- the report -----------------------------------------------------------------------------
 "$BIN" report C -o C/again.html -q >"$T/stdout.txt" 2>"$T/stderr.txt"
 check "report exits 0" [ $? -eq 0 ]

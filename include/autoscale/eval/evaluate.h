@@ -33,6 +33,13 @@ EvalReport evaluate_store(const scene::SceneStore& store, const Agent& agent, co
 EvalReport evaluate_store(const scene::SceneStore& store, const Agent& agent, const EvalOptions& options,
                           const std::vector<size_t>& rows, bool show_progress = true);
 
+// Several agents on the same rows: each scene's metric cache (PDM-Closed included, the costly
+// part) is built once and scores every agent's plan. One report per agent, in agent order, each
+// equal to what the single-agent call returns.
+std::vector<EvalReport> evaluate_store(const scene::SceneStore& store, const std::vector<const Agent*>& agents,
+                                       const EvalOptions& options, const std::vector<size_t>& rows,
+                                       bool show_progress = true);
+
 // The devkit's per-token CSV (v1: no_at_fault_collisions, drivable_area_compliance, ...).
 std::string report_csv(const EvalReport& report);
 // The summary table printed after an evaluation.

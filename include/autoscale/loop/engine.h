@@ -19,6 +19,7 @@
 
 #include "autoscale/loop/experiment.h"
 #include "autoscale/loop/job.h"
+#include "autoscale/loop/statistics.h"
 
 namespace autoscale::loop {
 
@@ -27,7 +28,7 @@ struct RunPlan {
   std::vector<std::string> methods;
   std::vector<uint64_t> seeds;
   int64_t budget = 0;               // N_syn of the main table
-  std::vector<int64_t> curve_budgets;  // extra N_syn for vanilla_random and autoscale
+  std::vector<int64_t> curve_budgets;  // extra N_syn for vanilla_random, autoscale, autoscale_v2
   int64_t folds = 0;                   // cross-fitted folds 0..folds-1 (data.split.folds); 0 = one split
   std::vector<std::string> planners;   // planner kinds side by side (loop.compare.planners); empty = configured
 };
@@ -61,6 +62,16 @@ RunSummary run_experiment(const ExperimentConfig& config, const RunPlan& plan, c
 
 // Whether the run in run_dir has finished every job (its compare.json exists).
 bool run_complete(const std::string& run_dir);
+
+// ΔPDMS of one method of one run against one method of another (the same folds, seeds and test
+// windows, e.g. a planted pool against the clean one): runs are paired by fold and seed, windows
+// by token, and the two-level bootstrap gives the CI. Error when nothing pairs.
+struct CrossRunDelta {
+  Effect delta;
+  size_t pairs = 0;  // (fold, seed) runs found in both
+};
+CrossRunDelta compare_across_runs(const std::string& run_a, const std::string& method_a, const std::string& run_b,
+                                  const std::string& method_b, int64_t resamples, uint64_t seed);
 
 // compare.json and summary.md from finished jobs: per method, the test PDMS and its ΔPDMS
 // against the reference method at the main budget, paired by fold and seed, each with a

@@ -52,8 +52,15 @@ class ExperimentData {
   std::vector<int64_t> pool;                   // synthetic rows left after the leakage guard
   std::vector<std::vector<int64_t>> pool_by_cluster, val_by_cluster;
   size_t leaked = 0;                           // synthetic rows derived from held-out logs
+  // PDMS of each pool scene's own label (its logged future scored as a plan), by row of `data`;
+  // NaN where not measured (attach_label_scores fills it for the methods that gate on it).
+  std::vector<double> label_pdms;
 
   int clusters() const { return embeddings.clusters(); }
 };
+
+// Windows on a coarser grid: per log, the rows whose time since the log's first row is a
+// multiple of `stride_s` (nearly duplicate windows add cost, not information); 0 keeps all.
+std::vector<int64_t> thin_windows(const train::PlannerDataset& data, const std::vector<int64_t>& rows, double stride_s);
 
 }  // namespace autoscale::loop

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,6 +45,9 @@ struct JobResult {
   std::vector<double> test_pdms;
   std::vector<double> weights;    // final cluster weights (methods that weight clusters)
   std::vector<int64_t> quotas;    // final per-cluster quotas
+  // The final selection's scenes per generator (planted testbeds read their groups' shares
+  // here); empty for runs before it was recorded.
+  std::map<std::string, int64_t> selection_sources;
 };
 
 // How many steps (an iteration; a job's final training and scoring) one process may still run:

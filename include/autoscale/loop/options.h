@@ -10,6 +10,7 @@
 #include "autoscale/core/config.h"
 #include "autoscale/mixture/baselines.h"
 #include "autoscale/mixture/cluster_ga.h"
+#include "autoscale/mixture/evidence.h"
 #include "autoscale/mixture/guided_retrieval.h"
 
 namespace autoscale::loop {
@@ -23,10 +24,22 @@ struct CompareOptions {
                                       "domain_classifier", "doremi", "doge", "odm", "autoscale"};
   int64_t seeds = 3;                  // seeds run.seed, run.seed + 1, ...
   std::string reference = "vanilla_random";  // ΔPDMS and its CI are measured against it
-  std::vector<double> curve_budgets;  // extra N_syn for the PDMS-vs-N_syn curve (vanilla_random, autoscale)
+  std::vector<double> curve_budgets;  // extra N_syn for the PDMS-vs-N_syn curve (vanilla_random, autoscale, autoscale_v2)
   int64_t bootstrap = 2000;           // two-level bootstrap resamples (logs within folds, seeds)
   int64_t folds = 0;                  // with data.split.folds: run the first `folds` folds (0 = all)
   std::vector<std::string> planners;  // planner kinds compared side by side; empty = train.planner.kind
+
+  void visit(ConfigVisitor& v);
+};
+
+// AutoScale v2 (issue 16; mixture-review §3): the domain classifier's selection as the prior,
+// a quality gate on every synthetic scene's own label, one failure-aimed candidate inside a trust
+// region, and paired cross-fitted proxies over the training logs that must show it is better.
+struct AutoscaleV2Options {
+  double label_min_pdms = 0.9;  // a synthetic scene trains only if its own label scores at least this (0 = no gate)
+  int64_t inner_folds = 2;      // the training logs are dealt into this many folds for out-of-fold feedback
+  double window_stride_s = 2.0; // out-of-fold windows scored this far apart per log [s]
+  mixture::EvidenceOptions evidence;
 
   void visit(ConfigVisitor& v);
 };
@@ -48,6 +61,7 @@ struct LoopOptions {
   mixture::ClusterGaOptions cluster_ga;
   mixture::GuidedRetrievalOptions retrieval;
   mixture::DoremiOptions doremi;
+  AutoscaleV2Options v2;
   CompareOptions compare;
 
   void visit(ConfigVisitor& v);

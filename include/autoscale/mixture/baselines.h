@@ -52,6 +52,10 @@ std::vector<double> domain_classifier_scores(const std::vector<float>& real_z, c
 std::vector<int64_t> most_real_like(const std::vector<float>& real_z, const std::vector<float>& syn_z, int dim,
                                     int64_t n, uint64_t seed);
 
+// The n indices with the highest score, highest first; the seed orders equal scores (how
+// most_real_like ranks, so a method that nests the domain classifier reproduces it exactly).
+std::vector<int64_t> top_scored(const std::vector<double>& score, int64_t n, uint64_t seed);
+
 // DoReMi with clusters as domains (group DRO on excess loss, Xie et al. 2023), per update:
 //   λ_k   = max(excess_loss_k, 0)
 //   α     = (1 − ε) softmax(log α + η λ) + ε/K

@@ -31,6 +31,10 @@ struct PlantedResponseOptions {
   PlantedGroup val_group = PlantedGroup::kUseful;  // kNeutral: val covers scene types data cannot help
   int64_t other_val_count = 0;        // validation scenes in every other cluster (0: val ≠ test)
   double noise_sd = 0.03;             // proxy-to-proxy noise of an observed PDMS
+  // Noise of a paired difference of two proxies trained with the same seed on the same windows
+  // (common random numbers cancel most of noise_sd; the real benchmark's paired out-of-fold SEs
+  // are 0.001–0.005).
+  double paired_noise_sd = 0.005;
   double alignment_sd = 1.0;          // noise of a measured alignment, in units of the true spread
 };
 
@@ -48,6 +52,8 @@ class PlantedResponse {
   double expected(const std::vector<int64_t>& quotas) const;
   // A proxy's measurement: expected() plus N(0, noise_sd²).
   double observe(const std::vector<int64_t>& quotas, std::mt19937_64& rng) const;
+  // A paired measurement of expected(a) − expected(b) plus N(0, paired_noise_sd²).
+  double observe_paired(const std::vector<int64_t>& a, const std::vector<int64_t>& b, std::mt19937_64& rng) const;
   // Per-cluster true usefulness Σ_g composition · β_g, and a noisy measurement of it.
   std::vector<double> usefulness() const;
   std::vector<double> measured_alignment(std::mt19937_64& rng) const;

@@ -1,0 +1,284 @@
+// AutoScale v2 (issue 16; mixture-review §3 changes 1, 2, 3, 4, 7): a search that nests the best
+// static mixture and moves only on evidence.
+//
+//   1. gate    a synthetic scene can be chosen only if its own label scores ≥ label_min_pdms
+//   2. prior   the domain classifier's top-N of the gated pool (τ = 0, or no evidence: exactly it)
+//   3. feedback  the training logs are dealt into F inner folds; a proxy trained on the other folds
+//              plus the prior scores each fold's windows: out-of-fold PDMS for every training log
+//   4. candidate the prior tilted by τ toward the clusters where solvable windows fail, filled in
+//              each cluster by real-likeness and relevance to those failures (ranks)
+//   5. evidence the candidate's proxies (same folds, same seed) score the same windows; it replaces
+//              the prior only when the paired gain over logs is above 0 by z standard errors
+//
+// Everything is written under JOB/v2/ as it is made; decision.json (written last) and
+// chosen/selection.json let a resumed job skip the search.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "autoscale/core/atomic_file.h"
+#include "autoscale/core/error.h"
+#include "autoscale/core/seeds.h"
+#include "autoscale/loop/scoring.h"
+#include "autoscale/mixture/allocation.h"
+#include "autoscale/mixture/baselines.h"
+#include "autoscale/mixture/evidence.h"
+#include "search.h"
+
+namespace autoscale::loop {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+std::vector<float> z_rows(const ExperimentData& d, const std::vector<int64_t>& rows) {
+  const auto& e = d.embeddings;
+  std::vector<float> z;
+  z.reserve(rows.size() * static_cast<size_t>(e.dim));
+  for (int64_t r : rows) {
+    const auto first = e.z.begin() + d.embedding_row[static_cast<size_t>(r)] * e.dim;
+    z.insert(z.end(), first, first + e.dim);
+  }
+  return z;
+}
+
+double cosine(const ExperimentData& d, int64_t a, int64_t b) {
+  const auto& e = d.embeddings;
+  const float* x = e.z.data() + d.embedding_row[static_cast<size_t>(a)] * e.dim;
+  const float* y = e.z.data() + d.embedding_row[static_cast<size_t>(b)] * e.dim;
+  double xy = 0, xx = 0, yy = 0;
+  for (int j = 0; j < e.dim; ++j) xy += double(x[j]) * y[j], xx += double(x[j]) * x[j], yy += double(y[j]) * y[j];
+  return xx > 0 && yy > 0 ? xy / std::sqrt(xx * yy) : 0.0;
+}
+
+// One scored window of the out-of-fold pass.
+struct Window {
+  int64_t row = 0;   // row of the run's samples (a real training window)
+  int64_t fold = 0;  // inner fold: scored by the proxy trained without it
+  double human = kNaN, prior = kNaN, candidate = kNaN;
+};
+
+class V2Search {
+ public:
+  explicit V2Search(const JobContext& ctx) : ctx_(ctx), d_(ctx.data), o_(ctx.config.loop.v2), dir_(ctx.dir / "v2") {}
+
+  V2Result run() {
+    const auto t0 = Clock::now();
+    V2Result result;
+    if (fs::exists(dir_ / "decision.json")) {
+      const auto j = read_json(dir_ / "decision.json");
+      result.selection = read_selection(ctx_, dir_ / "chosen");
+      result.search_seconds = field<double>(j, "search_seconds", dir_ / "decision.json");
+      return result;
+    }
+    nlohmann::json decision = {{"method", "autoscale_v2"}};
+    const auto gated = gate(decision);
+    const auto dc = real_likeness(gated);
+    const int64_t n = std::min<int64_t>(ctx_.spec.budget, static_cast<int64_t>(gated.size()));
+    Selection prior;
+    for (int64_t i : mixture::top_scored(dc, n, derive_seed(ctx_.spec.seed, "domain_classifier"))) {
+      prior.rows.push_back(gated[static_cast<size_t>(i)]);
+    }
+    prior.weights = mixture::cluster_histogram(clusters_of(prior.rows), d_.clusters());
+    write_selection(ctx_, dir_ / "prior", prior);
+    decision["prior_weights"] = prior.weights;
+    Selection chosen = prior;
+    const auto& ev = o_.evidence;
+    if (ev.trust > 0 && n > 0) chosen = search(prior, gated, dc, decision);
+    decision["accepted"] = chosen.rows != prior.rows;
+    decision["search_seconds"] = seconds_since(t0);
+    write_selection(ctx_, dir_ / "chosen", chosen);
+    write_json(dir_ / "decision.json", decision);  // the search's end marker
+    result.selection = chosen;
+    result.search_seconds = seconds_since(t0);
+    return result;
+  }
+
+ private:
+  std::vector<int64_t> clusters_of(const std::vector<int64_t>& rows) const {
+    std::vector<int64_t> c;
+    for (int64_t r : rows) c.push_back(d_.cluster[static_cast<size_t>(r)]);
+    return c;
+  }
+
+  // The pool rows whose own label passes the quality gate.
+  std::vector<int64_t> gate(nlohmann::json& decision) const {
+    if (o_.label_min_pdms <= 0) return d_.pool;
+    AUTOSCALE_CHECK(d_.label_pdms.size() == d_.data.size(),
+                    "loop.v2.label_min_pdms: {} needs the pool's label scores (attach_label_scores was not run)",
+                    o_.label_min_pdms);
+    std::vector<int64_t> kept;
+    for (int64_t r : d_.pool) {
+      if (d_.label_pdms[static_cast<size_t>(r)] >= o_.label_min_pdms) kept.push_back(r);
+    }
+    decision["gated_out"] = d_.pool.size() - kept.size();
+    spdlog::info("{}: quality gate keeps {} of {} synthetic scenes (label PDMS >= {})", ctx_.spec.name(), kept.size(),
+                 d_.pool.size(), o_.label_min_pdms);
+    return kept;
+  }
+
+  // P(real | z) of every gated scene: the domain classifier fitted on the real training windows.
+  std::vector<double> real_likeness(const std::vector<int64_t>& gated) const {
+    if (gated.empty()) return {};
+    return mixture::domain_classifier_scores(z_rows(d_, d_.real_train), z_rows(d_, gated), d_.embeddings.dim);
+  }
+
+  Selection search(const Selection& prior, const std::vector<int64_t>& gated, const std::vector<double>& dc,
+                   nlohmann::json& decision) {
+    const auto& ev = o_.evidence;
+    // Inner folds over the training logs, stratified by source as the outer folds are.
+    std::vector<std::string> logs;
+    std::map<std::string, std::string> sources;
+    for (int64_t r : d_.real_train) {
+      const auto& info = d_.data.info(static_cast<size_t>(r));
+      if (sources.emplace(info.log, info.generator).second) logs.push_back(info.log);
+    }
+    if (static_cast<int64_t>(logs.size()) < o_.inner_folds) {
+      decision["reason"] = fmt::format("{} training logs for {} inner folds: the prior is kept", logs.size(),
+                                       o_.inner_folds);
+      return prior;
+    }
+    const auto dealt = scene::fold_logs(logs, o_.inner_folds, derive_seed(ctx_.spec.seed, "inner_folds"), sources);
+    for (size_t f = 0; f < dealt.size(); ++f) {
+      for (const auto& log : dealt[f]) inner_fold_[log] = static_cast<int64_t>(f);
+    }
+    std::vector<Window> windows;
+    for (int64_t r : thin_windows(d_.data, d_.real_train, o_.window_stride_s)) windows.push_back({r, inner_fold(r)});
+    proxy_pass(prior, windows, /*candidate=*/false);
+
+    std::vector<mixture::WindowOutcome> outcomes;
+    for (const auto& w : windows) outcomes.push_back({d_.cluster[static_cast<size_t>(w.row)], w.prior, w.human});
+    const auto target = mixture::failure_target(outcomes, d_.clusters(), ev);
+    decision["failure_target"] = target;
+    decision["prior_oof_pdms"] = mean_of(windows, &Window::prior);
+    decision["windows"] = windows.size();
+    if (std::all_of(target.begin(), target.end(), [](double t) { return t == 0; })) {
+      decision["reason"] = "no solvable failure out of fold: the prior is kept";
+      return prior;
+    }
+    const Selection candidate = candidate_selection(prior, gated, dc, target, windows);
+    write_selection(ctx_, dir_ / "candidate", candidate);
+    decision["candidate_weights"] = candidate.weights;
+    decision["candidate_quotas"] = candidate.quotas;
+    proxy_pass(candidate, windows, /*candidate=*/true);
+    decision["candidate_oof_pdms"] = mean_of(windows, &Window::candidate);
+
+    // Paired gains, one unit per log (its windows move together).
+    std::map<std::string, std::pair<double, int64_t>> per_log;
+    for (const auto& w : windows) {
+      if (std::isnan(w.prior) || std::isnan(w.candidate)) continue;
+      auto& [sum, count] = per_log[d_.data.info(static_cast<size_t>(w.row)).log];
+      sum += w.candidate - w.prior, ++count;
+    }
+    std::vector<double> sums;
+    std::vector<int64_t> counts;
+    for (const auto& [log, sc] : per_log) sums.push_back(sc.first), counts.push_back(sc.second);
+    const auto e = mixture::paired_evidence(sums, counts, ev.z);
+    decision["evidence"] = {{"gain", number_json(e.mean)}, {"se", number_json(e.se)}, {"lower", number_json(e.lower)},
+                            {"logs", e.units},          {"windows", e.windows}, {"z", ev.z}};
+    spdlog::info("{}: candidate out-of-fold gain {:+.4f} (SE {:.4f}, {} logs): {}", ctx_.spec.name(), e.mean, e.se,
+                 e.units, e.accept ? "accepted" : "the prior is kept");
+    if (!e.accept) decision["reason"] = "the paired gain's lower bound is not above 0: the prior is kept";
+    return e.accept ? candidate : prior;
+  }
+
+  static double mean_of(const std::vector<Window>& windows, double Window::*field_ptr) {
+    double sum = 0;
+    int64_t n = 0;
+    for (const auto& w : windows) {
+      if (!std::isnan(w.*field_ptr)) sum += w.*field_ptr, ++n;
+    }
+    return n ? sum / static_cast<double>(n) : kNaN;
+  }
+
+  // The prior tilted toward the failure target; each cluster's quota filled by real-likeness and
+  // relevance to the cluster's solvable failures (ranks, weight β).
+  Selection candidate_selection(const Selection& prior, const std::vector<int64_t>& gated, const std::vector<double>& dc,
+                                const std::vector<double>& target, const std::vector<Window>& windows) const {
+    const auto& ev = o_.evidence;
+    const auto K = static_cast<size_t>(d_.clusters());
+    std::vector<std::vector<size_t>> members(K);  // indices into gated
+    for (size_t i = 0; i < gated.size(); ++i) members[static_cast<size_t>(d_.cluster[static_cast<size_t>(gated[i])])].push_back(i);
+    std::vector<int64_t> sizes;
+    for (const auto& m : members) sizes.push_back(static_cast<int64_t>(m.size()));
+    Selection s;
+    s.weights = mixture::tilt(prior.weights, target, ev.trust);
+    s.quotas = mixture::allocate(static_cast<int64_t>(prior.rows.size()), s.weights, sizes);
+    for (size_t k = 0; k < K; ++k) {
+      if (s.quotas[k] == 0) continue;
+      std::vector<std::pair<int64_t, double>> queries;  // failure windows of cluster k, headroom
+      for (const auto& w : windows) {
+        if (static_cast<size_t>(d_.cluster[static_cast<size_t>(w.row)]) != k) continue;
+        if (w.human >= ev.solvable_pdms && w.prior < ev.failure_pdms) queries.emplace_back(w.row, w.human - w.prior);
+      }
+      std::vector<double> likeness, relevance;
+      for (size_t i : members[k]) {
+        likeness.push_back(dc[i]);
+        double best = 0;
+        for (const auto& [q, headroom] : queries) best = std::max(best, headroom * cosine(d_, gated[i], q));
+        relevance.push_back(best);
+      }
+      const auto key = mixture::blended_rank(likeness, relevance, queries.empty() ? 0.0 : ev.relevance);
+      for (int64_t j : mixture::top_scored(key, s.quotas[k], derive_seed(ctx_.spec.seed, "v2_cluster", {k}))) {
+        s.rows.push_back(gated[members[k][static_cast<size_t>(j)]]);
+      }
+    }
+    return s;
+  }
+
+  // Trains one proxy per inner fold on the other folds' logs plus `selection` and scores the
+  // fold's windows with it (and, on the prior's pass, with the logged plan: solvability).
+  void proxy_pass(const Selection& selection, std::vector<Window>& windows, bool candidate) {
+    const auto& cfg = ctx_.config;
+    const int64_t steps = std::max<int64_t>(1, std::llround(cfg.loop.proxy_fraction * static_cast<double>(cfg.train.steps)));
+    const auto human = eval::make_agent("human");
+    for (int64_t f = 0; f < o_.inner_folds; ++f) {
+      std::vector<int64_t> train_rows, rows;
+      std::vector<size_t> at;
+      for (int64_t r : d_.real_train) {
+        if (inner_fold(r) != f) train_rows.push_back(r);
+      }
+      for (size_t i = 0; i < windows.size(); ++i) {
+        if (windows[i].fold == f) rows.push_back(windows[i].row), at.push_back(i);
+      }
+      const fs::path pdir = dir_ / fmt::format("{}_fold{}", candidate ? "candidate" : "prior", f);
+      auto trained = train_selection(ctx_, pdir / "train", selection, steps, ctx_.spec.seed, "", 0, 0, &train_rows);
+      const auto proxy = eval::make_precomputed_agent("planner:" + trained.planner->options().kind,
+                                                      train::predict_plans(*trained.planner, d_.data, rows));
+      std::vector<const eval::Agent*> agents{proxy.get()};
+      if (!candidate) agents.push_back(human.get());
+      const auto reports = score_agents(agents, d_, rows, cfg.eval, cfg.show_progress);
+      write_file_atomic((pdir / "oof_scores.csv").string(), eval::report_csv(reports[0]));
+      for (size_t j = 0; j < at.size(); ++j) {
+        Window& w = windows[at[j]];
+        const auto& s = reports[0].scenes[j];
+        (candidate ? w.candidate : w.prior) = s.valid ? s.scores.score : kNaN;
+        if (!candidate) w.human = reports[1].scenes[j].valid ? reports[1].scenes[j].scores.score : kNaN;
+      }
+    }
+  }
+
+  // The inner fold a training row's log was dealt to.
+  int64_t inner_fold(int64_t r) const { return inner_fold_.at(d_.data.info(static_cast<size_t>(r)).log); }
+
+  const JobContext& ctx_;
+  const ExperimentData& d_;
+  const AutoscaleV2Options& o_;
+  fs::path dir_;
+  std::unordered_map<std::string, int64_t> inner_fold_;  // training log -> inner fold
+};
+
+}  // namespace
+
+V2Result autoscale_v2_selection(const JobContext& ctx) { return V2Search(ctx).run(); }
+
+}  // namespace autoscale::loop
