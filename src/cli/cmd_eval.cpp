@@ -5,6 +5,9 @@
 #include <cstdio>
 #include <fstream>
 #include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <unordered_map>
 
 #include "autoscale/core/atomic_file.h"
@@ -50,6 +53,35 @@ int run_score(const ScoreArgs& args, const Invocation& inv) {
   return rc;
 }
 
+namespace {
+
+// The split a learned planner was trained with: split.json beside the model file (what `autoscale
+// train` writes), or nothing (a built-in agent, or a model file moved away from its run).
+std::optional<std::map<std::string, scene::Split>> stored_split(const std::string& model) {
+  const auto file = std::filesystem::path(model).parent_path() / "split.json";
+  if (!std::filesystem::is_regular_file(model) || !std::filesystem::exists(file)) return std::nullopt;
+  std::ifstream in(file);
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(fmt::format("{}: not valid JSON: {}", file.string(), e.what()));
+  }
+  std::map<std::string, scene::Split> splits;
+  for (const char* name : {"train", "val", "test"}) {
+    AUTOSCALE_CHECK(j.contains(name) && j.at(name).is_array(), "{}: field {} is missing or not a list of logs",
+                    file.string(), name);
+    for (const auto& log : j.at(name)) {
+      AUTOSCALE_CHECK(log.is_string(), "{}: field {} holds {}, not a log name", file.string(), name, log.dump());
+      AUTOSCALE_CHECK(splits.emplace(log.get<std::string>(), scene::parse_split(name)).second,
+                      "{}: log {} is listed in two splits", file.string(), log.dump());
+    }
+  }
+  return splits;
+}
+
+}  // namespace
+
 int run_eval(const EvalArgs& args, const Invocation& inv) {
   const auto options = eval_options(inv.config);
   const auto store = scene::SceneStore::open(args.scenes);
@@ -59,9 +91,30 @@ int run_eval(const EvalArgs& args, const Invocation& inv) {
   } else {  // the real scenes of one log-disjoint split, as `autoscale train` splits them
     const scene::Split wanted = with_context("--split", [&] { return scene::parse_split(args.split); });
     const auto splits = real_log_splits({&store}, inv.config);
+    // A trained model is scored on its own split: a config that splits the logs otherwise would
+    // score it on logs it trained on (issue 20), so it is refused rather than followed.
+    const auto model = stored_split(args.agent);
+    if (model) {
+      const auto dir = std::filesystem::path(args.agent).parent_path();
+      for (const auto& [log, s] : splits) {
+        const auto it = model->find(log);
+        AUTOSCALE_CHECK(it == model->end() || it->second == s,
+                        "--split {}: the config puts log {} in {}, but {} was trained with it in {} ({}); evaluate "
+                        "with the model's own config: -c {}",
+                        args.split, quote(log), scene::split_name(s), args.agent, scene::split_name(it->second),
+                        (dir / "split.json").string(), (dir / "config.yaml").string());
+      }
+    }
+    auto in_split = [&](const std::string& log) {  // a log the model never saw splits as the config says
+      if (model) {
+        const auto it = model->find(log);
+        if (it != model->end()) return it->second == wanted;
+      }
+      return splits.at(log) == wanted;
+    };
     for (size_t i = 0; i < store.size(); ++i) {
       const auto& e = store.index()[i];
-      if (e.domain == scene::Domain::kReal && splits.at(e.log) == wanted) rows.push_back(i);
+      if (e.domain == scene::Domain::kReal && in_split(e.log)) rows.push_back(i);
     }
     std::printf("split %s: %zu of %zu scenes\n", args.split.c_str(), rows.size(), store.size());
   }

@@ -82,7 +82,9 @@ DirectoryLock::DirectoryLock(const std::string& dir, const std::string& what) {
 }
 
 DirectoryLock::~DirectoryLock() {
-  if (fd_ >= 0) ::close(fd_);  // closing the last descriptor releases the flock
+  if (fd_ < 0) return;
+  (void)!::ftruncate(fd_, 0);  // no stale PID for the next holder's rivals to name
+  ::close(fd_);  // closing the last descriptor releases the flock
 }
 
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)), temp_path_(make_temp_path(path_)) {}

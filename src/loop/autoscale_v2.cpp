@@ -5,10 +5,13 @@
 //   2. prior   the domain classifier's top-N of the gated pool (τ = 0, or no evidence: exactly it)
 //   3. feedback  the training logs are dealt into F inner folds; a proxy trained on the other folds
 //              plus the prior scores each fold's windows: out-of-fold PDMS for every training log
+//              (no proxy trains on synthetic scenes made from the logs it scores)
 //   4. candidate the prior tilted by τ toward the clusters where solvable windows fail, filled in
 //              each cluster by real-likeness and relevance to those failures (ranks)
-//   5. evidence the candidate's proxies (same folds, same seed) score the same windows; it replaces
-//              the prior only when the paired gain over logs is above 0 by z standard errors
+//   5. evidence fold f's candidate, aimed at the other folds' failures only, is trained like the
+//              prior's proxy (same seed) and scores fold f's windows; the candidate aimed at every
+//              fold's failures replaces the prior only when the paired gain over logs is above 0
+//              by z standard errors (cross-fitting: the procedure is scored, not its fit)
 //
 // Everything is written under JOB/v2/ as it is made; decision.json (written last) and
 // chosen/selection.json let a resumed job skip the search.
@@ -95,11 +98,11 @@ class V2Search {
     const auto& ev = o_.evidence;
     if (ev.trust > 0 && n > 0) chosen = search(prior, gated, dc, decision);
     decision["accepted"] = chosen.rows != prior.rows;
-    decision["search_seconds"] = seconds_since(t0);
+    result.search_seconds = seconds_since(t0);  // of this process: a resumed search counts from its restart
+    decision["search_seconds"] = result.search_seconds;
     write_selection(ctx_, dir_ / "chosen", chosen);
     write_json(dir_ / "decision.json", decision);  // the search's end marker
     result.selection = chosen;
-    result.search_seconds = seconds_since(t0);
     return result;
   }
 
@@ -153,11 +156,12 @@ class V2Search {
     }
     std::vector<Window> windows;
     for (int64_t r : thin_windows(d_.data, d_.real_train, o_.window_stride_s)) windows.push_back({r, inner_fold(r)});
-    proxy_pass(prior, windows, /*candidate=*/false);
+    // Inner leakage guard: a fold's proxies never train on synthetic scenes made from its logs.
+    std::vector<Selection> priors;
+    for (int64_t f = 0; f < o_.inner_folds; ++f) priors.push_back(without_fold(prior, f));
+    proxy_pass(priors, windows, /*candidate=*/false);
 
-    std::vector<mixture::WindowOutcome> outcomes;
-    for (const auto& w : windows) outcomes.push_back({d_.cluster[static_cast<size_t>(w.row)], w.prior, w.human});
-    const auto target = mixture::failure_target(outcomes, d_.clusters(), ev);
+    const auto target = failure_target(windows, -1);
     decision["failure_target"] = target;
     decision["prior_oof_pdms"] = mean_of(windows, &Window::prior);
     decision["windows"] = windows.size();
@@ -165,11 +169,18 @@ class V2Search {
       decision["reason"] = "no solvable failure out of fold: the prior is kept";
       return prior;
     }
-    const Selection candidate = candidate_selection(prior, gated, dc, target, windows);
+    // Cross-fitted candidates: fold f's is aimed at the other folds' failures only, so its
+    // score on fold f measures the procedure, not its fit to the windows it is scored on.
+    std::vector<Selection> candidates;
+    for (int64_t f = 0; f < o_.inner_folds; ++f) {
+      candidates.push_back(candidate_selection(priors[static_cast<size_t>(f)], prior.weights, gated, dc,
+                                               failure_target(windows, f), windows, f));
+    }
+    const Selection candidate = candidate_selection(prior, prior.weights, gated, dc, target, windows, -1);
     write_selection(ctx_, dir_ / "candidate", candidate);
     decision["candidate_weights"] = candidate.weights;
     decision["candidate_quotas"] = candidate.quotas;
-    proxy_pass(candidate, windows, /*candidate=*/true);
+    proxy_pass(candidates, windows, /*candidate=*/true);
     decision["candidate_oof_pdms"] = mean_of(windows, &Window::candidate);
 
     // Paired gains, one unit per log (its windows move together).
@@ -200,24 +211,56 @@ class V2Search {
     return n ? sum / static_cast<double>(n) : kNaN;
   }
 
-  // The prior tilted toward the failure target; each cluster's quota filled by real-likeness and
-  // relevance to the cluster's solvable failures (ranks, weight β).
-  Selection candidate_selection(const Selection& prior, const std::vector<int64_t>& gated, const std::vector<double>& dc,
-                                const std::vector<double>& target, const std::vector<Window>& windows) const {
+  // A synthetic scene made from a log of inner fold f (never trained on by fold f's proxies).
+  bool derived_from_fold(int64_t row, int64_t f) const {
+    const auto it = inner_fold_.find(d_.data.info(static_cast<size_t>(row)).source_log);
+    return f >= 0 && it != inner_fold_.end() && it->second == f;
+  }
+
+  Selection without_fold(const Selection& s, int64_t f) const {
+    Selection out;
+    out.weights = s.weights;
+    for (int64_t r : s.rows) {
+      if (!derived_from_fold(r, f)) out.rows.push_back(r);
+    }
+    return out;
+  }
+
+  // Where the solvable failures of the windows outside inner fold `skip` are (-1: all windows).
+  std::vector<double> failure_target(const std::vector<Window>& windows, int64_t skip) const {
+    std::vector<mixture::WindowOutcome> outcomes;
+    for (const auto& w : windows) {
+      if (w.fold != skip) outcomes.push_back({d_.cluster[static_cast<size_t>(w.row)], w.prior, w.human});
+    }
+    return mixture::failure_target(outcomes, d_.clusters(), o_.evidence);
+  }
+
+  // `base` weights tilted toward the failure target, |base.rows| scenes; each cluster's quota
+  // filled by real-likeness and relevance to the cluster's solvable failures outside inner fold
+  // `fold` (ranks, weight β), from the gated scenes not made from fold `fold`'s logs. A target
+  // with no failure keeps `base`.
+  Selection candidate_selection(const Selection& base, const std::vector<double>& weights,
+                                const std::vector<int64_t>& gated, const std::vector<double>& dc,
+                                const std::vector<double>& target, const std::vector<Window>& windows,
+                                int64_t fold) const {
     const auto& ev = o_.evidence;
+    if (std::all_of(target.begin(), target.end(), [](double t) { return t == 0; })) return base;
     const auto K = static_cast<size_t>(d_.clusters());
     std::vector<std::vector<size_t>> members(K);  // indices into gated
-    for (size_t i = 0; i < gated.size(); ++i) members[static_cast<size_t>(d_.cluster[static_cast<size_t>(gated[i])])].push_back(i);
+    for (size_t i = 0; i < gated.size(); ++i) {
+      if (derived_from_fold(gated[i], fold)) continue;
+      members[static_cast<size_t>(d_.cluster[static_cast<size_t>(gated[i])])].push_back(i);
+    }
     std::vector<int64_t> sizes;
     for (const auto& m : members) sizes.push_back(static_cast<int64_t>(m.size()));
     Selection s;
-    s.weights = mixture::tilt(prior.weights, target, ev.trust);
-    s.quotas = mixture::allocate(static_cast<int64_t>(prior.rows.size()), s.weights, sizes);
+    s.weights = mixture::tilt(weights, target, ev.trust);
+    s.quotas = mixture::allocate(static_cast<int64_t>(base.rows.size()), s.weights, sizes);
     for (size_t k = 0; k < K; ++k) {
       if (s.quotas[k] == 0) continue;
       std::vector<std::pair<int64_t, double>> queries;  // failure windows of cluster k, headroom
       for (const auto& w : windows) {
-        if (static_cast<size_t>(d_.cluster[static_cast<size_t>(w.row)]) != k) continue;
+        if (w.fold == fold || static_cast<size_t>(d_.cluster[static_cast<size_t>(w.row)]) != k) continue;
         if (w.human >= ev.solvable_pdms && w.prior < ev.failure_pdms) queries.emplace_back(w.row, w.human - w.prior);
       }
       std::vector<double> likeness, relevance;
@@ -235,9 +278,9 @@ class V2Search {
     return s;
   }
 
-  // Trains one proxy per inner fold on the other folds' logs plus `selection` and scores the
-  // fold's windows with it (and, on the prior's pass, with the logged plan: solvability).
-  void proxy_pass(const Selection& selection, std::vector<Window>& windows, bool candidate) {
+  // Trains one proxy per inner fold on the other folds' logs plus the fold's selection and
+  // scores the fold's windows with it (and, on the prior's pass, with the logged plan: solvability).
+  void proxy_pass(const std::vector<Selection>& selections, std::vector<Window>& windows, bool candidate) {
     const auto& cfg = ctx_.config;
     const int64_t steps = std::max<int64_t>(1, std::llround(cfg.loop.proxy_fraction * static_cast<double>(cfg.train.steps)));
     const auto human = eval::make_agent("human");
@@ -251,7 +294,9 @@ class V2Search {
         if (windows[i].fold == f) rows.push_back(windows[i].row), at.push_back(i);
       }
       const fs::path pdir = dir_ / fmt::format("{}_fold{}", candidate ? "candidate" : "prior", f);
-      auto trained = train_selection(ctx_, pdir / "train", selection, steps, ctx_.spec.seed, "", 0, 0, &train_rows);
+      write_selection(ctx_, pdir, selections[static_cast<size_t>(f)]);
+      auto trained = train_selection(ctx_, pdir / "train", selections[static_cast<size_t>(f)], steps, ctx_.spec.seed,
+                                     "", 0, 0, &train_rows);
       const auto proxy = eval::make_precomputed_agent("planner:" + trained.planner->options().kind,
                                                       train::predict_plans(*trained.planner, d_.data, rows));
       std::vector<const eval::Agent*> agents{proxy.get()};

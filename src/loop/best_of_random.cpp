@@ -44,7 +44,8 @@ V2Result best_of_random_selection(const JobContext& ctx) {
     const auto trained = train_selection(ctx, cdir / "train", s, steps, ctx.spec.seed);
     const auto val = score_and_write(ctx, *trained.planner, ctx.data.val, cdir / "val_scores.csv");
     val_pdms.push_back(val.mean().score);
-    if (val_pdms.back() > val_pdms[static_cast<size_t>(best)]) best = i;  // NaN never wins
+    const double v = val_pdms.back(), b = val_pdms[static_cast<size_t>(best)];
+    if (!std::isnan(v) && (std::isnan(b) || v > b)) best = i;  // a draw with no valid score never wins
     candidates.push_back(std::move(s));
   }
   spdlog::info("{}: best of {} random selections: draw {} (validation PDMS {:.4f})", ctx.spec.name(), draws, best,

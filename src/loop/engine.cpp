@@ -396,14 +396,22 @@ CrossRunDelta compare_across_runs(const std::string& run_a, const std::string& m
   auto runs_of = [](const std::string& run, const std::string& method) {
     const fs::path jobs = fs::path(run) / "jobs";
     AUTOSCALE_CHECK(fs::is_directory(jobs), "{}: not a run directory (no jobs/)", run);
+    const RunPlan plan = read_run_plan(run);  // the main budget and first planner: a curve's jobs are not it
+    const std::string planner = plan.planners.empty() ? "" : plan.planners.front();
     std::vector<ScoredRun> runs;
+    std::set<std::pair<int64_t, uint64_t>> seen;
     std::set<std::string> names;  // sorted: the same order on every file system
     for (const auto& e : fs::directory_iterator(jobs)) {
       if (fs::exists(e.path() / "result.json")) names.insert(e.path().string());
     }
     for (const auto& dir : names) {
       const auto r = read_job_result(dir);
-      if (r.spec.method == method && r.spec.planner.empty()) runs.push_back(scored_run(r));
+      if (r.spec.method != method) continue;
+      const bool main_budget = method == "real_only" || method == "vanilla_all" || r.spec.budget == plan.budget;
+      if (!main_budget || (!planner.empty() && r.planner != planner)) continue;
+      AUTOSCALE_CHECK(seen.insert({r.spec.fold, r.spec.seed}).second, "{}: two jobs of {} for fold {} seed {}", run,
+                      quote(method), r.spec.fold, r.spec.seed);
+      runs.push_back(scored_run(r));
     }
     AUTOSCALE_CHECK(!runs.empty(), "{}: no finished job of method {}", run, quote(method));
     return runs;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "autoscale/core/atomic_file.h"
 #include "autoscale/core/error.h"
 #include "autoscale/core/seeds.h"
 #include "autoscale/mixture/baselines.h"
@@ -160,6 +161,10 @@ std::optional<JobResult> run_job(const ExperimentConfig& run_cfg, const Experime
   if (fs::exists(dir / "result.json")) return read_job_result(job_dir);
   if (budget.exhausted()) return std::nullopt;
   fs::create_directories(dir);
+  // One process per job: a second `--resume` of a live run, or two workers handed the same job,
+  // get an error naming the holder instead of both training into one directory (issue 23).
+  const DirectoryLock lock(dir.string(), fmt::format("job {}", quote(dir.string())));
+  if (fs::exists(dir / "result.json")) return read_job_result(job_dir);  // finished while we waited to look
   const JobContext ctx{cfg, data, spec, dir};
   spdlog::info("job {}", spec.name());
 

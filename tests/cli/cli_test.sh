@@ -122,6 +122,10 @@ check "  ...logs 6 metric lines" [ "$(wc -l <"$T/run/metrics.jsonl")" -eq 6 ]
 "$BIN" eval --scenes "$T/ngsim" --agent "$T/run/planner.pt" --split test -q $TRAIN >"$T/out" 2>&1
 check "eval --agent PLANNER --split test scores it" contains "$T/out" "agent planner:transformer"
 check "  ...on the test log only" contains "$T/out" "split test: "
+"$BIN" eval --scenes "$T/ngsim" --agent "$T/run/planner.pt" --split test -q $TRAIN \
+  "data.split.test_logs=[USA_US101-4_1_T-1]" >"$T/out" 2>"$T/err"
+check "eval --split with a config that contradicts the model's split is refused" [ $? -ne 0 ]
+check "  ...naming the log and the model's split" contains "$T/err" "was trained with it in test"
 "$BIN" eval --scenes "$T/ngsim" --agent "$T/run/metrics.jsonl" -q >"$T/out" 2>"$T/err"
 check "a non-planner file is refused" contains "$T/err" "not a readable planner file"
 "$BIN" train --scenes "$T/ngsim" -o "$T/run2" -q train.lr=nan >"$T/out" 2>"$T/err"

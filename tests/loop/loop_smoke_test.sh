@@ -182,6 +182,17 @@ d = rows["real_only"]["delta"]
 assert d["folds"] == 2 and d["logs"] >= 2 and d["has_ci"], d
 PY
 check "  ...and its summary names the folds" contains F/summary.md "2 cross-fitted folds"
+# A job another process holds is refused, naming the holder (flock(1) plays the live worker).
+rm F/jobs/f0_real_only_n0_s0/result.json
+flock -o F/jobs/f0_real_only_n0_s0/.lock sleep 60 >/dev/null 2>&1 </dev/null &
+HOLDER=$!
+for _ in $(seq 50); do flock -n F/jobs/f0_real_only_n0_s0/.lock true 2>/dev/null || break; sleep 0.1; done
+"$BIN" compare --resume F --job 0 -q >"$T/stdout.txt" 2>"$T/stderr.txt"
+check "a job held by another process is refused" [ $? -ne 0 ]
+check "  ...saying another process writes it" contains "$T/stderr.txt" "another process"
+pkill -P $HOLDER sleep 2>/dev/null; kill $HOLDER 2>/dev/null; wait $HOLDER 2>/dev/null
+"$BIN" compare --resume F --job 0 -q >"$T/stdout.txt" 2>"$T/stderr.txt"
+check "  ...and runs once the holder is gone" test -f F/jobs/f0_real_only_n0_s0/result.json
 
 # --- planners side by side: every method trained with each planner kind, paired to the first --
 "$BIN" compare --config "$CFG" -o P -q "loop.compare.methods=[real_only]" "loop.compare.planners=[ego_mlp,gated]" \
@@ -229,7 +240,7 @@ harm = [v for k, v in labels.items() if k.startswith("harm-")]
 clean = [v for k, v in labels.items() if not k.startswith("harm-")]
 assert harm and clean and sum(harm) / len(harm) < sum(clean) / len(clean) - 0.1, (len(harm), len(clean))
 c = json.load(open(f"{d}/compare.json"))
-rows = {r["method"]: r for r in c["rows"]}
+rows = {r["method"]: r for r in c["rows"] if r["synthetic_budget"] == 40}
 assert rows["autoscale_v2"]["selection_sources"].get("corrupt_lateral_drift", 0) == 0, rows["autoscale_v2"]
 assert rows["vanilla_random"]["selection_sources"].get("corrupt_lateral_drift", 0) > 0.2, rows["vanilla_random"]
 for s in (0, 1):
