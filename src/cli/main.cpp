@@ -217,7 +217,7 @@ int main(int argc, char** argv) {
   auto* paired_cmd = app.add_subcommand(
       "paired", "ΔPDMS of a method in one run against a method in another, paired by fold, seed and test window");
   paired_cmd->add_option("run_a", paired_args.run_a, "run directory A")->required();
-  paired_cmd->add_option("method_a", paired_args.method_a, "method of A")->required();
+  paired_cmd->add_option("method_a", paired_args.method_a, "method of A (METHOD@N: at budget N)")->required();
   paired_cmd->add_option("run_b", paired_args.run_b, "run directory B (the reference)")->required();
   paired_cmd->add_option("method_b", paired_args.method_b, "method of B")->required();
 

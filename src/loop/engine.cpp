@@ -393,7 +393,20 @@ bool run_complete(const std::string& run_dir) { return fs::exists(fs::path(run_d
 
 CrossRunDelta compare_across_runs(const std::string& run_a, const std::string& method_a, const std::string& run_b,
                                   const std::string& method_b, int64_t resamples, uint64_t seed) {
-  auto runs_of = [](const std::string& run, const std::string& method) {
+  auto runs_of = [](const std::string& run, const std::string& method_at) {
+    // "method" at the run's main budget, or "method@N" at budget N (a curve's jobs).
+    const auto at = method_at.find('@');
+    const std::string method = method_at.substr(0, at);
+    int64_t budget = -1;
+    if (at != std::string::npos) {
+      try {
+        size_t used = 0;
+        budget = std::stoll(method_at.substr(at + 1), &used);
+        AUTOSCALE_CHECK(used == method_at.size() - at - 1 && budget >= 0, "bad budget");
+      } catch (const std::exception&) {
+        AUTOSCALE_THROW("{}: expected METHOD or METHOD@BUDGET, got {}", run, quote(method_at));
+      }
+    }
     const fs::path jobs = fs::path(run) / "jobs";
     AUTOSCALE_CHECK(fs::is_directory(jobs), "{}: not a run directory (no jobs/)", run);
     const RunPlan plan = read_run_plan(run);  // the main budget and first planner: a curve's jobs are not it
@@ -407,13 +420,14 @@ CrossRunDelta compare_across_runs(const std::string& run_a, const std::string& m
     for (const auto& dir : names) {
       const auto r = read_job_result(dir);
       if (r.spec.method != method) continue;
-      const bool main_budget = method == "real_only" || method == "vanilla_all" || r.spec.budget == plan.budget;
+      const bool main_budget = budget >= 0 ? r.spec.budget == budget
+                                           : method == "real_only" || method == "vanilla_all" || r.spec.budget == plan.budget;
       if (!main_budget || (!planner.empty() && r.planner != planner)) continue;
       AUTOSCALE_CHECK(seen.insert({r.spec.fold, r.spec.seed}).second, "{}: two jobs of {} for fold {} seed {}", run,
                       quote(method), r.spec.fold, r.spec.seed);
       runs.push_back(scored_run(r));
     }
-    AUTOSCALE_CHECK(!runs.empty(), "{}: no finished job of method {}", run, quote(method));
+    AUTOSCALE_CHECK(!runs.empty(), "{}: no finished job of {}", run, quote(method_at));
     return runs;
   };
   CrossRunDelta out;

@@ -65,7 +65,8 @@ bool run_complete(const std::string& run_dir);
 
 // ΔPDMS of one method of one run against one method of another (the same folds, seeds and test
 // windows, e.g. a planted pool against the clean one): runs are paired by fold and seed, windows
-// by token, and the two-level bootstrap gives the CI. Error when nothing pairs.
+// by token, and the two-level bootstrap gives the CI. A method is taken at its run's main budget
+// (its first planner), or written "method@N" at budget N. Error when nothing pairs.
 struct CrossRunDelta {
   Effect delta;
   size_t pairs = 0;  // (fold, seed) runs found in both
