@@ -354,6 +354,7 @@ class StoreWriter:
             if os.path.exists(tmp):
                 os.remove(tmp)
         self.closed = True
+        self._unlock()
         return len(self.index)
 
     def abort(self):
@@ -364,6 +365,14 @@ class StoreWriter:
                 pass
         if self.created_dir:
             shutil.rmtree(self.path, ignore_errors=True)
+        self._unlock()
+
+    def _unlock(self):
+        # Closing the file releases the flock; emptied first, so no rival names a stale PID.
+        lock = getattr(self, "lock_file", None)
+        if lock is not None and not lock.closed:
+            lock.truncate(0)
+            lock.close()
 
 
 class StoreReader:
