@@ -43,17 +43,6 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-std::vector<float> z_rows(const ExperimentData& d, const std::vector<int64_t>& rows) {
-  const auto& e = d.embeddings;
-  std::vector<float> z;
-  z.reserve(rows.size() * static_cast<size_t>(e.dim));
-  for (int64_t r : rows) {
-    const auto first = e.z.begin() + d.embedding_row[static_cast<size_t>(r)] * e.dim;
-    z.insert(z.end(), first, first + e.dim);
-  }
-  return z;
-}
-
 double cosine(const ExperimentData& d, int64_t a, int64_t b) {
   const auto& e = d.embeddings;
   const float* x = e.z.data() + d.embedding_row[static_cast<size_t>(a)] * e.dim;
@@ -74,9 +63,9 @@ class V2Search {
  public:
   explicit V2Search(const JobContext& ctx) : ctx_(ctx), d_(ctx.data), o_(ctx.config.loop.v2), dir_(ctx.dir / "v2") {}
 
-  V2Result run() {
+  FoundSelection run() {
     const auto t0 = Clock::now();
-    V2Result result;
+    FoundSelection result;
     if (fs::exists(dir_ / "decision.json")) {
       const auto j = read_json(dir_ / "decision.json");
       result.selection = read_selection(ctx_, dir_ / "chosen");
@@ -132,7 +121,8 @@ class V2Search {
   // P(real | z) of every gated scene: the domain classifier fitted on the real training windows.
   std::vector<double> real_likeness(const std::vector<int64_t>& gated) const {
     if (gated.empty()) return {};
-    return mixture::domain_classifier_scores(z_rows(d_, d_.real_train), z_rows(d_, gated), d_.embeddings.dim);
+    return mixture::domain_classifier_scores(embedding_rows(d_, d_.real_train), embedding_rows(d_, gated),
+                                             d_.embeddings.dim);
   }
 
   Selection search(const Selection& prior, const std::vector<int64_t>& gated, const std::vector<double>& dc,
@@ -324,6 +314,6 @@ class V2Search {
 
 }  // namespace
 
-V2Result autoscale_v2_selection(const JobContext& ctx) { return V2Search(ctx).run(); }
+FoundSelection autoscale_v2_selection(const JobContext& ctx) { return V2Search(ctx).run(); }
 
 }  // namespace autoscale::loop

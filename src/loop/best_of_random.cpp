@@ -18,10 +18,10 @@ namespace autoscale::loop {
 
 namespace fs = std::filesystem;
 
-V2Result best_of_random_selection(const JobContext& ctx) {
+FoundSelection best_of_random_selection(const JobContext& ctx) {
   const auto t0 = std::chrono::steady_clock::now();
   const fs::path dir = ctx.dir / "best_of";
-  V2Result result;
+  FoundSelection result;
   if (fs::exists(dir / "decision.json")) {
     const auto j = read_json(dir / "decision.json");
     const auto best = field<int64_t>(j, "best", dir / "decision.json");

@@ -26,17 +26,6 @@ std::string JobSpec::name() const {
 
 namespace {
 
-std::vector<float> embedding_rows(const ExperimentData& d, const std::vector<int64_t>& rows) {
-  const auto& e = d.embeddings;
-  std::vector<float> z;
-  z.reserve(rows.size() * static_cast<size_t>(e.dim));
-  for (int64_t r : rows) {
-    const auto first = e.z.begin() + d.embedding_row[static_cast<size_t>(r)] * e.dim;
-    z.insert(z.end(), first, first + e.dim);
-  }
-  return z;
-}
-
 std::vector<int64_t> pool_rows_at(const ExperimentData& d, const std::vector<int64_t>& indices) {
   std::vector<int64_t> rows;
   for (int64_t i : indices) rows.push_back(d.pool[static_cast<size_t>(i)]);
@@ -253,7 +242,6 @@ JobResult read_job_result(const std::string& job_dir) {
   r.spec.method = field<std::string>(j, "method", path);
   r.spec.seed = field<uint64_t>(j, "seed", path);
   r.spec.budget = field<int64_t>(j, "synthetic_budget", path);
-  if (j.contains("fold")) r.spec.fold = field<int64_t>(j, "fold", path);
   r.n_syn = field<int64_t>(j, "n_syn", path);
   r.n_real = field<int64_t>(j, "n_real", path);
   r.real_share = field<double>(j, "real_share", path);

@@ -63,6 +63,9 @@ eval::EvalReport score_and_write(const JobContext& ctx, const train::Planner& pl
 
 nlohmann::json scores_json(const eval::SubScores& s, size_t scenes);
 
+// The embeddings of rows of the run's samples, row-major (rows × dim).
+std::vector<float> embedding_rows(const ExperimentData& data, const std::vector<int64_t>& rows);
+
 // Synthetic pool size per cluster (what allocate() caps quotas by).
 std::vector<int64_t> pool_sizes(const ExperimentData& data);
 

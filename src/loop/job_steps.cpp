@@ -114,6 +114,17 @@ eval::EvalReport score_and_write(const JobContext& ctx, const train::Planner& pl
   return report;
 }
 
+std::vector<float> embedding_rows(const ExperimentData& d, const std::vector<int64_t>& rows) {
+  const auto& e = d.embeddings;
+  std::vector<float> z;
+  z.reserve(rows.size() * static_cast<size_t>(e.dim));
+  for (int64_t r : rows) {
+    const auto first = e.z.begin() + d.embedding_row[static_cast<size_t>(r)] * e.dim;
+    z.insert(z.end(), first, first + e.dim);
+  }
+  return z;
+}
+
 std::vector<int64_t> pool_sizes(const ExperimentData& d) {
   std::vector<int64_t> n;
   for (const auto& rows : d.pool_by_cluster) n.push_back(static_cast<int64_t>(rows.size()));

@@ -4,6 +4,8 @@
 //   doge       Cluster-GA with only the gradient-alignment signal, random picks within clusters
 //   doremi     group DRO on the excess loss over a real-only reference model
 //   odm        an EXP3 bandit over clusters rewarded by the training loss
+// and two searches that are not iterative: autoscale_v2 (evidence-gated, autoscale_v2.cpp) and
+// random_best_of (best_of_random.cpp), which return their final selection at once.
 // A search's state is plain JSON, saved after every iteration, so a killed run resumes it.
 #pragma once
 
@@ -37,13 +39,13 @@ std::unique_ptr<Search> make_search(const JobContext& ctx);
 
 // A search that is not iterative (AutoScale v2, random_best_of): the final selection and what
 // finding it cost.
-struct V2Result {
+struct FoundSelection {
   Selection selection;
   double search_seconds = 0;
 };
-V2Result autoscale_v2_selection(const JobContext& ctx);
+FoundSelection autoscale_v2_selection(const JobContext& ctx);
 // random_best_of (best_of_random.cpp): the best of loop.iterations random selections by proxy
 // validation PDMS, compute-matched to AutoScale v1's search.
-V2Result best_of_random_selection(const JobContext& ctx);
+FoundSelection best_of_random_selection(const JobContext& ctx);
 
 }  // namespace autoscale::loop
