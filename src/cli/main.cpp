@@ -253,7 +253,10 @@ int main(int argc, char** argv) {
   try {
     app.parse(static_cast<int>(args.size()), args.data());
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help and friends
+    // A bad command line is an error like any other: one `error:` line, exit code 1.
+    std::fprintf(stderr, "error: %s (see autoscale --help)\n", e.what());
+    return 1;
   }
 
   try {

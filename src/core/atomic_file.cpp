@@ -114,6 +114,8 @@ void write_file_atomic(const std::string& path, const std::string& contents) {
 }
 
 std::string read_file(const std::string& path) {
+  // A directory opens as an empty stream: it would read as an empty file (an empty config).
+  AUTOSCALE_CHECK(!std::filesystem::is_directory(path), "cannot read {}: it is a directory", quote(path));
   std::ifstream in(path, std::ios::binary);
   AUTOSCALE_CHECK(in.good(), "cannot open {}: {}", quote(path), std::strerror(errno));
   std::ostringstream buffer;

@@ -219,6 +219,17 @@ check "missing input fails clearly" contains "$T/err" "no such file or directory
 printf 'store:\n  shard_sise: 10\n' >"$T/typo.yaml"
 "$BIN" config -c "$T/typo.yaml" >/dev/null 2>"$T/err"
 check "unknown config key fails" contains "$T/err" "typo.yaml:2: store.shard_sise: unknown key (did you mean 'store.shard_size'?)"
+"$BIN" config -c "$T" >/dev/null 2>"$T/err"
+check "a directory given as the config fails" [ $? -eq 1 ]
+check "  ...saying so" contains "$T/err" "is a directory"
+"$BIN" imprt x >/dev/null 2>"$T/err"
+check "a mistyped subcommand exits 1" [ $? -eq 1 ]
+check "  ...with one error line" [ "$(grep -c '^error: ' "$T/err")" -eq 1 ]
+"$BIN" eval --agent >/dev/null 2>"$T/err"
+check "an option without its value exits 1" [ $? -eq 1 ]
+check "  ...naming the option" contains "$T/err" "error: --agent"
+"$BIN" --help >/dev/null 2>&1
+check "--help still exits 0" [ $? -eq 0 ]
 "$BIN" config store.compression=abc >/dev/null 2>"$T/err"
 check "bad bare override fails" contains "$T/err" "store.compression: expected an integer in [0, 9], got \"abc\""
 "$BIN" config --set store.compression=2 >"$T/out" 2>/dev/null
