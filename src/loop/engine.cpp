@@ -20,6 +20,9 @@
 
 namespace autoscale::loop {
 
+// The methods that also run at loop.compare.curve_budgets (the PDMS-vs-N_syn curve).
+constexpr const char* kCurveMethods[] = {"vanilla_random", "autoscale", "autoscale_v2"};
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -291,7 +294,7 @@ std::vector<JobSpec> fold_jobs(const RunPlan& plan, int64_t fold, int64_t pool_s
       for (const auto& planner : planners) jobs.push_back({m, n, seed, fold, planner});
     }
     for (int64_t b : plan.curve_budgets) {  // the curve with the first planner
-      for (const char* m : {"vanilla_random", "autoscale", "autoscale_v2"}) {
+      for (const char* m : kCurveMethods) {
         if (std::find(plan.methods.begin(), plan.methods.end(), m) != plan.methods.end()) {
           jobs.push_back({m, b, seed, fold, planners.front()});
         }
@@ -541,7 +544,7 @@ std::string write_comparison(const ExperimentConfig& cfg, const RunPlan& plan, c
                       effect_md(pdms, false), delta_md, mde_md, hard_md, mean(search));
   }
   nlohmann::json curve = nlohmann::json::array();
-  for (const char* method : {"vanilla_random", "autoscale", "autoscale_v2"}) {
+  for (const char* method : kCurveMethods) {
     std::vector<std::pair<int64_t, std::vector<double>>> points;
     for (const auto& key : keys) {
       if (specs[key]->method != method || specs[key]->planner != (plan.planners.empty() ? "" : plan.planners.front())) {

@@ -5,13 +5,12 @@
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "autoscale/core/atomic_file.h"
 #include "autoscale/core/error.h"
+#include "job_context.h"
 
 namespace autoscale::loop {
 
@@ -51,16 +50,8 @@ std::vector<eval::EvalReport> score_agents(const std::vector<const eval::Agent*>
 }
 
 void attach_label_scores(const ExperimentConfig& config, ExperimentData& d, const std::string& cache_file) {
-  nlohmann::json cache = nlohmann::json::object();
-  if (std::filesystem::exists(cache_file)) {
-    std::ifstream in(cache_file);
-    try {
-      cache = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception& e) {
-      throw Error(fmt::format("{}: not valid JSON: {}", cache_file, e.what()));
-    }
-    AUTOSCALE_CHECK(cache.is_object(), "{}: expected an object of token: PDMS", cache_file);
-  }
+  nlohmann::json cache = std::filesystem::exists(cache_file) ? read_json(cache_file) : nlohmann::json::object();
+  AUTOSCALE_CHECK(cache.is_object(), "{}: expected an object of token: PDMS", cache_file);
   std::vector<int64_t> missing;
   for (int64_t r : d.pool) {
     if (!cache.contains(d.data.info(static_cast<size_t>(r)).token)) missing.push_back(r);
@@ -70,7 +61,7 @@ void attach_label_scores(const ExperimentConfig& config, ExperimentData& d, cons
     const auto report = score_agent(*eval::make_agent("human"), d, missing, config.eval, config.show_progress);
     // An unscorable label teaches nothing verifiable: it scores 0 and fails any gate.
     for (const auto& s : report.scenes) cache[s.token] = s.valid ? s.scores.score : 0.0;
-    write_file_atomic(cache_file, cache.dump() + "\n");
+    write_json(cache_file, cache);
   }
   d.label_pdms.assign(d.data.size(), std::numeric_limits<double>::quiet_NaN());
   for (int64_t r : d.pool) {

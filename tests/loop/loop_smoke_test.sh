@@ -230,7 +230,7 @@ r = json.load(open(f"{d}/jobs/autoscale_v2_n40_s0/result.json"))
 assert sum(r["selection_sources"].values()) == 40, r["selection_sources"]
 PY
 "$BIN" compare --config "$CFG" -o V -q loop.synthetic=[out/smoke/perturbed,out/smoke/harm] \
-  "loop.compare.methods=[vanilla_random,domain_classifier,autoscale_v2]" --no-report >"$T/stdout.txt" 2>"$T/stderr.txt"
+  "loop.compare.methods=[vanilla_random,domain_classifier,autoscale_v2,random_best_of]" --no-report >"$T/stdout.txt" 2>"$T/stderr.txt"
 check "v2 against the baselines on a pool with planted harm exits 0" [ $? -eq 0 ]
 check "  ...every scene v2 selects passes the label gate; it draws fewer harmful ones than random" "$PY" - V <<'PY'
 import json, sys
@@ -251,6 +251,16 @@ for s in (0, 1):
     assert "evidence" in dec or "reason" in dec, dec
     r = json.load(open(f"{d}/jobs/autoscale_v2_n40_s{s}/result.json"))
     assert r["search_seconds"] > 0 and r["n_syn"] == 40, r
+PY
+check "  ...random_best_of keeps the draw with the best validation PDMS" "$PY" - V <<'PY'
+import json, sys
+d = sys.argv[1]
+for s in (0, 1):
+    dec = json.load(open(f"{d}/jobs/random_best_of_n40_s{s}/best_of/decision.json"))
+    assert len(dec["val_pdms"]) == 2 and dec["val_pdms"][dec["best"]] == max(dec["val_pdms"]), dec
+    best = json.load(open(f"{d}/jobs/random_best_of_n40_s{s}/best_of/cand{dec['best']}/selection.json"))["tokens"]
+    final = json.load(open(f"{d}/jobs/random_best_of_n40_s{s}/final/selection.json"))["tokens"]
+    assert best == final and len(final) == 40, (len(best), len(final))
 PY
 check "  ...and the summary lists the selections' sources" contains V/summary.md "Synthetic selection by source"
 "$BIN" paired V vanilla_random F vanilla_random -q >"$T/stdout.txt" 2>"$T/stderr.txt"
