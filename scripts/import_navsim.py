@@ -25,6 +25,7 @@ import sqlite3
 import struct
 import sys
 import time
+import traceback
 
 import numpy as np
 from shapely import wkb
@@ -277,6 +278,7 @@ def main(argv=None):
     p.add_argument("--shard-size", type=int, default=1024)
     p.add_argument("--compression", type=int, default=4)
     p.add_argument("--quiet", action="store_true")
+    p.add_argument("--debug", action="store_true", help="print the traceback of a malformed input's error")
     args = p.parse_args(argv)
     files = []
     for i in args.inputs:
@@ -298,6 +300,13 @@ def main(argv=None):
             w.close()
     except (ImportError_, StoreError, OSError, sqlite3.Error, struct.error, ValueError) as e:
         print("error: %s%s" % ("%s: " % current if current else "", e), file=sys.stderr)
+        return 1
+    except (KeyError, IndexError, TypeError, AttributeError, MemoryError, OverflowError) as e:
+        # A log of the wrong shape: one line naming the file, the traceback only with --debug.
+        if args.debug:
+            traceback.print_exc()
+        print("error: %smalformed log (%s: %s)" % ("%s: " % current if current else "", type(e).__name__,
+                                                  str(e)[:300] or "(no detail)"), file=sys.stderr)
         return 1
     print("imported %d scenes from %d logs into %s (%.1f scenes/s)"
           % (total, len(files), args.out, total / max(time.time() - start, 1e-9)))

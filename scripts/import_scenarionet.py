@@ -18,6 +18,7 @@ import os
 import pickle
 import sys
 import time
+import traceback
 
 import numpy as np
 from shapely.geometry import LineString, Point, Polygon
@@ -62,8 +63,11 @@ def load_pickle(path):
         return RestrictedUnpickler(io.BytesIO(data)).load()
     except ImportError_:
         raise
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError) as e:
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
+            OverflowError) as e:
         raise ImportError_("not a readable pickle (truncated or damaged): %s" % e)
+    except MemoryError:
+        raise ImportError_("not a readable pickle (a length field claims more data than fits in memory)")
 
 
 def require(d, key, where):
@@ -248,6 +252,26 @@ def convert(path, args):
     return m, scenes
 
 
+# What a scenario of the wrong shape raises inside numpy and the converter: a short ego track
+# (IndexError), a position of strings (ValueError), a huge length field (MemoryError), ...
+MALFORMED = (KeyError, IndexError, ValueError, TypeError, AttributeError, MemoryError, OverflowError)
+
+
+def convert_checked(path, args):
+    """convert(), with every error of a malformed scenario as one ImportError_ naming its kind."""
+    try:
+        return convert(path, args)
+    except ImportError_:
+        raise
+    except MALFORMED as e:
+        if args.debug:
+            traceback.print_exc()
+        detail = str(e) or "(no detail)"
+        if isinstance(e, MemoryError):
+            detail = "a field claims more data than fits in memory"
+        raise ImportError_("malformed scenario (%s: %s)" % (type(e).__name__, detail[:300]))
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("files", nargs="+")
@@ -261,6 +285,7 @@ def main(argv=None):
     p.add_argument("--compression", type=int, default=4)
     p.add_argument("--connector-half-width", type=float, default=2.5)
     p.add_argument("--quiet", action="store_true")
+    p.add_argument("--debug", action="store_true", help="print the traceback of a malformed input's error")
     args = p.parse_args(argv)
     if args.min_future_s > args.future_s:
         print("error: min_future_s (%g) must not exceed future_s (%g)" % (args.min_future_s, args.future_s),
@@ -275,7 +300,7 @@ def main(argv=None):
                 current = path
                 if not os.path.isfile(path):
                     raise ImportError_("no such file")
-                m, scenes = convert(path, args)
+                m, scenes = convert_checked(path, args)
                 if scenes:
                     w.add_map(m)
                 for s in scenes:

@@ -1,4 +1,7 @@
 // `autoscale score` (case files) and `autoscale eval` (a store with an agent).
+#include <CLI/CLI.hpp>
+
+#include <memory>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -15,13 +18,14 @@
 #include "autoscale/core/threads.h"
 #include "autoscale/eval/case_file.h"
 #include "autoscale/eval/evaluate.h"
+#include "command.h"
 #include "commands.h"
 
 namespace autoscale::cli {
 
 eval::EvalOptions eval_options(const AppConfig& config) {
   eval::EvalOptions o;
-  o.version = eval::parse_version(config.eval.version);
+  o.version = eval::parse_version(config.eval.pdms_version);
   o.human_filter = config.eval.human_filter;
   o.recorded_ego_size = config.eval.ego_size == "recorded";
   return o;
@@ -152,7 +156,11 @@ int run_eval(const EvalArgs& args, const Invocation& inv) {
     spdlog::info("per-token scores written to {}", args.out);
   }
   std::fputs(eval::report_table(report).c_str(), stdout);
-  return report.valid() == 0 && !report.scenes.empty() ? 1 : 0;
+  if (report.valid() > 0 || report.scenes.empty()) return 0;
+  // Nothing could be scored: one error line (the report above lists every scene's reason).
+  std::fprintf(stderr, "error: no scene of %s could be scored (%zu invalid; the first: %s)\n", args.scenes.c_str(),
+               report.scenes.size(), report.scenes.front().error.c_str());
+  return 1;
 }
 
 int run_merge_scores(const MergeScoresArgs& args, const Invocation&) {
@@ -187,6 +195,30 @@ int run_merge_scores(const MergeScoresArgs& args, const Invocation&) {
   write_file_atomic(args.out, out);
   std::printf("merged %zu parts: %zu scenes in store order into %s\n", args.parts.size(), lines.size(), args.out.c_str());
   return 0;
+}
+
+Commands bind_score(CLI::App& app, GlobalOptions& global) {
+  auto args = std::make_shared<ScoreArgs>();
+  auto* cmd = app.add_subcommand("score", "score planner trajectories given as autoscale-case/1 JSON");
+  cmd->add_option("cases", args->cases, "JSON file with one case or an array of cases")->required();
+  cmd->add_option("--pdms-version", global.pdms_version, "PDM Score version v1 or v2 (eval.pdms_version)");
+  return {{cmd, [args](const Invocation& inv) { return run_score(*args, inv); }}};
+}
+
+Commands bind_eval(CLI::App& app, GlobalOptions& global) {
+  auto args = std::make_shared<EvalArgs>();
+  auto* cmd = app.add_subcommand("eval", "score an agent on every scene of a store (PDM Score)");
+  cmd->add_option("--scenes", args->scenes, "scene store directory")->required();
+  cmd->add_option("--agent", args->agent,
+                  "constant_velocity, constant_acceleration, human, pdm_closed, or a planner file (autoscale train)")
+      ->required();
+  cmd->add_option("--pdms-version", global.pdms_version, "PDM Score version v1 or v2 (eval.pdms_version)");
+  cmd->add_option("--out", args->out, "write per-token sub-scores to this CSV");
+  cmd->add_option("--limit", args->limit, "score only the first N scenes");
+  cmd->add_option("--split", args->split, "only the real scenes of this log split (train | val | test; data.split)");
+  cmd->add_option("--shard", args->shard,
+                  "score only part i/N (whole logs, balanced by scenes; merge the --out CSVs with `merge scores`)");
+  return {{cmd, [args](const Invocation& inv) { return run_eval(*args, inv); }}};
 }
 
 }  // namespace autoscale::cli

@@ -1,7 +1,12 @@
+#include <CLI/CLI.hpp>
+
+#include <memory>
 #include <cstdio>
 
+#include "autoscale/core/error.h"
 #include "autoscale/scene/features.h"
 #include "autoscale/scene/inspect.h"
+#include "command.h"
 #include "commands.h"
 
 namespace autoscale::cli {
@@ -16,7 +21,23 @@ int run_inspect(const InspectArgs& args, const Invocation& inv) {
   const std::string text = args.json ? scene::summary_json(summary) + "\n"
                                      : scene::format_summary(summary, args.max_problems);
   std::fputs(text.c_str(), stdout);
-  return args.strict && !summary.problems.empty() ? 3 : 0;
+  // A store with invalid scenes or maps is not fit to train or score on: scripts must see it
+  // (issue 23), so problems exit 3 whether or not --strict was given.
+  if (summary.problems.empty()) return 0;
+  std::fprintf(stderr, "error: scene store %s: %zu problem(s) found (listed in the report)\n",
+               quote(args.store).c_str(), summary.problems.size());
+  return 3;
+}
+
+Commands bind_inspect(CLI::App& app, GlobalOptions&) {
+  auto args = std::make_shared<InspectArgs>();
+  auto* cmd = app.add_subcommand("inspect", "summarise and validate a scene store");
+  cmd->add_option("store", args->store, "scene store directory")->required();
+  cmd->add_flag("--json", args->json, "print JSON instead of the report");
+  cmd->add_flag("--strict", args->strict, "accepted for older scripts: any invalid scene or map always exits with code 3");
+  cmd->add_option("--max-problems", args->max_problems, "problems listed in the report");
+  cmd->add_option("--compare", args->compare, "another store: per-feature distributions of both and their KS distance");
+  return {{cmd, [args](const Invocation& inv) { return run_inspect(*args, inv); }}};
 }
 
 }  // namespace autoscale::cli

@@ -54,12 +54,12 @@ bool still_linked(int fd, const std::string& path) {
 
 }  // namespace
 
-DirectoryLock::DirectoryLock(const std::string& dir, const std::string& what) {
+DirectoryLock::DirectoryLock(const std::string& dir, const std::string& what, Mode mode) {
   const std::string path = (std::filesystem::path(dir) / kFileName).string();
   for (int attempt = 0; attempt < 8; ++attempt) {
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     AUTOSCALE_CHECK(fd >= 0, "{}: cannot open its lock file {}: {}", what, quote(path), std::strerror(errno));
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (::flock(fd, (mode == Mode::kShared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
       const int err = errno;
       const std::string holder = lock_holder(fd);
       ::close(fd);
@@ -71,8 +71,8 @@ DirectoryLock::DirectoryLock(const std::string& dir, const std::string& what) {
       ::close(fd);
       continue;
     }
-    // Ours now; the PID is only for the message another writer prints.
-    // A failed write (full disk) only makes that message say "pid unknown".
+    // Ours now; the PID is only for the message another writer prints (of shared holders, the
+    // latest). A failed write (full disk) only makes that message say "pid unknown".
     const std::string pid = std::to_string(::getpid()) + "\n";
     if (::ftruncate(fd, 0) == 0) (void)!::pwrite(fd, pid.data(), pid.size(), 0);
     fd_ = fd;
@@ -83,7 +83,9 @@ DirectoryLock::DirectoryLock(const std::string& dir, const std::string& what) {
 
 DirectoryLock::~DirectoryLock() {
   if (fd_ < 0) return;
-  (void)!::ftruncate(fd_, 0);  // no stale PID for the next holder's rivals to name
+  // No stale PID for the next holder's rivals to name. A shared holder clears it only when it
+  // is the last one (it can take the lock alone); a failed try leaves the others' PID.
+  if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) (void)!::ftruncate(fd_, 0);
   ::close(fd_);  // closing the last descriptor releases the flock
 }
 

@@ -1,5 +1,6 @@
 #include "autoscale/core/config.h"
 
+#include <spdlog/spdlog.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
@@ -134,6 +135,18 @@ class YamlReader final : public ConfigVisitor {
       }
       value = std::move(out);
     });
+  }
+
+  void renamed(const char* old_name, const char* new_name) override {
+    Level& level = levels_.back();
+    level.seen.insert(old_name);
+    if (!level.node.IsMap() || !level.node[old_name].IsDefined()) return;
+    const std::string old_path = join_path(level.path, old_name), new_path = join_path(level.path, new_name);
+    if (level.node[new_name].IsDefined()) fail(old_path, fmt::format("renamed {}; give only one of the two", new_path));
+    spdlog::warn("{}: {} was renamed {}; read as such", origin_, old_path, new_path);
+    level.node[new_name] = level.node[old_name];
+    const auto it = override_origin_.find(old_path);  // errors in its value name the override
+    if (it != override_origin_.end()) override_origin_[new_path] = it->second;
   }
 
   // Called once after the root struct was visited: keys nobody asked for are typos.
@@ -334,6 +347,25 @@ std::string apply_override(YAML::Node& root, const std::string& text) {
   return path;
 }
 
+// yaml-cpp keeps every copy of a repeated key and lookups return the first, so a later value
+// the user meant to win would be ignored without a word: a repeated key is an error.
+void check_duplicate_keys(const YAML::Node& node, const std::string& path, const std::string& origin) {
+  if (node.IsSequence()) {
+    for (size_t i = 0; i < node.size(); ++i) check_duplicate_keys(node[i], fmt::format("{}[{}]", path, i), origin);
+    return;
+  }
+  if (!node.IsMap()) return;
+  std::map<std::string, int> first_line;
+  for (const auto& kv : node) {
+    const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : YAML::Dump(kv.first);
+    const std::string key_path = join_path(path, key);
+    const int line = kv.first.Mark().line + 1;
+    const auto [it, fresh] = first_line.emplace(key, line);
+    if (!fresh) AUTOSCALE_THROW("{}:{}: {}: duplicate key (first set on line {})", origin, line, key_path, it->second);
+    check_duplicate_keys(kv.second, key_path, origin);
+  }
+}
+
 }  // namespace
 
 void load_config_text(const ConfigVisit& visit, const std::string& yaml_text, const std::string& origin,
@@ -346,6 +378,7 @@ void load_config_text(const ConfigVisit& visit, const std::string& yaml_text, co
   }
   if (!root.IsDefined() || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
   if (!root.IsMap()) AUTOSCALE_THROW("{}: expected a mapping of keys at the top level", origin);
+  check_duplicate_keys(root, "", origin);
 
   std::map<std::string, std::string> override_origin;
   for (const auto& text : overrides) override_origin[apply_override(root, text)] = text;

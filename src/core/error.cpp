@@ -5,6 +5,11 @@ namespace autoscale {
 Error::Error(std::string message) : message_(std::move(message)) { rebuild(); }
 
 Error& Error::add_context(std::string context) {
+  // Nested wrappers often name the same thing (a store's reader and the command that opened it
+  // both say "scene store X"); a context the message already starts with, or none, adds nothing.
+  const bool repeated = what_.size() > context.size() && what_.compare(0, context.size(), context) == 0 &&
+                        what_.compare(context.size(), 2, ": ") == 0;
+  if (context.empty() || repeated) return *this;
   context_.push_back(std::move(context));
   rebuild();
   return *this;

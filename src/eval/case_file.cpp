@@ -22,7 +22,8 @@ class Field {
   const std::string& path() const { return path_; }
   bool has(const char* key) const { return v_.is_object() && v_.contains(key) && !v_.at(key).is_null(); }
   Field operator[](const char* key) const {
-    AUTOSCALE_CHECK(v_.is_object(), "{}: expected an object, got {}", path_, v_.type_name());
+    // The case itself has no path: its error is "case #0: expected an object", not "case #0: : ...".
+    AUTOSCALE_CHECK(v_.is_object(), "{}expected an object, got {}", path_.empty() ? "" : path_ + ": ", v_.type_name());
     AUTOSCALE_CHECK(v_.contains(key), "{}: missing", join(key));
     return Field(v_.at(key), join(key));
   }
@@ -119,6 +120,9 @@ std::shared_ptr<const scene::Map> parse_map(const Field& m, const std::string& t
   auto map = std::make_shared<scene::Map>();
   map->id = "case-" + token;
   std::unordered_map<std::string, std::string> roadblock_of;
+  // Ids are references (the route names roadblocks, lights and successors name lanes): a repeated
+  // id would make one of its objects silently unreachable.
+  std::unordered_map<std::string, std::string> roadblock_path;
   for (const char* layer : {"roadblocks", "roadblock_connectors"}) {
     if (!m.has(layer)) continue;
     const Field list = m[layer];
@@ -126,6 +130,8 @@ std::shared_ptr<const scene::Map> parse_map(const Field& m, const std::string& t
       const Field rb = list.at(i);
       scene::Roadblock r;
       r.id = rb["id"].string();
+      const auto [first, fresh] = roadblock_path.emplace(r.id, rb["id"].path());
+      AUTOSCALE_CHECK(fresh, "{}: duplicate roadblock id {} (also {})", rb["id"].path(), quote(r.id), first->second);
       r.connector = std::string(layer) == "roadblock_connectors";
       r.polygon.exterior = rb["polygon"].points(3);
       for (const auto& lane : rb["lanes"].strings()) roadblock_of[lane] = r.id;
@@ -133,10 +139,13 @@ std::shared_ptr<const scene::Map> parse_map(const Field& m, const std::string& t
     }
   }
   const Field lanes = m["lanes"];
+  std::unordered_map<std::string, std::string> lane_path;
   for (size_t i = 0; i < lanes.size(); ++i) {
     const Field l = lanes.at(i);
     scene::Lane lane;
     lane.id = l["id"].string();
+    const auto [first, fresh] = lane_path.emplace(lane.id, l["id"].path());
+    AUTOSCALE_CHECK(fresh, "{}: duplicate lane id {} (also {})", l["id"].path(), quote(lane.id), first->second);
     lane.connector = l.has("connector") && l["connector"].boolean();
     lane.polygon = l["polygon"].points(3);
     lane.centerline = l["centerline"].points(2);
@@ -161,7 +170,16 @@ std::shared_ptr<const scene::Map> parse_map(const Field& m, const std::string& t
       map->areas.push_back({list.at(i)["id"].string(), kind, {list.at(i)["polygon"].points(3), {}}});
     }
   }
-  *route = m.has("route") ? m["route"].strings() : std::vector<std::string>{};
+  // Without a route every lane is off-route and the scorer has nothing to follow: an empty or
+  // dangling route scored PDMS 1 instead of being refused.
+  const Field route_field = m["route"];
+  *route = route_field.strings();
+  AUTOSCALE_CHECK(!route->empty(), "{}: empty (expected the ids of the roadblocks the ego drives through)",
+                  route_field.path());
+  for (size_t i = 0; i < route->size(); ++i) {
+    AUTOSCALE_CHECK(roadblock_path.count((*route)[i]), "{}: roadblock {} is not in {}.roadblocks or {}.roadblock_connectors",
+                    route_field.at(i).path(), quote((*route)[i]), m.path(), m.path());
+  }
   return map;
 }
 
@@ -169,7 +187,9 @@ ScoringCase parse_case(const json& j, size_t index) {
   std::string token = fmt::format("#{}", index);
   try {
     const Field c(j, "");
-    token = c["token"].string();
+    const std::string named = c["token"].string();
+    AUTOSCALE_CHECK(!named.empty(), "token: empty (the case's name in every message and output line)");
+    token = named;
     if (c.has("schema")) {
       const std::string schema = c["schema"].string();
       AUTOSCALE_CHECK(schema == "autoscale-case/1", "schema: expected \"autoscale-case/1\", got {}", quote(schema));

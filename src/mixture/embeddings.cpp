@@ -39,7 +39,8 @@ void write_embeddings(const std::string& path, const Embeddings& e) {
 }
 
 Embeddings read_embeddings(const std::string& path) {
-  return with_context("embeddings " + quote(path), [&] {
+  // The file is the context: HDF5's own errors already start with it, so it is named once.
+  return with_context(path, [&] {
     std::lock_guard<std::mutex> lock(scene::h5::global_mutex());
     const auto f = scene::h5::File::open(path);
     AUTOSCALE_CHECK(f.has_attr("format") && f.read_attr_str("format") == "autoscale-embeddings",

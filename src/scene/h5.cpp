@@ -15,10 +15,12 @@ namespace autoscale::scene::h5 {
 namespace {
 
 // HDF5 prints its error stack to stderr by default; we report our own one-line errors instead.
-struct SilenceHdf5 {
-  SilenceHdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
-};
-const SilenceHdf5 g_silence;
+// A thread-safe HDF5 keeps that setting per thread, so every thread that opens a file (the
+// scorer's workers read maps) silences it once.
+void silence_hdf5() {
+  thread_local const bool silenced = [] { return H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr) >= 0; }();
+  (void)silenced;
+}
 
 hid_t check(hid_t id, const std::string& what) {
   AUTOSCALE_CHECK(id >= 0, "{}", what);
@@ -97,10 +99,10 @@ void check_heap_collection(int fd, const std::string& path, uint64_t at, uint64_
   if (h[4] != 1 || h[5] != 0 || h[6] != 0 || h[7] != 0) return;
   const uint64_t size = load_le(h + 8, 8);
   AUTOSCALE_CHECK(size >= kHeapHeader && size <= file_size - at,
-                  "{}: damaged file: global heap at byte {} claims {} bytes, the file has {} after it", quote(path),
+                  "{}: damaged file: global heap at byte {} claims {} bytes, the file has {} after it", path,
                   at, size, file_size - at);
   std::vector<unsigned char> heap(size);
-  AUTOSCALE_CHECK(read_at(fd, at, heap.data(), size), "{}: cannot read the global heap at byte {}: {}", quote(path),
+  AUTOSCALE_CHECK(read_at(fd, at, heap.data(), size), "{}: cannot read the global heap at byte {}: {}", path,
                   at, std::strerror(errno));
   uint64_t p = kHeapHeader;
   while (p + kObjectHeader <= size) {  // a smaller tail is free space without a header
@@ -113,20 +115,20 @@ void check_heap_collection(int fd, const std::string& path, uint64_t at, uint64_
     AUTOSCALE_CHECK(fits,
                     "{}: damaged file: global heap object {} at byte {} has length {}, only {} bytes remain in its "
                     "collection",
-                    quote(path), index, at + p, object, room);
+                    path, index, at + p, object, room);
     p += index == 0 ? object : kObjectHeader + (object + 7) / 8 * 8;
   }
 }
 
 void check_global_heaps(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  AUTOSCALE_CHECK(fd >= 0, "cannot open {}: {}", quote(path), std::strerror(errno));
+  AUTOSCALE_CHECK(fd >= 0, "{}: cannot open: {}", path, std::strerror(errno));
   struct Closer {
     int fd;
     ~Closer() { ::close(fd); }
   } closer{fd};
   const off_t end = ::lseek(fd, 0, SEEK_END);
-  AUTOSCALE_CHECK(end >= 0, "cannot read {}: {}", quote(path), std::strerror(errno));
+  AUTOSCALE_CHECK(end >= 0, "{}: cannot read: {}", path, std::strerror(errno));
   const auto file_size = static_cast<uint64_t>(end);
   constexpr size_t kBlock = 1 << 20;
   constexpr char kSignature[] = "GCOL";
@@ -134,7 +136,7 @@ void check_global_heaps(const std::string& path) {
   // Blocks overlap by 3 bytes so that a signature across a block boundary is seen once.
   for (uint64_t base = 0; base < file_size; base += kBlock) {
     const size_t n = static_cast<size_t>(std::min<uint64_t>(kBlock + 3, file_size - base));
-    AUTOSCALE_CHECK(read_at(fd, base, block.data(), n), "cannot read {}: {}", quote(path), std::strerror(errno));
+    AUTOSCALE_CHECK(read_at(fd, base, block.data(), n), "{}: cannot read: {}", path, std::strerror(errno));
     const char* from = block.data();
     const char* last = block.data() + n;
     while (const void* hit = ::memmem(from, static_cast<size_t>(last - from), kSignature, 4)) {
@@ -153,6 +155,7 @@ std::mutex& global_mutex() {
 }
 
 File File::create(const std::string& path) {
+  silence_hdf5();
   // The core driver without a backing store: HDF5 never touches the disk; close() does.
   Handle fapl(check(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate"), H5Pclose);
   AUTOSCALE_CHECK(H5Pset_fapl_core(fapl.id(), kCoreIncrement, 0) >= 0, "{}: cannot set up the HDF5 core driver",
@@ -202,12 +205,15 @@ File::~File() {
 }
 
 File File::open(const std::string& path) {
+  silence_hdf5();
   const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
-  AUTOSCALE_CHECK(is_hdf5 >= 0, "cannot open {}: file missing or unreadable", quote(path));
-  AUTOSCALE_CHECK(is_hdf5 > 0, "{} is not an HDF5 file", quote(path));
+  // Every message starts with the file, as the readers' own do: a caller that names the file
+  // as its context then prints it once.
+  AUTOSCALE_CHECK(is_hdf5 >= 0, "{}: cannot open: file missing or unreadable", path);
+  AUTOSCALE_CHECK(is_hdf5 > 0, "{}: it is not an HDF5 file", path);
   check_global_heaps(path);
   hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  AUTOSCALE_CHECK(id >= 0, "cannot open {}: truncated or damaged HDF5 file", quote(path));
+  AUTOSCALE_CHECK(id >= 0, "{}: cannot open: truncated or damaged HDF5 file", path);
   return File(Handle(id, H5Fclose), path);
 }
 

@@ -81,11 +81,11 @@ struct IndexContents {
   std::map<std::string, std::string> map_files;
 };
 
+// Errors name the index file, not the store: callers add "scene store DIR" once.
 IndexContents read_index(const std::string& dir) {
-  AUTOSCALE_CHECK(fs::is_directory(dir), "scene store {}: not a directory", quote(dir));
+  AUTOSCALE_CHECK(fs::is_directory(dir), "not a directory");
   const std::string path = join(dir, kIndexFile);
-  AUTOSCALE_CHECK(fs::exists(path), "scene store {}: no {} (not a scene store, or its writer never finished)",
-                  quote(dir), kIndexFile);
+  AUTOSCALE_CHECK(fs::exists(path), "no {} (not a scene store, or its writer never finished)", kIndexFile);
   std::lock_guard<std::mutex> lock(h5::global_mutex());
   auto f = h5::File::open(path);
   format::check_header(f, format::kStoreFormat);
@@ -110,13 +110,37 @@ IndexContents read_index(const std::string& dir) {
   const auto map_ids = f.read_str("maps/id");
   const auto map_files = f.read_str("maps/file");
   AUTOSCALE_CHECK(map_ids.size() == map_files.size(), "{}: map tables differ in length", path);
-  for (size_t i = 0; i < map_ids.size(); ++i) out.map_files[map_ids[i]] = map_files[i];
+  for (size_t i = 0; i < map_ids.size(); ++i) {
+    AUTOSCALE_CHECK(out.map_files.emplace(map_ids[i], map_files[i]).second, "{}: map {} listed twice", path,
+                    quote(map_ids[i]));
+  }
   return out;
 }
 
-Map load_map_file(const std::string& path) {
-  std::lock_guard<std::mutex> lock(h5::global_mutex());
-  return format::read_map(h5::File::open(path));
+// The map in `path`, which the index lists as map `id`: a file holding another map (copied
+// over, or two stores mixed) would give every scene of `id` the wrong roads.
+Map load_map_file(const std::string& path, const std::string& id) {
+  Map map;
+  {
+    std::lock_guard<std::mutex> lock(h5::global_mutex());
+    map = format::read_map(h5::File::open(path));
+  }
+  AUTOSCALE_CHECK(map.id == id, "{}: holds map {}, but index.h5 lists it as map {}", path, quote(map.id), quote(id));
+  return map;
+}
+
+const char* domain_name(Domain d) { return d == Domain::kReal ? "real" : "synthetic"; }
+
+// A shard row must be the scene the index lists there, and its map one the index lists.
+void check_row(const Scene& scene, const IndexEntry& entry, const std::string& shard_file,
+               const std::map<std::string, std::string>& maps) {
+  AUTOSCALE_CHECK(scene.token == entry.token, "{} row {}: holds scene {}, but index.h5 lists {} there", shard_file,
+                  entry.row, quote(scene.token), quote(entry.token));
+  AUTOSCALE_CHECK(scene.domain == entry.domain && scene.log == entry.log,
+                  "{}: scene {}: log {} ({}) differs from index.h5's {} ({})", shard_file, quote(scene.token),
+                  quote(scene.log), domain_name(scene.domain), quote(entry.log), domain_name(entry.domain));
+  AUTOSCALE_CHECK(maps.count(scene.map_id), "{}: scene {}: map {} is not listed in index.h5", shard_file,
+                  quote(scene.token), quote(scene.map_id));
 }
 
 }  // namespace
@@ -262,7 +286,7 @@ SceneStoreWriter::SceneStoreWriter(std::string dir, StoreOptions options)
 // Under the lock: what an earlier writer committed is what this one appends to.
 void SceneStoreWriter::open_or_create() {
   if (options_.append && fs::exists(join(dir_, kIndexFile))) {
-    auto existing = read_index(dir_);
+    auto existing = with_context("scene store " + quote(dir_), [&] { return read_index(dir_); });
     index_ = std::move(existing.entries);
     shard_files_ = std::move(existing.shard_files);
     shard_sizes_ = std::move(existing.shard_sizes);
@@ -294,7 +318,7 @@ void SceneStoreWriter::add_map(const Map& map) {
   check_finite(map);
   const auto it = map_files_.find(map.id);
   if (it != map_files_.end()) {
-    const Map existing = load_map_file(join(dir_, it->second));
+    const Map existing = load_map_file(join(dir_, it->second), it->first);
     AUTOSCALE_CHECK(existing == map, "scene store {}: map {} already exists with different content", quote(dir_),
                     quote(map.id));
     return;
@@ -375,6 +399,7 @@ SceneStore SceneStore::open(const std::string& dir) {
   s.dir_ = dir;
   s.index_ = std::move(contents.entries);
   s.shard_files_ = std::move(contents.shard_files);
+  s.shard_sizes_ = std::move(contents.shard_sizes);
   s.map_files_ = std::move(contents.map_files);
   s.shard_rows_to_index_.resize(s.shard_files_.size());
   s.open_->files.resize(s.shard_files_.size());
@@ -389,6 +414,9 @@ SceneStore SceneStore::open(const std::string& dir) {
   for (size_t k = 0; k < s.shard_files_.size(); ++k) {
     AUTOSCALE_CHECK(fs::exists(join(dir, s.shard_files_[k])), "scene store {}: shard {} is missing", quote(dir),
                     s.shard_files_[k]);
+  }
+  for (const auto& [id, file] : s.map_files_) {
+    AUTOSCALE_CHECK(fs::exists(join(dir, file)), "scene store {}: map {} is missing ({})", quote(dir), quote(id), file);
   }
   return s;
 }
@@ -416,18 +444,32 @@ std::vector<Scene> SceneStore::read_shard_rows(size_t shard, size_t first, size_
     }
     auto f = std::make_unique<h5::File>(h5::File::open(join(dir_, shard_files_[shard])));
     format::check_header(*f, format::kShardFormat);
+    // The index's row count is what for_each and the split trust; a shard of another length is
+    // a different file than the one indexed.
+    const size_t rows = format::shard_size(*f);
+    AUTOSCALE_CHECK(static_cast<int64_t>(rows) == shard_sizes_[shard], "{}: holds {} scenes, index.h5 says {}",
+                    f->path(), rows, shard_sizes_[shard]);
+    if (f->has_attr("num_scenes")) {
+      const int64_t declared = f->read_attr_i64("num_scenes");
+      AUTOSCALE_CHECK(declared == static_cast<int64_t>(rows), "{}: num_scenes is {} but it holds {} scenes", f->path(),
+                      declared, rows);
+    }
     file = std::move(f);
     ++open_->open;
   }
-  return format::read_shard(*file, first, count);
+  auto scenes = format::read_shard(*file, first, count);
+  const auto& rows = shard_rows_to_index_[shard];
+  for (size_t j = 0; j < scenes.size(); ++j) {
+    const size_t row = first + j;
+    if (row < rows.size() && rows[row] != SIZE_MAX) check_row(scenes[j], index_[rows[row]], file->path(), map_files_);
+  }
+  return scenes;
 }
 
 Scene SceneStore::read(size_t i) const {
   AUTOSCALE_CHECK(i < index_.size(), "scene store {}: row {} out of range (size {})", quote(dir_), i, index_.size());
   const auto& e = index_[i];
-  auto scenes = read_shard_rows(e.shard, e.row, 1);
-  AUTOSCALE_CHECK(scenes[0].token == e.token, "scene store {}: index says {} but shard row holds {}", quote(dir_),
-                  e.token, scenes[0].token);
+  auto scenes = read_shard_rows(e.shard, e.row, 1);  // checks the row against the index
   return std::move(scenes[0]);
 }
 
@@ -453,7 +495,7 @@ std::shared_ptr<const Map> SceneStore::map(const std::string& id) const {
   if (cached != map_cache_.end()) return cached->second;
   const auto it = map_files_.find(id);
   AUTOSCALE_CHECK(it != map_files_.end(), "scene store {}: no map {}", quote(dir_), quote(id));
-  auto map = std::make_shared<const Map>(load_map_file(join(dir_, it->second)));
+  auto map = std::make_shared<const Map>(load_map_file(join(dir_, it->second), id));
   map_cache_[id] = map;
   return map;
 }

@@ -94,6 +94,12 @@ void check_header(const h5::File& file, const char* expected_format) {
   const int64_t version = file.read_attr_i64("schema_version");
   AUTOSCALE_CHECK(version == kSchemaVersion, "{}: schema_version is {}, this build reads version {}", file.path(),
                   version, kSchemaVersion);
+  // Every track is read as 10 Hz; a file claiming another step would be scored at the wrong speed.
+  AUTOSCALE_CHECK(file.has_attr("step_seconds"), "{}: no 'step_seconds' attribute (expected {})", file.path(),
+                  kStepSeconds);
+  const double step = file.read_attr_f64("step_seconds");
+  AUTOSCALE_CHECK(step == kStepSeconds, "{}: step_seconds is {}, every autoscale file is sampled at {} s", file.path(),
+                  step, kStepSeconds);
 }
 
 void write_shard(h5::File& f, const std::vector<Scene>& scenes, int compression) {

@@ -89,6 +89,16 @@ TEST(Config, UnknownKeysAreErrorsWithSuggestions) {
   EXPECT_EQ(error_of("bogus: 1\n"), "mix.yaml:1: bogus: unknown key");
 }
 
+// yaml-cpp would keep the first of two equal keys: the second value would be lost silently.
+TEST(Config, DuplicateKeysNameTheFileKeyPathAndLines) {
+  EXPECT_EQ(error_of("seed: 1\ntrain:\n  lr: 0.1\n  steps: 5\n  lr: 0.2\n"),
+            "mix.yaml:5: train.lr: duplicate key (first set on line 3)");
+  EXPECT_EQ(error_of("train:\n  lr: 0.1\nseed: 2\ntrain:\n  steps: 3\n"),
+            "mix.yaml:4: train: duplicate key (first set on line 1)");
+  EXPECT_EQ(error_of("{seed: 1, seed: 2}"), "mix.yaml:1: seed: duplicate key (first set on line 1)");
+  EXPECT_EQ(error_of("seed: 1\n", {"seed=2"}), "") << "an override replaces a key, it does not repeat it";
+}
+
 TEST(Config, SyntaxErrorNamesTheLine) {
   const std::string e = error_of("train:\n  lr: [1, 2\n");
   EXPECT_NE(e.find("mix.yaml:"), std::string::npos) << e;

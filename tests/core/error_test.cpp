@@ -28,6 +28,33 @@ TEST(Error, ForeignExceptionsGetContextToo) {
   }
 }
 
+// Nested readers that both name what they read ("scene store X" in the reader and in its
+// caller) must not print it twice; an empty context must not print ": " (issue 23).
+TEST(Error, RepeatedOrEmptyContextIsNamedOnce) {
+  try {
+    with_context("scene store \"s\"", [] {
+      with_context("scene store \"s\"", [] { AUTOSCALE_THROW("no index.h5"); });
+    });
+    FAIL() << "no exception";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "scene store \"s\": no index.h5");
+  }
+  try {
+    with_context("a.h5", [] {
+      with_context("", [] { AUTOSCALE_THROW("a.h5: dataset /z is missing"); });
+    });
+    FAIL() << "no exception";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "a.h5: dataset /z is missing");
+  }
+  // A context that is only a prefix of a longer word is still added.
+  try {
+    with_context("a", [] { AUTOSCALE_THROW("ab: bad"); });
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "a: ab: bad");
+  }
+}
+
 TEST(Error, CheckPassesValuesThrough) {
   EXPECT_NO_THROW(AUTOSCALE_CHECK(1 + 1 == 2, "never"));
   EXPECT_THROW(AUTOSCALE_CHECK(false, "value {}", 3), Error);

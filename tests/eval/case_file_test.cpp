@@ -63,6 +63,9 @@ TEST(CaseFile, ErrorsNameTheCaseAndTheField) {
   EXPECT_EQ(error_of(R"({"token": "t3", "ego": {"pose": [0, 0], "velocity": [1, 0]}})"),
             "bug.json: case t3: ego.pose: expected 3 numbers, got 2");
   EXPECT_EQ(error_of(R"([{"token": 5}])"), "bug.json: case #0: token: expected a string, got \"5\"");
+  EXPECT_EQ(error_of("[5]"), "bug.json: case #0: expected an object, got number");
+  EXPECT_EQ(error_of(R"([{"token": ""}])"),
+            "bug.json: case #0: token: empty (the case's name in every message and output line)");
   nlohmann::json j = nlohmann::json::parse(text)[1];
   j["agents"][0]["type"] = "tank";
   EXPECT_EQ(error_of(j.dump()), "bug.json: case straight-parked-car: agents[0].type: expected vehicle, pedestrian, "
@@ -74,6 +77,32 @@ TEST(CaseFile, ErrorsNameTheCaseAndTheField) {
   j = nlohmann::json::parse(text)[0];
   j["trajectory"]["poses"] = nlohmann::json::array();
   EXPECT_EQ(error_of(j.dump()), "bug.json: case straight-clean: trajectory.poses: no poses");
+}
+
+// A map the scorer cannot follow scored PDMS 1 instead of being refused (issue 23): a route
+// to a roadblock the map lacks, an empty route, repeated lane or roadblock ids.
+TEST(CaseFile, MalformedMapsAreRefusedNamingTheField) {
+  const auto base = nlohmann::json::parse(read_file(kCases))[0];
+  auto j = base;
+  j["map"]["route"] = {"rb", "rb-gone"};
+  EXPECT_EQ(error_of(j.dump()), "bug.json: case straight-clean: map.route[1]: roadblock \"rb-gone\" is not in "
+                                "map.roadblocks or map.roadblock_connectors");
+  j = base;
+  j["map"]["route"] = nlohmann::json::array();
+  EXPECT_EQ(error_of(j.dump()), "bug.json: case straight-clean: map.route: empty (expected the ids of the roadblocks "
+                                "the ego drives through)");
+  j = base;
+  j["map"].erase("route");
+  EXPECT_EQ(error_of(j.dump()), "bug.json: case straight-clean: map.route: missing");
+  j = base;
+  j["map"]["lanes"][1]["id"] = j["map"]["lanes"][0]["id"];
+  EXPECT_EQ(error_of(j.dump()),
+            "bug.json: case straight-clean: map.lanes[1].id: duplicate lane id \"right\" (also map.lanes[0].id)");
+  j = base;
+  j["map"]["roadblock_connectors"] = nlohmann::json::parse(R"([{"id": "rb", "polygon": [[0, 0], [1, 0], [1, 1]], "lanes": []}])");
+  EXPECT_EQ(error_of(j.dump()), "bug.json: case straight-clean: map.roadblock_connectors[0].id: duplicate roadblock id "
+                                "\"rb\" (also map.roadblocks[0].id)");
+  EXPECT_EQ(error_of(base.dump()), "") << "the unmodified case stays valid";
 }
 
 }  // namespace

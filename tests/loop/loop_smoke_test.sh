@@ -100,6 +100,23 @@ PY
 check "a finished run directory is not overwritten" [ $? -ne 0 ]
 check "  ...and the error says --resume" contains "$T/stderr.txt" "--resume A"
 
+# --- killed while preparing: the resume prepares; a second process of a live run is refused ------
+"$BIN" run --config "$CFG" -o K -q >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do [ -e K/run.json ] && break; kill -0 $pid 2>/dev/null || break; sleep 0.02; done
+kill -9 $pid 2>/dev/null
+wait $pid 2>/dev/null
+flock -o K/.lock sleep 60 >/dev/null 2>&1 </dev/null &  # flock(1) plays the live run
+HOLDER=$!
+for _ in $(seq 50); do flock -n K/.lock true 2>/dev/null || break; sleep 0.1; done
+"$BIN" run --resume K --max-steps 0 -q >"$T/stdout.txt" 2>"$T/stderr.txt"
+check "a resume of a live run is refused" [ $? -ne 0 ]
+check "  ...saying another process runs it" contains "$T/stderr.txt" "another process"
+pkill -P $HOLDER sleep 2>/dev/null; kill $HOLDER 2>/dev/null; wait $HOLDER 2>/dev/null
+"$BIN" run --resume K --max-steps 0 -q >"$T/stdout.txt" 2>"$T/stderr.txt"
+check "a run killed while preparing resumes its preparation" [ $? -eq 0 ]
+check "  ...and is prepared then" "$PY" -c "import json; assert isinstance(json.load(open('K/run.json'))['data'], dict)"
+
 # --- online budget mode: one training split into the iterations' stages --------------------------
 "$BIN" run --config "$CFG" -o O -q loop.budget_mode=online loop.iterations=3 --no-report >"$T/stdout.txt" 2>"$T/stderr.txt"
 check "online run exits 0" [ $? -eq 0 ]

@@ -389,6 +389,114 @@ TEST(Faults, FlippedBytesAnywhereInStoreFilesAreNoCrash) {
   fs::remove_all(dir);
 }
 
+// ------------------------------------------------------------------ finding 7: cross-checked metadata
+
+// A store of `tokens` on one map `map_id` (the map file is maps/map-000000.h5, the shard
+// shard-000000.h5).
+void make_store_on(const fs::path& dir, const std::vector<std::string>& tokens, const std::string& map_id) {
+  SceneStoreWriter w(dir.string(), {});
+  w.add_map(square_map(map_id));
+  for (size_t k = 0; k < tokens.size(); ++k) w.add(make_scene(tokens[k], map_id, static_cast<int>(k)));
+  w.close();
+}
+
+void set_step_seconds(const fs::path& file, double value) {
+  const hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  ASSERT_GE(f, 0);
+  const hid_t a = H5Aopen(f, "step_seconds", H5P_DEFAULT);
+  ASSERT_GE(a, 0);
+  EXPECT_GE(H5Awrite(a, H5T_NATIVE_DOUBLE, &value), 0);
+  H5Aclose(a);
+  H5Fclose(f);
+}
+
+// The error of reading everything of `dir`, which must name the store once.
+std::string read_error(const fs::path& dir) {
+  const std::string e = error_of([&] { read_everything(dir); });
+  EXPECT_NE(e, "(no error)") << "damage not found in " << dir;
+  return e;
+}
+
+// Files that are each valid but do not belong together: another file copied over one of the
+// store's, a clock other than 10 Hz. Each is one error naming the file, not wrong scores later.
+TEST(Faults, StoreMetadataIsCrossCheckedWhenOpenedAndRead) {
+  const auto root = temp_dir("fault-metadata");
+  const auto store = root / "store";
+  make_store_on(store, {"a"}, "m");
+  const auto fresh_copy = [&](const std::string& name) {
+    const auto copy = root / name;
+    fs::copy(store, copy, fs::copy_options::recursive);
+    return copy;
+  };
+  // Another clock, in the index and in a shard.
+  auto copy = fresh_copy("step-index");
+  set_step_seconds(copy / "index.h5", 0.5);
+  EXPECT_EQ(read_error(copy), "scene store " + quote(copy.string()) + ": " + (copy / "index.h5").string() +
+                                  ": step_seconds is 0.5, every autoscale file is sampled at 0.1 s");
+  copy = fresh_copy("step-shard");
+  set_step_seconds(copy / "shard-000000.h5", 0.2);
+  EXPECT_NE(read_error(copy).find("shard-000000.h5: step_seconds is 0.2"), std::string::npos);
+  // The map file of another map.
+  const auto other = root / "other";
+  make_store_on(other, {"b", "c"}, "n");
+  copy = fresh_copy("map-id");
+  fs::copy_file(other / "maps/map-000000.h5", copy / "maps/map-000000.h5", fs::copy_options::overwrite_existing);
+  EXPECT_NE(read_error(copy).find("maps/map-000000.h5: holds map \"n\", but index.h5 lists it as map \"m\""),
+            std::string::npos);
+  // A shard of another store: other rows, other tokens, another map.
+  copy = fresh_copy("shard-rows");
+  fs::copy_file(other / "shard-000000.h5", copy / "shard-000000.h5", fs::copy_options::overwrite_existing);
+  EXPECT_NE(read_error(copy).find("shard-000000.h5: holds 2 scenes, index.h5 says 1"), std::string::npos);
+  const auto same_size = root / "same-size";
+  make_store_on(same_size, {"z"}, "n");
+  copy = fresh_copy("shard-token");
+  fs::copy_file(same_size / "shard-000000.h5", copy / "shard-000000.h5", fs::copy_options::overwrite_existing);
+  EXPECT_NE(read_error(copy).find("shard-000000.h5 row 0: holds scene \"z\", but index.h5 lists \"a\" there"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { SceneStore::open(copy.string()).read("a"); }).find("index.h5 lists \"a\""), std::string::npos);
+  const auto same_token = root / "same-token";
+  make_store_on(same_token, {"a"}, "n");
+  copy = fresh_copy("shard-map");
+  fs::copy_file(same_token / "shard-000000.h5", copy / "shard-000000.h5", fs::copy_options::overwrite_existing);
+  EXPECT_NE(read_error(copy).find("scene \"a\": map \"n\" is not listed in index.h5"), std::string::npos);
+  // A listed map file that is gone.
+  copy = fresh_copy("map-gone");
+  fs::remove(copy / "maps/map-000000.h5");
+  EXPECT_EQ(error_of([&] { SceneStore::open(copy.string()); }),
+            "scene store " + quote(copy.string()) + ": map \"m\" is missing (maps/map-000000.h5)");
+  EXPECT_NO_THROW(read_everything(store)) << "the intact store still reads";
+  fs::remove_all(root);
+}
+
+// Nested readers each naming what they read printed it twice ("scene store "s": scene store
+// "s": ..."); a typical nested error now names its store and its file once each.
+TEST(Faults, NestedErrorsNameTheirContextOnce) {
+  const auto root = temp_dir("fault-context");
+  fs::create_directories(root / "empty");
+  const auto once = [](const std::string& e, const std::string& what) {
+    size_t n = 0;
+    for (size_t at = e.find(what); at != std::string::npos; at = e.find(what, at + 1)) ++n;
+    EXPECT_EQ(n, 1u) << what << " in: " << e;
+  };
+  std::string e = error_of([&] { SceneStore::open((root / "gone").string()); });
+  EXPECT_EQ(e, "scene store " + quote((root / "gone").string()) + ": not a directory");
+  e = error_of([&] { SceneStore::open((root / "empty").string()); });
+  EXPECT_EQ(e, "scene store " + quote((root / "empty").string()) +
+                   ": no index.h5 (not a scene store, or its writer never finished)");
+  const auto store = root / "store";
+  make_store_on(store, {"a"}, "m");
+  write_bytes(store / "index.h5", "not hdf5");
+  e = error_of([&] { SceneStore::open(store.string()); });
+  once(e, "scene store");
+  once(e, "index.h5");
+  EXPECT_NE(e.find("it is not an HDF5 file"), std::string::npos) << e;
+  // The same through an append, which reads the index under the writer's lock.
+  e = error_of([&] { SceneStoreWriter w(store.string(), {1024, 4, true}); });
+  once(e, "scene store");
+  once(e, "index.h5");
+  fs::remove_all(root);
+}
+
 // ------------------------------------------------------------------ finding 6: malformed maps
 
 // The error of importing a copy of a real NGSIM file with `from` replaced by `to` (first match).

@@ -93,6 +93,47 @@ class BadInputTest(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("nan.pkl: ego position: value at (7, 0) is nan", r.stderr)
 
+    def test_malformed_scenarios_are_one_error_line(self):
+        """Inputs of the wrong shape (issue 23, finding 7) give one error line naming the file,
+        exit 1 and no store; the traceback only with --debug."""
+        if not SAMPLES:
+            self.skipTest("SKIPPED: nuScenes samples absent")
+        sys.path.insert(0, os.path.join(ROOT, "scripts"))
+        import import_scenarionet as imp
+        cases = {}
+        d = imp.load_pickle(SAMPLES[0])
+        sdc = d["metadata"]["sdc_id"]
+        d["tracks"][sdc]["state"]["position"] = np.array([["a", "b", "c"]] * 10)
+        cases["strings.pkl"] = ("malformed scenario (ValueError: could not convert string to float", d)
+        d = imp.load_pickle(SAMPLES[0])
+        d["tracks"][sdc]["state"]["length"] = np.array([])
+        cases["nolength.pkl"] = ("malformed scenario (ValueError: zero-size array", d)
+        d = imp.load_pickle(SAMPLES[0])
+        for k in ("position", "heading", "velocity", "valid", "length", "width"):
+            d["tracks"][sdc]["state"][k] = d["tracks"][sdc]["state"][k][:3]
+        cases["short.pkl"] = ("no scene could be cut from the inputs", d)
+        for name, (message, data) in cases.items():
+            path = os.path.join(self.dir, name)
+            with open(path, "wb") as f:
+                pickle.dump(data, f)
+            out = os.path.join(self.dir, "s-" + name)
+            r = run("--out", out, "--quiet", path)
+            self.assertEqual(r.returncode, 1, name)
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+            self.assertTrue(r.stderr.startswith("error: "), r.stderr)
+            self.assertIn(message, r.stderr)
+            self.assertFalse(os.path.exists(out), "a store was left for " + name)
+        r = run("--out", os.path.join(self.dir, "s-debug"), "--quiet", "--debug", os.path.join(self.dir, "strings.pkl"))
+        self.assertIn("Traceback", r.stderr)
+        # A length field of 2^60 bytes: refused before anything is allocated.
+        huge = os.path.join(self.dir, "huge.pkl")
+        with open(huge, "wb") as f:
+            f.write(b"\x80\x04\x8e" + (1 << 60).to_bytes(8, "little") + b"abc")
+        r = run("--out", os.path.join(self.dir, "s-huge"), huge)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("huge.pkl: not a readable pickle (a length field claims more", r.stderr)
+        self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+
 
 @unittest.skipUnless(SAMPLES, "SKIPPED: nuScenes samples absent from ../shared/data-samples")
 class NuscenesImportTest(unittest.TestCase):

@@ -34,12 +34,16 @@ class AtomicFile {
 // PID instead of both writing and one run's work vanishing. The kernel drops the lock when its
 // holder dies, so the lock of a killed process is simply taken over. The lock file stays after
 // release: removing it would let two writers lock two different files of the same name.
+//
+// Shared holders (processes that each write a disjoint part, e.g. the Slurm array tasks of one
+// run, one job each) coexist with one another but not with an exclusive holder.
 class DirectoryLock {
  public:
   static constexpr const char* kFileName = ".lock";
+  enum class Mode { kExclusive, kShared };
 
   // Locks the existing directory `dir`; `what` names it in messages ("scene store \"x\"").
-  DirectoryLock(const std::string& dir, const std::string& what);
+  DirectoryLock(const std::string& dir, const std::string& what, Mode mode = Mode::kExclusive);
   ~DirectoryLock();  // releases the lock
   DirectoryLock(const DirectoryLock&) = delete;
   DirectoryLock& operator=(const DirectoryLock&) = delete;

@@ -62,6 +62,11 @@ class ConfigVisitor {
   // int fields go through the int64 path so that every visitor handles one integer type.
   void field(const char* name, int& value, const char* doc, Limits limits = {});
 
+  // A key that was renamed: configs written before (run directories resume with their own
+  // config.yaml) still load, the old key read as the new one with a warning. Call it before
+  // the field. Only the reader acts on it; the dump shows the new name.
+  virtual void renamed(const char* old_name, const char* new_name) {}
+
  protected:
   virtual void enter(const char* name, const char* doc) = 0;
   virtual void leave() = 0;

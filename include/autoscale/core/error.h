@@ -18,7 +18,8 @@ class Error : public std::exception {
  public:
   explicit Error(std::string message);
 
-  // Adds an outer context line; the newest context is printed first.
+  // Adds an outer context line; the newest context is printed first. An empty context, or one
+  // the message already starts with, is left out: every error names its context once.
   Error& add_context(std::string context);
 
   const std::string& message() const { return message_; }

@@ -11,8 +11,12 @@
 
 namespace autoscale {
 
-// N <= 0 means the number of online cores. Returns the count in force.
+// N <= 0 means the number of online cores; N above max_threads() is capped there, with one
+// warning. Returns the count in force.
 int configure_threads(int n);
+
+// The most threads configure_threads grants: 4 per core this process may run on.
+int max_threads();
 
 // The count set by configure_threads (the core count before any call).
 int num_threads();

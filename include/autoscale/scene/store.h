@@ -92,7 +92,9 @@ class SceneStoreWriter {
 
 class SceneStore {
  public:
-  // Opens a store directory; throws Error naming the file when it is not a valid store.
+  // Opens a store directory; throws Error naming the file when it is not a valid store. Every
+  // file read later is checked against the index: its format, schema and step_seconds, a
+  // shard's row count and each row's token, log, domain and map, a map file's id.
   static SceneStore open(const std::string& dir);
 
   const std::string& dir() const { return dir_; }
@@ -122,6 +124,7 @@ class SceneStore {
   std::vector<IndexEntry> index_;
   std::unordered_map<std::string, size_t> by_token_;
   std::vector<std::string> shard_files_;
+  std::vector<int64_t> shard_sizes_;  // rows per shard, as index.h5 lists them
   std::vector<std::vector<size_t>> shard_rows_to_index_;
   std::map<std::string, std::string> map_files_;
   mutable std::map<std::string, std::shared_ptr<const Map>> map_cache_;
