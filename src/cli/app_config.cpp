@@ -30,7 +30,8 @@ void ImportConfig::visit(ConfigVisitor& v) {
 }
 
 void EvalConfig::visit(ConfigVisitor& v) {
-  v.field("version", version, "PDM Score version", Choices{"v1", "v2"});
+  v.renamed("version", "pdms_version");  // before issue 18
+  v.field("pdms_version", pdms_version, "PDM Score version", Choices{"v1", "v2"});
   v.field("human_filter", human_filter, "v2: ignore metrics the logged human fails too");
   v.field("ego_size", ego_size, "simulated ego footprint: NAVSIM's Pacifica, or the recorded expert vehicle's size",
           Choices{"pacifica", "recorded"});
@@ -65,22 +66,6 @@ void AppConfig::visit(ConfigVisitor& v) {
   v.section("train", train, "planner training");
   v.section("loop", loop, "the closed loop (autoscale run) and the method comparison (autoscale compare)");
   v.section("slurm", slurm, "batch jobs of `autoscale slurm submit` (one loop step per job, chained with afterok)");
-}
-
-void SlurmConfig::visit(ConfigVisitor& v) {
-  v.field("sbatch", sbatch, "the submit command (a path, or searched on PATH)");
-  v.field("partition", partition, "partition of the step jobs (empty: the cluster's default)");
-  v.field("account", account, "account to charge (empty: the user's default)");
-  v.field("time", time, "time limit of one loop step job, e.g. 04:00:00 (empty: the partition's default)");
-  v.field("cpus_per_task", cpus_per_task, "CPUs per step job; 0 = the cluster's default", at_least(0));
-  v.field("gpus", gpus, "GPUs per step job", at_least(0));
-  v.field("mem", mem, "memory per step job, e.g. 64G (empty: the cluster's default)");
-  v.field("parallel_jobs", parallel_jobs, "run each step as a job array, one task per job of the plan (compare)");
-  v.field("encode_shards", encode_shards,
-          "> 1: before the prepare job, fit the Graph-RAE in one job, embed the scenes in a job array of this many "
-          "tasks, then merge and cluster (graph_rae, loop.embeddings empty); 0 = encode inside the prepare job",
-          at_least(0));
-  v.field("extra", extra, "more sbatch options, passed verbatim");
 }
 
 void DataConfig::visit(ConfigVisitor& v) {

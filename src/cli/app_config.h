@@ -7,6 +7,7 @@
 #include "autoscale/core/config.h"
 #include "autoscale/encode/graph_rae.h"
 #include "autoscale/loop/options.h"
+#include "autoscale/loop/slurm_chain.h"
 #include "autoscale/mixture/kmeans.h"
 #include "autoscale/mixture/vector_index.h"
 #include "autoscale/scene/commonroad.h"
@@ -50,7 +51,7 @@ struct ImportConfig {
 };
 
 struct EvalConfig {
-  std::string version = "v1";  // v1 = PDMS (NAVSIM v1.1 leaderboard), v2 = EPDMS one-stage
+  std::string pdms_version = "v1";  // v1 = PDMS (NAVSIM v1.1 leaderboard), v2 = EPDMS one-stage
   bool human_filter = true;    // v2: metrics the logged human fails are not held against the agent
   std::string ego_size = "pacifica";  // pacifica (NAVSIM) | recorded (the expert vehicle's own size)
   void visit(ConfigVisitor& v);
@@ -84,21 +85,6 @@ struct DataConfig {
   void visit(ConfigVisitor& v);
 };
 
-// `autoscale slurm submit`: how the loop's batch jobs are submitted.
-struct SlurmConfig {
-  std::string sbatch = "sbatch";  // the submit command (a path, or searched on PATH)
-  std::string partition;          // "" = the cluster's default
-  std::string account;
-  std::string time;               // --time of a loop step job ("" = the partition's default)
-  int64_t cpus_per_task = 0;      // 0 = the cluster's default
-  int64_t gpus = 0;               // GPUs per step job (--gpus)
-  std::string mem;                // --mem ("" = default)
-  bool parallel_jobs = false;     // each step: a job array with one task per plan job
-  int64_t encode_shards = 0;      // > 1: fit the Graph-RAE once, embed in a job array of this many tasks
-  std::vector<std::string> extra; // more sbatch options, verbatim (e.g. --qos=high)
-  void visit(ConfigVisitor& v);
-};
-
 struct AppConfig {
   RunConfig run;
   scene::StoreOptions store;
@@ -110,7 +96,7 @@ struct AppConfig {
   DataConfig data;
   train::TrainOptions train;
   loop::LoopOptions loop;
-  SlurmConfig slurm;
+  loop::SlurmOptions slurm;
   void visit(ConfigVisitor& v);
   void validate() const;  // cross-field rules, named by key path
 };

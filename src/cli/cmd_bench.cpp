@@ -1,5 +1,8 @@
 // `autoscale bench store`: read throughput of a scene store, sequential and random, and its
 // size per scene against the raw sources.
+#include <CLI/CLI.hpp>
+
+#include <memory>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -8,6 +11,7 @@
 
 #include "autoscale/core/error.h"
 #include "autoscale/scene/store.h"
+#include "command.h"
 #include "commands.h"
 
 namespace fs = std::filesystem;
@@ -80,6 +84,39 @@ int run_bench_store(const BenchStoreArgs& args, const Invocation& inv) {
                 double(disk) / raw, raw / 1024.0 / store.size());
   }
   return 0;
+}
+
+Commands bind_bench(CLI::App& app, GlobalOptions& global) {
+  auto* bench = app.add_subcommand("bench", "benchmarks of the hot paths");
+  bench->require_subcommand(1);
+  auto store = std::make_shared<BenchStoreArgs>();
+  auto* store_cmd = bench->add_subcommand("store", "scene store read throughput and size");
+  store_cmd->add_option("store", store->store, "scene store directory")->required();
+  store_cmd->add_option("--raw", store->raw, "raw source files, to compare sizes");
+  store_cmd->add_option("--random", store->random_reads, "random single-scene reads");
+  auto score = std::make_shared<BenchScoreArgs>();
+  auto* score_cmd = bench->add_subcommand("score", "PDM scoring throughput per core and its split");
+  score_cmd->add_option("--scenes", score->scenes, "scene store directory")->required();
+  score_cmd->add_option("--agent", score->agent, "agent whose plans are scored");
+  score_cmd->add_option("--repeat", score->repeat, "scorings per scene");
+  score_cmd->add_option("--limit", score->limit, "first N scenes only");
+  score_cmd->add_option("--pdms-version", global.pdms_version, "PDM Score version v1 or v2 (eval.pdms_version)");
+  auto kmeans = std::make_shared<BenchMixtureArgs>();
+  kmeans->what = "kmeans";
+  auto index = std::make_shared<BenchMixtureArgs>();
+  index->what = "index";
+  auto* kmeans_cmd = bench->add_subcommand("kmeans", "spherical k-means time on random unit vectors");
+  auto* index_cmd = bench->add_subcommand("index", "flat/IVF/HNSW build, queries/s and recall@10");
+  for (auto [cmd, args] : {std::pair{kmeans_cmd, kmeans.get()}, std::pair{index_cmd, index.get()}}) {
+    cmd->add_option("--n", args->n, "vectors");
+    cmd->add_option("--dim", args->dim, "dimensions");
+  }
+  kmeans_cmd->add_option("--k", kmeans->k, "clusters");
+  index_cmd->add_option("--queries", index->queries, "queries");
+  return {{store_cmd, [store](const Invocation& inv) { return run_bench_store(*store, inv); }},
+          {score_cmd, [score](const Invocation& inv) { return run_bench_score(*score, inv); }},
+          {kmeans_cmd, [kmeans](const Invocation& inv) { return run_bench_mixture(*kmeans, inv); }},
+          {index_cmd, [index](const Invocation& inv) { return run_bench_mixture(*index, inv); }}};
 }
 
 }  // namespace autoscale::cli

@@ -1,4 +1,7 @@
 // `autoscale encode` (scene embeddings) and `autoscale cluster` (scene types).
+#include <CLI/CLI.hpp>
+
+#include <memory>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -14,6 +17,7 @@
 #include "autoscale/mixture/kmeans.h"
 #include "autoscale/mixture/report.h"
 #include "autoscale/mixture/retrieval.h"
+#include "command.h"
 #include "commands.h"
 
 namespace autoscale::cli {
@@ -102,6 +106,35 @@ int run_index(const IndexArgs& args, const Invocation& inv) {
   std::printf("indexed the synthetic scenes of %s: global %s index and %d per-cluster indexes in %s (%.2f s)\n",
               args.embeddings.c_str(), index.kind().c_str(), index.clusters(), args.out.c_str(), secs);
   return 0;
+}
+
+Commands bind_encode(CLI::App& app, GlobalOptions&) {
+  auto args = std::make_shared<EncodeArgs>();
+  auto* cmd = app.add_subcommand("encode", "embed every scene of the stores (encode.embedding)");
+  cmd->add_option("--scenes", args->scenes, "scene stores (real and synthetic)")->required()->expected(1, -1);
+  cmd->add_option("-o,--out", args->out, "embeddings file (HDF5)");
+  cmd->add_flag("--report", args->report, "print same-log neighbour recall of the embedding");
+  cmd->add_option("--checkpoint", args->checkpoint, "graph_rae: save the trained model to this file");
+  cmd->add_option("--load", args->load, "graph_rae: embed with this trained model (no training)");
+  cmd->add_option("--shard", args->shard, "with --load: embed only part i/N (merge with `merge embeddings`)");
+  cmd->add_flag("--fit-only", args->fit_only,
+                "graph_rae: train the model and save it (--checkpoint), embed nothing (shards embed with --load)");
+  return {{cmd, [args](const Invocation& inv) { return run_encode(*args, inv); }}};
+}
+
+Commands bind_cluster(CLI::App& app, GlobalOptions&) {
+  auto args = std::make_shared<ClusterArgs>();
+  auto* cmd = app.add_subcommand("cluster", "spherical k-means of the embeddings into scene types");
+  cmd->add_option("--embeddings", args->embeddings, "embeddings file, updated in place")->required();
+  return {{cmd, [args](const Invocation& inv) { return run_cluster(*args, inv); }}};
+}
+
+Commands bind_index(CLI::App& app, GlobalOptions&) {
+  auto args = std::make_shared<IndexArgs>();
+  auto* cmd = app.add_subcommand("index", "FAISS indexes of the synthetic scenes, global and per cluster");
+  cmd->add_option("--embeddings", args->embeddings, "embeddings file (clustered or not)")->required();
+  cmd->add_option("-o,--out", args->out, "index directory")->required();
+  return {{cmd, [args](const Invocation& inv) { return run_index(*args, inv); }}};
 }
 
 }  // namespace autoscale::cli

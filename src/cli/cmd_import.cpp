@@ -1,3 +1,6 @@
+#include <CLI/CLI.hpp>
+
+#include <memory>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -12,62 +15,15 @@
 #include "autoscale/core/subprocess.h"
 #include "autoscale/core/threads.h"
 #include "autoscale/scene/commonroad.h"
+#include "autoscale/scene/import_inputs.h"
 #include "autoscale/scene/store.h"
+#include "command.h"
 #include "commands.h"
 
 namespace fs = std::filesystem;
 
 namespace autoscale::cli {
 namespace {
-
-std::string format_of(const std::string& path) {
-  const std::string ext = fs::path(path).extension().string();
-  if (ext == ".xml") return "commonroad";
-  if (ext == ".pkl") return "scenarionet";
-  return "";
-}
-
-// Directories expand to the files of the format inside them (sorted, so imports are ordered).
-std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs, const std::string& format) {
-  std::vector<std::string> out;
-  for (const auto& in : inputs) {
-    AUTOSCALE_CHECK(fs::exists(in), "input {}: no such file or directory", quote(in));
-    if (fs::is_directory(in) && format != "navsim") {
-      std::vector<std::string> found;
-      for (const auto& e : fs::recursive_directory_iterator(in)) {
-        if (e.is_regular_file() && format_of(e.path().string()) == format) found.push_back(e.path().string());
-      }
-      std::sort(found.begin(), found.end());
-      AUTOSCALE_CHECK(!found.empty(), "input {}: a directory with no {} files", quote(in), format);
-      out.insert(out.end(), found.begin(), found.end());
-    } else {
-      out.push_back(in);
-    }
-  }
-  return out;
-}
-
-std::string resolve_format(const std::vector<std::string>& inputs, const std::string& configured) {
-  if (configured != "auto") return configured;
-  std::set<std::string> formats;
-  for (const auto& in : inputs) {
-    std::string f;
-    if (fs::is_directory(in)) {
-      for (const auto& e : fs::recursive_directory_iterator(in)) {
-        if (e.is_regular_file() && !(f = format_of(e.path().string())).empty()) break;
-      }
-    } else {
-      f = format_of(in);
-    }
-    AUTOSCALE_CHECK(!f.empty(), "input {}: cannot tell its format from the extension (.xml = commonroad, "
-                                ".pkl = scenarionet); set import.format",
-                    quote(in));
-    formats.insert(f);
-  }
-  AUTOSCALE_CHECK(formats.size() == 1, "inputs mix formats ({}): import each format in its own call with --append",
-                  fmt::join(formats, ", "));
-  return *formats.begin();
-}
 
 void write_provenance(const std::string& store, const Invocation& inv) {
   const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
@@ -128,6 +84,7 @@ int import_with_script(const std::string& script, std::vector<std::string> extra
   AUTOSCALE_CHECK(fs::exists(path), "importer script {} not found (set AUTOSCALE_SCRIPTS_DIR)", quote(path));
   std::vector<std::string> argv{python_executable(), path, "--out", args.out};
   if (args.append) argv.push_back("--append");
+  if (spdlog::should_log(spdlog::level::debug)) argv.push_back("--debug");  // tracebacks of malformed inputs
   argv.insert(argv.end(), {"--shard-size", std::to_string(inv.config.store.shard_size), "--compression",
                            std::to_string(inv.config.store.compression)});
   argv.insert(argv.end(), extra.begin(), extra.end());
@@ -143,14 +100,11 @@ int import_with_script(const std::string& script, std::vector<std::string> extra
 int run_import(const ImportArgs& args, const Invocation& inv) {
   AUTOSCALE_CHECK(!args.inputs.empty(), "import: no input files");
   AUTOSCALE_CHECK(!args.out.empty(), "import: --out STORE is required");
-  const std::string format = resolve_format(args.inputs, inv.config.import.format);
-  auto files = expand_inputs(args.inputs, format);
+  const std::string format = scene::resolve_import_format(args.inputs, inv.config.import.format);
+  auto files = scene::expand_import_inputs(args.inputs, format);
   if (!args.shard.empty()) {
-    // Contiguous blocks, so the parts merged in order hold the scenes in single-import order.
     const auto [i, n] = parse_shard(args.shard);
-    AUTOSCALE_CHECK(n <= files.size(), "import --shard {}: {} shards of only {} input files", args.shard, n, files.size());
-    files = std::vector<std::string>(files.begin() + static_cast<std::ptrdiff_t>(i * files.size() / n),
-                                     files.begin() + static_cast<std::ptrdiff_t>((i + 1) * files.size() / n));
+    files = scene::import_shard(files, i, n);
   }
   spdlog::info("importing {} {} input(s) into {}", files.size(), format, args.out);
   if (format == "commonroad") return import_commonroad_files(files, args, inv);
@@ -188,6 +142,17 @@ int run_merge_stores(const MergeStoresArgs& args, const Invocation& inv) {
   write_provenance(args.out, inv);
   std::printf("merged %zu scenes from %zu stores into %s\n", n, parts.size(), args.out.c_str());
   return 0;
+}
+
+Commands bind_import(CLI::App& app, GlobalOptions&) {
+  auto args = std::make_shared<ImportArgs>();
+  auto* cmd = app.add_subcommand("import", "import real driving data into a scene store");
+  cmd->add_option("inputs", args->inputs, "input files or directories (.xml CommonRoad, .pkl ScenarioNet)")->required();
+  cmd->add_option("-o,--out", args->out, "scene store directory")->required();
+  cmd->add_flag("--append", args->append, "add to an existing store");
+  cmd->add_option("--shard", args->shard,
+                  "import only part i/N: a contiguous block of the (sorted) input files (or slurm; merge with `merge stores`)");
+  return {{cmd, [args](const Invocation& inv) { return run_import(*args, inv); }}};
 }
 
 }  // namespace autoscale::cli

@@ -1,6 +1,9 @@
 // `autoscale retrieve`: the nearest synthetic scenes to query scenes, for a few tokens on the
 // terminal or in bulk (every real scene, or a token list) as a TSV, sharded by contiguous blocks
 // of the queries; `autoscale merge neighbours` puts the parts back in query order.
+#include <CLI/CLI.hpp>
+
+#include <memory>
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -12,6 +15,7 @@
 #include "autoscale/mixture/embeddings.h"
 #include "autoscale/mixture/retrieval.h"
 #include "autoscale/scene/types.h"
+#include "command.h"
 #include "commands.h"
 
 namespace autoscale::cli {
@@ -122,6 +126,23 @@ int run_merge_neighbours(const MergeNeighboursArgs& args, const Invocation&) {
   std::printf("merged %zu parts: %zu queries, %zu neighbours into %s\n", args.parts.size(), part_of.size(), lines.size(),
               args.out.c_str());
   return 0;
+}
+
+Commands bind_retrieve(CLI::App& app, GlobalOptions&) {
+  auto args = std::make_shared<RetrieveArgs>();
+  auto* cmd = app.add_subcommand("retrieve", "nearest synthetic scenes to given scenes");
+  cmd->add_option("--index", args->index, "index directory")->required();
+  cmd->add_option("--embeddings", args->embeddings, "the embeddings file it was built from")->required();
+  cmd->add_option("--query", args->queries, "scene tokens to query with")->expected(1, -1);
+  cmd->add_option("--queries-from", args->queries_from, "a file of query tokens, one per line");
+  cmd->add_flag("--all-real", args->all_real, "query with every real scene of the embeddings");
+  cmd->add_option("--shard", args->shard,
+                  "answer only part i/N of the queries (contiguous; or slurm; merge with `merge neighbours`)");
+  cmd->add_option("--out", args->out, "write a TSV with a header instead of printing");
+  cmd->add_option("-k", args->k, "neighbours per query");
+  cmd->add_option("--cluster", args->cluster, "search only this cluster (-1: all)");
+  cmd->add_option("--exclude-logs", args->exclude_logs, "never return scenes from these (source) logs")->expected(1, -1);
+  return {{cmd, [args](const Invocation& inv) { return run_retrieve(*args, inv); }}};
 }
 
 }  // namespace autoscale::cli

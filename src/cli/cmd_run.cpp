@@ -1,5 +1,8 @@
 // `autoscale run` (the closed loop), `autoscale compare` (every method side by side) and
 // `autoscale report` (the HTML report of a run directory).
+#include <CLI/CLI.hpp>
+
+#include <memory>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -10,6 +13,7 @@
 #include "autoscale/core/seeds.h"
 #include "autoscale/loop/engine.h"
 #include "autoscale/loop/run_report.h"
+#include "command.h"
 #include "commands.h"
 
 namespace autoscale::cli {
@@ -95,6 +99,50 @@ int run_paired(const PairedArgs& args, const Invocation& inv) {
               static_cast<long long>(d.folds), static_cast<long long>(d.seeds), static_cast<long long>(d.logs),
               static_cast<long long>(d.windows));
   return 0;
+}
+
+Commands bind_run(CLI::App& app, GlobalOptions& global) {
+  auto args = std::make_shared<RunArgs>();
+  auto* run_cmd = app.add_subcommand("run", "the closed loop: search the synthetic mixture (loop.method), train, score");
+  auto* compare_cmd = app.add_subcommand("compare", "every method of loop.compare side by side: same steps, seeds, scoring");
+  for (auto* cmd : {run_cmd, compare_cmd}) {
+    cmd->add_option("-o,--out", args->out, "run directory (default runs/<config name>-<time>)");
+    cmd->add_option("--resume", global.resume, "continue this run directory from its last completed step");
+    cmd->add_flag("--no-report", [args](int64_t) { args->report = false; }, "do not write RUN/report.html");
+    cmd->add_option("--max-steps", args->max_steps,
+                    "run at most this many steps (loop iterations, final trainings), then pause; 0 = only prepare the run")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--job", args->job, "only the plan's job with this index (0-based; a Slurm array task)")
+        ->check(CLI::NonNegativeNumber);
+  }
+  auto run = [args, &global](bool compare) {
+    return [args, &global, compare](const Invocation& inv) {
+      RunArgs a = *args;
+      a.compare = compare;
+      a.resume = global.resume;
+      return run_loop(a, inv);
+    };
+  };
+  return {{run_cmd, run(false)}, {compare_cmd, run(true)}};
+}
+
+Commands bind_report(CLI::App& app, GlobalOptions&) {
+  auto args = std::make_shared<ReportArgs>();
+  auto* cmd = app.add_subcommand("report", "write the self-contained HTML report of a run directory");
+  cmd->add_option("run", args->run, "run directory")->required();
+  cmd->add_option("-o,--out", args->out, "HTML file (default RUN/report.html)");
+  return {{cmd, [args](const Invocation& inv) { return run_report(*args, inv); }}};
+}
+
+Commands bind_paired(CLI::App& app, GlobalOptions&) {
+  auto args = std::make_shared<PairedArgs>();
+  auto* cmd = app.add_subcommand(
+      "paired", "ΔPDMS of a method in one run against a method in another, paired by fold, seed and test window");
+  cmd->add_option("run_a", args->run_a, "run directory A")->required();
+  cmd->add_option("method_a", args->method_a, "method of A (METHOD@N: at budget N)")->required();
+  cmd->add_option("run_b", args->run_b, "run directory B (the reference)")->required();
+  cmd->add_option("method_b", args->method_b, "method of B")->required();
+  return {{cmd, [args](const Invocation& inv) { return run_paired(*args, inv); }}};
 }
 
 }  // namespace autoscale::cli

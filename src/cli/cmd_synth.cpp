@@ -1,5 +1,8 @@
-// `autoscale synth perturb`: synthetic scenes from perturbed starts of real ones, labelled by
-// PDM-Closed as pseudo-expert.
+// `autoscale synth perturb` (perturbed starts of real scenes, labelled by PDM-Closed as the
+// pseudo-expert), `synth corrupt` (planted harm) and `synth sumo` (SUMO traffic worlds).
+#include <CLI/CLI.hpp>
+
+#include <memory>
 #include <spdlog/spdlog.h>
 
 #include <stdlib.h>
@@ -14,96 +17,41 @@
 #include "autoscale/core/threads.h"
 #include "autoscale/eval/pseudo_expert.h"
 #include "autoscale/scene/corrupt.h"
-#include "autoscale/scene/derive.h"
-#include "autoscale/scene/perturb.h"
+#include "autoscale/scene/perturb_store.h"
 #include "autoscale/scene/store.h"
 #include "autoscale/scene/sumo.h"
+#include "command.h"
 #include "commands.h"
 
 namespace fs = std::filesystem;
 
 namespace autoscale::cli {
 
-eval::EvalOptions eval_options(const AppConfig& config);
-
-namespace {
-constexpr size_t kBlock = 64;
-
-struct Sample {
-  bool kept = false;
-  bool dac_ok = false, nc_ok = false;
-  scene::Scene scene;
-};
-}  // namespace
 
 int run_synth_perturb(const SynthPerturbArgs& args, const Invocation& inv) {
   const auto [shard, shards] = parse_shard(args.shard);
   const auto& options = inv.config.synth.perturb;
   const auto eval = eval_options(inv.config);
-  const auto seed = static_cast<uint64_t>(inv.config.run.seed);
   const int future_steps = static_cast<int>(std::lround(options.future_s / scene::kStepSeconds));
+  const scene::PerturbLabeller pdm_closed = [&](const scene::Scene& s, std::shared_ptr<const scene::Map> map) {
+    const auto label = eval::label_with_pdm_closed(s, std::move(map), eval, future_steps);
+    return scene::PerturbLabel{label.future, label.scores.score, label.scores.dac == 1.0, label.scores.nc == 1.0};
+  };
   const auto input = scene::SceneStore::open(args.scenes);
-
-  std::vector<size_t> rows;  // the real scenes of this shard
-  for (size_t i = shard; i < input.size(); i += shards) {
-    if (input.index()[i].domain == scene::Domain::kReal) rows.push_back(i);
-  }
-  const size_t per = static_cast<size_t>(options.samples_per_scene);
   scene::StoreOptions store_options = inv.config.store;
   store_options.append = args.append;
   scene::SceneStoreWriter writer(args.out, store_options);
-  size_t labelled = 0, kept = 0, dac_ok = 0, nc_ok = 0, failed = 0;
-  Progress progress("synth perturb", rows.size() * per);
-  const auto start = std::chrono::steady_clock::now();
-  for (size_t first = 0; first < rows.size(); first += kBlock) {
-    const size_t count = std::min(kBlock, rows.size() - first);
-    std::vector<scene::Scene> real(count);
-    for (size_t i = 0; i < count; ++i) real[i] = input.read(rows[first + i]);
-    std::vector<Sample> samples(count * per);
-    parallel_for(samples.size(), [&](size_t j) {
-      const scene::Scene& r = real[j / per];
-      const int k = static_cast<int>(j % per);
-      Sample& out = samples[j];
-      try {
-        scene::Scene s = scene::perturb_start(r, scene::draw_perturbation(options, seed, r.token, k), k);
-        const auto label = eval::label_with_pdm_closed(s, input.map(s.map_id), eval, future_steps);
-        s.ego.insert(s.ego.end(), label.future.begin(), label.future.end());
-        scene::fit_agents_to_ego(s);
-        s.command = scene::infer_command(s);
-        out.dac_ok = label.scores.dac == 1.0;
-        out.nc_ok = label.scores.nc == 1.0;
-        out.kept = label.scores.score >= options.min_pdms;
-        out.scene = std::move(s);
-      } catch (const Error& e) {
-        spdlog::debug("{} sample {}: {}", r.token, k, e.what());  // counted below
-      }
-      progress.advance();
-    });
-    // Written in input order, whatever the thread timing.
-    for (auto& sample : samples) {
-      if (sample.scene.token.empty()) {
-        ++failed;
-        continue;
-      }
-      ++labelled;
-      dac_ok += sample.dac_ok;
-      nc_ok += sample.nc_ok;
-      if (!sample.kept) continue;
-      if (!writer.has_map(sample.scene.map_id)) writer.add_map(*input.map(sample.scene.map_id));
-      writer.add(sample.scene);
-      ++kept;
-    }
-  }
-  progress.finish();
+  const auto stats = scene::perturb_store(input, shard, shards, options, static_cast<uint64_t>(inv.config.run.seed),
+                                          pdm_closed, writer);
   const size_t written = writer.close();
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const auto pct = [&](size_t a) { return labelled ? 100.0 * a / labelled : 0.0; };
+  const auto pct = [&](size_t a) { return stats.labelled ? 100.0 * a / stats.labelled : 0.0; };
+  const size_t per = static_cast<size_t>(options.samples_per_scene);
   std::printf("perturbed %zu real scenes (shard %zu/%zu) x %zu samples: %zu labelled, %zu without a plan\n",
-              rows.size(), shard, shards, per, labelled, failed);
+              stats.inputs, shard, shards, per, stats.labelled, stats.failed);
   std::printf("pseudo-expert: DAC 1 in %.1f%%, no at-fault collision in %.1f%%; kept %zu with PDMS >= %.2f\n",
-              pct(dac_ok), pct(nc_ok), kept, options.min_pdms);
+              pct(stats.dac_ok), pct(stats.nc_ok), stats.kept, options.min_pdms);
   std::printf("wrote %zu synthetic scenes to %s (%.1f samples/s)\n", written, args.out.c_str(),
-              rows.size() * per / std::max(secs, 1e-9));
+              stats.inputs * per / std::max(stats.seconds, 1e-9));
   return 0;
 }
 
@@ -181,6 +129,32 @@ int run_synth_sumo(const SynthSumoArgs& args, const Invocation& inv) {
               shard, shards, vehicles, dropped);
   std::printf("wrote %zu synthetic scenes to %s (%.1f scenes/s)\n", n, args.out.c_str(), n / std::max(secs, 1e-9));
   return 0;
+}
+
+Commands bind_synth(CLI::App& app, GlobalOptions&) {
+  auto* synth = app.add_subcommand("synth", "generate synthetic scenes");
+  synth->require_subcommand(1);
+  auto perturb = std::make_shared<SynthPerturbArgs>();
+  auto* perturb_cmd = synth->add_subcommand("perturb", "perturbed starts of real scenes, PDM-Closed labels");
+  perturb_cmd->add_option("--scenes", perturb->scenes, "store of real scenes")->required();
+  perturb_cmd->add_option("-o,--out", perturb->out, "store for the synthetic scenes")->required();
+  perturb_cmd->add_option("--shard", perturb->shard, "this process's part i/N of the input scenes");
+  perturb_cmd->add_flag("--append", perturb->append, "add to an existing store");
+  auto corrupt = std::make_shared<SynthCorruptArgs>();
+  auto* corrupt_cmd = synth->add_subcommand(
+      "corrupt", "planted harm: copies of synthetic scenes with a wrong ego future (synth.corrupt)");
+  corrupt_cmd->add_option("--scenes", corrupt->scenes, "store of synthetic scenes to copy")->required();
+  corrupt_cmd->add_option("-o,--out", corrupt->out, "store for the corrupted copies")->required();
+  corrupt_cmd->add_flag("--append", corrupt->append, "add to an existing store");
+  auto sumo = std::make_shared<SynthSumoArgs>();
+  auto* sumo_cmd = synth->add_subcommand("sumo", "SUMO traffic worlds, every suitable vehicle as the expert");
+  sumo_cmd->add_option("-o,--out", sumo->out, "store for the synthetic scenes")->required();
+  sumo_cmd->add_option("--shard", sumo->shard, "this process's worlds: w % N == i for i/N");
+  sumo_cmd->add_flag("--append", sumo->append, "add to an existing store");
+  sumo_cmd->add_option("--work-dir", sumo->work_dir, "keep SUMO's networks, routes and FCD here");
+  return {{perturb_cmd, [perturb](const Invocation& inv) { return run_synth_perturb(*perturb, inv); }},
+          {corrupt_cmd, [corrupt](const Invocation& inv) { return run_synth_corrupt(*corrupt, inv); }},
+          {sumo_cmd, [sumo](const Invocation& inv) { return run_synth_sumo(*sumo, inv); }}};
 }
 
 }  // namespace autoscale::cli

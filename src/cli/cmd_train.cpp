@@ -1,5 +1,8 @@
 // `autoscale train`: the planner on the real training split (and synthetic stores, co-trained),
 // with log-disjoint validation; and the learned-planner path of `autoscale eval --agent FILE`.
+#include <CLI/CLI.hpp>
+
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -14,6 +17,7 @@
 #include "autoscale/train/distributed.h"
 #include "autoscale/train/planner.h"
 #include "autoscale/train/trainer.h"
+#include "command.h"
 #include "commands.h"
 
 namespace autoscale::cli {
@@ -154,6 +158,17 @@ std::unique_ptr<eval::Agent> learned_agent(const std::string& path, const scene:
     if (why.rfind("scene ", 0) == 0) missing[why.substr(6, why.find(':') - 6)] = why;
   }
   return eval::make_precomputed_agent("planner:" + planner.options().kind, std::move(plans), std::move(missing));
+}
+
+Commands bind_train(CLI::App& app, GlobalOptions&) {
+  auto args = std::make_shared<TrainArgs>();
+  auto* cmd = app.add_subcommand("train", "train a planner (train.*) on the real training split, co-training synthetic stores");
+  cmd->add_option("--scenes", args->scenes, "real scene stores (split by log: data.split)")->required()->expected(1, -1);
+  cmd->add_option("--synthetic", args->synthetic, "synthetic scene stores to co-train on")->expected(0, -1);
+  cmd->add_option("-o,--out", args->out, "run directory (checkpoint.pt, planner.pt, metrics.jsonl)")->required();
+  cmd->add_flag("--resume", args->resume, "continue from OUT/checkpoint.pt");
+  cmd->add_option("--stop-after", args->stop_after, "stop after this step, as if killed (tests)");
+  return {{cmd, [args](const Invocation& inv) { return run_train(*args, inv); }}};
 }
 
 }  // namespace autoscale::cli

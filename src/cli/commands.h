@@ -42,7 +42,7 @@ int run_merge_stores(const MergeStoresArgs& args, const Invocation& inv);
 struct InspectArgs {
   std::string store;
   bool json = false;
-  bool strict = false;  // exit 3 when any scene or map is invalid
+  bool strict = false;  // accepted for older scripts: problems always exit 3
   size_t max_problems = 50;
   std::string compare;  // a second store: print the domain-gap table instead
 };

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <map>
+#include <memory>
 #include <optional>
 
 #include "autoscale/core/error.h"
@@ -87,9 +88,35 @@ EvalReport evaluate_store(const scene::SceneStore& store, const Agent& agent, co
   return std::move(evaluate_store(store, std::vector<const Agent*>{&agent}, options, rows, show_progress).front());
 }
 
-std::vector<EvalReport> evaluate_store(const scene::SceneStore& store, const std::vector<const Agent*>& agents,
-                                       const EvalOptions& options, const std::vector<size_t>& rows,
-                                       bool show_progress) {
+namespace {
+
+// The prepared scenes of rows [first, first + count): from `cache` where it has them, the rest
+// read in order (the store's reads are serial) and prepared in parallel, then offered to it.
+std::vector<std::shared_ptr<const PreparedScene>> prepare_block(const scene::SceneStore& store,
+                                                                const std::vector<size_t>& rows, size_t first,
+                                                                size_t count, const EvalOptions& options,
+                                                                ScoringCache* cache) {
+  std::vector<std::shared_ptr<const PreparedScene>> prepared(count);
+  std::vector<size_t> missing;
+  std::vector<scene::Scene> scenes;
+  for (size_t i = 0; i < count; ++i) {
+    if (cache) prepared[i] = cache->find(store, rows[first + i]);
+    if (prepared[i]) continue;
+    missing.push_back(i);
+    scenes.push_back(store.read(rows[first + i]));
+  }
+  parallel_for(missing.size(), [&](size_t k) {
+    const size_t i = missing[k];
+    auto p = std::make_shared<const PreparedScene>(PreparedScene::prepare(std::move(scenes[k]), store, options));
+    if (cache) cache->offer(store, rows[first + i], p);
+    prepared[i] = std::move(p);
+  });
+  return prepared;
+}
+
+std::vector<EvalReport> evaluate_prepared(const scene::SceneStore& store, const std::vector<const Agent*>& agents,
+                                          const EvalOptions& options, const std::vector<size_t>& rows,
+                                          ScoringCache* cache, bool show_progress) {
   AUTOSCALE_CHECK(!agents.empty(), "evaluate_store({}): no agents to score", store.dir());
   const size_t n = rows.size(), m = agents.size();
   std::vector<EvalReport> reports(m);
@@ -104,22 +131,18 @@ std::vector<EvalReport> evaluate_store(const scene::SceneStore& store, const std
   Progress progress("eval " + names, n, show_progress);
   for (size_t first = 0; first < n; first += kBlock) {
     const size_t count = std::min(kBlock, n - first);
-    std::vector<scene::Scene> scenes(count);
-    for (size_t i = 0; i < count; ++i) scenes[i] = store.read(rows[first + i]);
+    const auto prepared = prepare_block(store, rows, first, count, options, cache);
     parallel_for(count, [&](size_t i) {
-      const scene::Scene& s = scenes[i];
-      for (auto& report : reports) report.scenes[first + i].token = s.token;
-      std::optional<MetricCache> cache;
-      try {
-        cache.emplace(MetricCache::build(inputs_from_scene(s, store.map(s.map_id)), options));
-      } catch (const Error& e) {
-        // As the devkit: a scene that cannot be scored is invalid (NaN) and left out of the mean.
-        for (auto& report : reports) report.scenes[first + i].error = e.what();
+      const scene::Scene& s = prepared[i]->scene;
+      const auto& metric_cache = prepared[i]->cache;
+      for (auto& report : reports) {
+        report.scenes[first + i].token = s.token;
+        report.scenes[first + i].error = prepared[i]->error;
       }
-      for (size_t a = 0; a < m && cache; ++a) {
+      for (size_t a = 0; a < m && metric_cache; ++a) {
         SceneResult& r = reports[a].scenes[first + i];
         try {
-          auto scored = cache->score(agents[a]->plan(s, *cache));
+          auto scored = metric_cache->score(agents[a]->plan(s, *metric_cache));
           r.scores = scored.scores;
           r.valid = true;
           if (!keys[a].empty()) {
@@ -139,6 +162,19 @@ std::vector<EvalReport> evaluate_store(const scene::SceneStore& store, const std
     if (!keys[a].empty()) apply_extended_comfort(reports[a], keys[a]);
   }
   return reports;
+}
+
+}  // namespace
+
+std::vector<EvalReport> evaluate_store(const scene::SceneStore& store, const std::vector<const Agent*>& agents,
+                                       const EvalOptions& options, const std::vector<size_t>& rows,
+                                       bool show_progress) {
+  return evaluate_prepared(store, agents, options, rows, nullptr, show_progress);
+}
+
+std::vector<EvalReport> evaluate_store(const scene::SceneStore& store, const std::vector<const Agent*>& agents,
+                                       const std::vector<size_t>& rows, ScoringCache& cache, bool show_progress) {
+  return evaluate_prepared(store, agents, cache.options(), rows, &cache, show_progress);
 }
 
 std::string report_csv(const EvalReport& r) {

@@ -291,7 +291,7 @@ class V2Search {
                                                       train::predict_plans(*trained.planner, d_.data, rows));
       std::vector<const eval::Agent*> agents{proxy.get()};
       if (!candidate) agents.push_back(human.get());
-      const auto reports = score_agents(agents, d_, rows, cfg.eval, cfg.show_progress);
+      const auto reports = score_agents(agents, d_, rows, cfg.show_progress);
       write_file_atomic((pdir / "oof_scores.csv").string(), eval::report_csv(reports[0]));
       for (size_t j = 0; j < at.size(); ++j) {
         Window& w = windows[at[j]];

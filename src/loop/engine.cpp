@@ -11,6 +11,8 @@
 
 #include "autoscale/core/atomic_file.h"
 #include "autoscale/core/error.h"
+#include "autoscale/core/termination.h"
+#include "autoscale/loop/run_dir.h"
 #include "autoscale/mixture/baselines.h"
 #include "autoscale/mixture/projection.h"
 #include "autoscale/loop/scoring.h"
@@ -20,14 +22,21 @@
 
 namespace autoscale::loop {
 
-// The methods that also run at loop.compare.curve_budgets (the PDMS-vs-N_syn curve).
-constexpr const char* kCurveMethods[] = {"vanilla_random", "autoscale", "autoscale_v2"};
-
 namespace fs = std::filesystem;
 
 namespace {
 
 constexpr size_t kMapPoints = 4000;  // points on the report's embedding map
+
+// The synthetic budget of a method's main job.
+int64_t main_budget(const std::string& method, int64_t budget, int64_t pool_size) {
+  switch (method_info(method).budget) {
+    case MethodBudget::kNone: return 0;
+    case MethodBudget::kWholePool: return pool_size;
+    case MethodBudget::kBudget: return budget;
+  }
+  return budget;
+}
 
 std::string utc_now() {
   const std::time_t t = std::time(nullptr);
@@ -52,16 +61,25 @@ nlohmann::json split_json(const ExperimentData& d) {
   return split;
 }
 
-// RUN/config.yaml and RUN/run.json (the plan); without folds, run.json also holds the data
-// counts and RUN/split.json the split. A resumed run must see the data it started with.
+// RUN/config.yaml and RUN/run.json (the plan), written before any data is loaded (d null) so
+// that a run stopped while preparing resumes; without folds, run.json then gets the data counts
+// and RUN/split.json the split (d given). A resumed run must see the data it started with.
 void write_run_files(const ExperimentConfig& cfg, const RunPlan& plan, const ExperimentData* d, const fs::path& dir) {
   const fs::path run_json = dir / "run.json";
   if (fs::exists(run_json)) {
     if (!d) return;
-    const auto old = read_json(run_json);
-    AUTOSCALE_CHECK(old.contains("data") && old.at("data") == data_json(*d),
-                    "{}: the scene stores or split changed since the run started (data counts differ); start a new run",
-                    run_json.string());
+    auto run = read_json(run_json);
+    if (run.contains("data") && !run.at("data").is_null()) {
+      AUTOSCALE_CHECK(run.at("data") == data_json(*d),
+                      "{}: the scene stores or split changed since the run started (data counts differ); start a new "
+                      "run",
+                      run_json.string());
+      return;
+    }
+    write_json(dir / "split.json", split_json(*d));
+    run["clusters"] = d->clusters();
+    run["data"] = data_json(*d);
+    write_json(run_json, run);  // last: the data counts mark the preparation done
     return;
   }
   write_file_atomic((dir / "config.yaml").string(), "# " + cfg.command_line + "\n" + cfg.config_yaml);
@@ -159,7 +177,7 @@ void write_reference_scores(const ExperimentConfig& cfg, const ExperimentData& d
   if (fs::exists(file)) return;
   nlohmann::json out = {{"solvable_min_human", kSolvable}, {"trivial_min_constant_velocity", kTrivial}};
   for (const char* name : {"human", "constant_velocity"}) {
-    const auto report = score_agent(*eval::make_agent(name), d, d.test, cfg.eval, false);
+    const auto report = score_agent(*eval::make_agent(name), d, d.test, false);
     nlohmann::json scores = nlohmann::json::object();
     for (const auto& s : report.scenes) {
       if (s.valid) scores[s.token] = s.scores.score;
@@ -272,6 +290,11 @@ RunPlan plan_for_compare(const ExperimentConfig& cfg) {
 
 RunPlan read_run_plan(const std::string& run_dir) {
   const fs::path path = fs::path(run_dir) / "run.json";
+  const fs::path config = fs::path(run_dir) / "config.yaml";
+  AUTOSCALE_CHECK(fs::exists(path) || !fs::exists(config),
+                  "{}: the run was stopped before it wrote run.json, so there is nothing to resume; start it again "
+                  "with `--config {} -o {}`",
+                  run_dir, config.string(), run_dir);
   AUTOSCALE_CHECK(fs::exists(path), "{}: not a run directory (no run.json)", run_dir);
   const auto j = read_json(path);
   RunPlan p;
@@ -290,14 +313,12 @@ std::vector<JobSpec> fold_jobs(const RunPlan& plan, int64_t fold, int64_t pool_s
   const std::vector<std::string> planners = plan.planners.empty() ? std::vector<std::string>{""} : plan.planners;
   for (uint64_t seed : plan.seeds) {
     for (const auto& m : plan.methods) {
-      const int64_t n = m == "real_only" ? 0 : m == "vanilla_all" ? pool_size : plan.budget;
-      for (const auto& planner : planners) jobs.push_back({m, n, seed, fold, planner});
+      for (const auto& planner : planners) jobs.push_back({m, main_budget(m, plan.budget, pool_size), seed, fold, planner});
     }
     for (int64_t b : plan.curve_budgets) {  // the curve with the first planner
-      for (const char* m : kCurveMethods) {
-        if (std::find(plan.methods.begin(), plan.methods.end(), m) != plan.methods.end()) {
-          jobs.push_back({m, b, seed, fold, planners.front()});
-        }
+      for (const auto& info : methods()) {  // in table order, so job indices do not depend on the config's order
+        const bool planned = std::find(plan.methods.begin(), plan.methods.end(), info.name) != plan.methods.end();
+        if (info.on_curve && planned) jobs.push_back({info.name, b, seed, fold, planners.front()});
       }
     }
   }
@@ -313,16 +334,54 @@ std::vector<JobSpec> plan_jobs(const RunPlan& plan, int64_t pool_size) {
   return jobs;
 }
 
+namespace {
+
+RunSummary run_locked(const ExperimentConfig& cfg, const RunPlan& plan, const std::string& run_dir,
+                      const RunSlice& slice);
+
+}  // namespace
+
 RunSummary run_experiment(const ExperimentConfig& cfg, const RunPlan& plan, const std::string& run_dir,
                           const RunSlice& slice) {
   const fs::path dir(run_dir);
+  const size_t jobs_total = fold_jobs(plan, -1, 0).size() * fold_ids(plan).size();
+  AUTOSCALE_CHECK(slice.job < static_cast<int64_t>(jobs_total), "{}: job {} of a plan with {} jobs (0..{})", run_dir,
+                  slice.job, jobs_total, jobs_total - 1);
   fs::create_directories(dir);
+  const auto lock = lock_run(run_dir, slice.job >= 0);
+  const bool fresh = !fs::exists(dir / "run.json");
+  write_run_files(cfg, plan, nullptr, dir);
+  try {
+    return run_locked(cfg, plan, run_dir, slice);
+  } catch (const Interrupted&) {
+    throw;  // stopped on a signal: the run resumes
+  } catch (...) {
+    // A run that failed before any of its data was prepared (a missing store, a bad split) is
+    // no run: with its run.json gone, the corrected command starts it afresh instead of being
+    // told to resume it.
+    bool started = !fresh;
+    try {
+      started = started || run_prepared(run_dir) || fs::exists(dir / "fold0" / "data.json");
+    } catch (...) {
+      started = true;  // an unreadable run.json: leave it to the user, keep the first error
+    }
+    if (!started) {
+      std::error_code ec;
+      fs::remove(dir / "run.json", ec);
+      fs::remove(dir / "config.yaml", ec);
+    }
+    throw;
+  }
+}
+
+namespace {
+
+RunSummary run_locked(const ExperimentConfig& cfg, const RunPlan& plan, const std::string& run_dir,
+                      const RunSlice& slice) {
+  const fs::path dir(run_dir);
   const size_t per_fold = fold_jobs(plan, -1, 0).size();
   RunSummary summary;
   summary.jobs_total = per_fold * fold_ids(plan).size();
-  AUTOSCALE_CHECK(slice.job < static_cast<int64_t>(summary.jobs_total), "{}: job {} of a plan with {} jobs (0..{})",
-                  run_dir, slice.job, summary.jobs_total, summary.jobs_total - 1);
-  if (plan.folds > 0) write_run_files(cfg, plan, nullptr, dir);
   StepBudget budget(slice.max_steps);
   std::vector<JobSpec> all_jobs;  // of the folds whose pool size is known
   bool all_known = true, stopped = false;
@@ -355,8 +414,9 @@ RunSummary run_experiment(const ExperimentConfig& cfg, const RunPlan& plan, cons
     if (fold >= 0) fold_cfg.split.fold = fold;
     const auto t0 = std::chrono::steady_clock::now();
     ExperimentData data = ExperimentData::load(fold_cfg, fdir.string());
-    const bool gates = std::find(plan.methods.begin(), plan.methods.end(), "autoscale_v2") != plan.methods.end() &&
-                       cfg.loop.v2.label_min_pdms > 0;
+    const bool gates = cfg.loop.v2.label_min_pdms > 0 &&
+                       std::any_of(plan.methods.begin(), plan.methods.end(),
+                                   [](const std::string& m) { return method_info(m).scores_labels; });
     if (gates) attach_label_scores(fold_cfg, data, (dir / "label_scores.json").string());
     spdlog::info("run data{} loaded in {:.1f} s", fold < 0 ? "" : fmt::format(" of fold {}", fold), seconds_since(t0));
     if (fold < 0) {
@@ -375,6 +435,11 @@ RunSummary run_experiment(const ExperimentConfig& cfg, const RunPlan& plan, cons
       if (!result) stopped = true;  // the step budget is spent: the rest waits for --resume
       write_metrics(dir, all_jobs);
     }
+    const auto cached = data.scoring_cache->stats();
+    spdlog::info("scoring cache{}: {} scenes prepared once, {} rescorings served from them ({} not kept: "
+                 "loop.scoring_cache_scenes {})",
+                 fold < 0 ? "" : fmt::format(" of fold {}", fold), cached.entries, cached.hits, cached.not_kept,
+                 data.scoring_cache->max_scenes());
     first += per_fold;
   }
   write_metrics(dir, all_jobs);
@@ -391,6 +456,8 @@ RunSummary run_experiment(const ExperimentConfig& cfg, const RunPlan& plan, cons
   summary.complete = true;
   return summary;
 }
+
+}  // namespace
 
 bool run_complete(const std::string& run_dir) { return fs::exists(fs::path(run_dir) / "compare.json"); }
 
@@ -424,7 +491,7 @@ CrossRunDelta compare_across_runs(const std::string& run_a, const std::string& m
       const auto r = read_job_result(dir);
       if (r.spec.method != method) continue;
       const bool main_budget = budget >= 0 ? r.spec.budget == budget
-                                           : method == "real_only" || method == "vanilla_all" || r.spec.budget == plan.budget;
+                                           : method_info(method).budget != MethodBudget::kBudget || r.spec.budget == plan.budget;
       if (!main_budget || (!planner.empty() && r.planner != planner)) continue;
       AUTOSCALE_CHECK(seen.insert({r.spec.fold, r.spec.seed}).second, "{}: two jobs of {} for fold {} seed {}", run,
                       quote(method), r.spec.fold, r.spec.seed);
@@ -544,7 +611,9 @@ std::string write_comparison(const ExperimentConfig& cfg, const RunPlan& plan, c
                       effect_md(pdms, false), delta_md, mde_md, hard_md, mean(search));
   }
   nlohmann::json curve = nlohmann::json::array();
-  for (const char* method : kCurveMethods) {
+  for (const auto& info : methods()) {
+    if (!info.on_curve) continue;
+    const std::string& method = info.name;
     std::vector<std::pair<int64_t, std::vector<double>>> points;
     for (const auto& key : keys) {
       if (specs[key]->method != method || specs[key]->planner != (plan.planners.empty() ? "" : plan.planners.front())) {

@@ -9,9 +9,8 @@
 #include "autoscale/core/atomic_file.h"
 #include "autoscale/core/error.h"
 #include "autoscale/core/seeds.h"
-#include "autoscale/mixture/baselines.h"
 #include "job_context.h"
-#include "search.h"
+#include "method_table.h"
 
 namespace autoscale::loop {
 
@@ -26,39 +25,6 @@ std::string JobSpec::name() const {
 
 namespace {
 
-std::vector<int64_t> pool_rows_at(const ExperimentData& d, const std::vector<int64_t>& indices) {
-  std::vector<int64_t> rows;
-  for (int64_t i : indices) rows.push_back(d.pool[static_cast<size_t>(i)]);
-  return rows;
-}
-
-// The one-shot methods (mixture-design 5.3 rows 1-6).
-Selection baseline_selection(const JobContext& ctx) {
-  const auto& d = ctx.data;
-  const auto& m = ctx.spec.method;
-  const int64_t n = ctx.spec.budget;
-  const uint64_t seed = derive_seed(ctx.spec.seed, m);
-  Selection s;
-  if (m == "real_only") return s;
-  if (m == "vanilla_all") {
-    s.rows = d.pool;
-  } else if (m == "vanilla_random") {
-    s.rows = mixture::random_subset(d.pool, n, seed);
-  } else if (m == "stratified") {
-    s = random_within_clusters(ctx, mixture::stratified_weights(d.clusters()), seed);
-  } else if (m == "dsir" || m == "domain_classifier") {
-    if (d.pool.empty() || n == 0) return s;
-    const auto real_z = embedding_rows(d, d.real_train);
-    const auto syn_z = embedding_rows(d, d.pool);
-    const int dim = d.embeddings.dim;
-    s.rows = pool_rows_at(d, m == "dsir" ? mixture::importance_resample(real_z, syn_z, dim, n, seed)
-                                         : mixture::most_real_like(real_z, syn_z, dim, n, seed));
-  } else {
-    AUTOSCALE_THROW("loop: unknown method {}", quote(m));
-  }
-  return s;
-}
-
 struct SearchOutcome {
   Selection selection;             // the final training's synthetic scenes
   std::unique_ptr<train::Planner> planner;  // online: the model after the last stage
@@ -72,7 +38,7 @@ SearchOutcome run_search(const JobContext& ctx, StepBudget& budget) {
   const bool online = lo.budget_mode == "online";
   const int64_t S = cfg.train.steps, T = lo.iterations;
   SearchOutcome out;
-  auto search = make_search(ctx);
+  auto search = method_entry(ctx.spec.method).iterative(ctx);
   search->prepare(ctx);  // DoReMi's reference model: search cost too
   out.search_seconds += search->extra_seconds;
   std::string last_model;
@@ -158,18 +124,18 @@ std::optional<JobResult> run_job(const ExperimentConfig& run_cfg, const Experime
   spdlog::info("job {}", spec.name());
 
   SearchOutcome outcome;
-  if (is_iterative(spec.method)) {
+  const MethodEntry& method = method_entry(spec.method);
+  if (method.iterative) {
     outcome = run_search(ctx, budget);
     if (outcome.paused) return std::nullopt;
-  } else if (spec.method == "autoscale_v2" || spec.method == "random_best_of") {
-    const bool v2 = spec.method == "autoscale_v2";
-    if (!fs::exists(dir / (v2 ? "v2" : "best_of") / "decision.json") && !budget.take()) return std::nullopt;
-    auto found = v2 ? autoscale_v2_selection(ctx) : best_of_random_selection(ctx);
+  } else if (method.searched) {
+    if (!fs::exists(dir / method.decision) && !budget.take()) return std::nullopt;  // the search is a step
+    auto found = method.searched(ctx);
     outcome.selection = std::move(found.selection);
     outcome.search_seconds = found.search_seconds;
   } else {
     const auto t0 = Clock::now();
-    outcome.selection = baseline_selection(ctx);
+    outcome.selection = method.one_shot(ctx);
     outcome.search_seconds = seconds_since(t0);
   }
   if (!budget.take()) return std::nullopt;

@@ -108,7 +108,7 @@ Training train_selection(const JobContext& ctx, const fs::path& dir, const Selec
 
 eval::EvalReport score_and_write(const JobContext& ctx, const train::Planner& planner, const std::vector<int64_t>& rows,
                                  const fs::path& csv_path) {
-  auto report = score_planner(planner, ctx.data, rows, ctx.config.eval, ctx.config.show_progress);
+  auto report = score_planner(planner, ctx.data, rows, ctx.config.show_progress);
   fs::create_directories(csv_path.parent_path());
   write_file_atomic(csv_path.string(), eval::report_csv(report));
   return report;

@@ -6,16 +6,15 @@
 
 namespace autoscale::loop {
 
-const std::vector<std::string>& method_names() {
-  static const std::vector<std::string> names = {"real_only", "vanilla_all", "vanilla_random", "stratified", "dsir",
-                                                 "domain_classifier", "doremi", "doge", "odm", "autoscale",
-                                                 "autoscale_v1", "autoscale_v2", "random_best_of"};
-  return names;
+namespace {
+// The docs of the method fields, from the method table (kept alive: the visitor takes char*).
+const char* compare_methods_doc() {
+  static const std::string doc = "methods run side by side (" + methods_help() + ")";
+  return doc.c_str();
 }
+}  // namespace
 
-bool is_iterative(const std::string& m) {
-  return m == "autoscale" || m == "autoscale_v1" || m == "doge" || m == "doremi" || m == "odm";
-}
+CompareOptions::CompareOptions() : methods(compared_method_names()) {}
 
 void AutoscaleV2Options::visit(ConfigVisitor& v) {
   v.field("label_min_pdms", label_min_pdms,
@@ -32,10 +31,7 @@ void AutoscaleV2Options::visit(ConfigVisitor& v) {
 }
 
 void CompareOptions::visit(ConfigVisitor& v) {
-  v.field("methods", methods,
-          "methods run side by side: real_only, vanilla_all, vanilla_random, stratified, dsir, domain_classifier, "
-          "doremi, doge, odm, autoscale (= autoscale_v1), autoscale_v2, random_best_of (the best of loop.iterations random "
-          "selections by proxy validation PDMS: compute-matched to autoscale_v1)");
+  v.field("methods", methods, compare_methods_doc());
   v.field("seeds", seeds, "seeds per method (run.seed, run.seed + 1, ...)", at_least(1));
   v.field("reference", reference, "the method ΔPDMS and its paired-bootstrap CI are measured against",
           Choices(method_names()));
@@ -81,6 +77,10 @@ void LoopOptions::visit(ConfigVisitor& v) {
           at_least(0));
   v.field("loss_samples", loss_samples, "doremi/odm: samples per cluster whose loss is measured [scenes]",
           at_least(1));
+  v.field("scoring_cache_scenes", scoring_cache_scenes,
+          "validation, test and search scenes kept prepared (metric cache with PDM-Closed) for every later scoring "
+          "in the process; the scores are the same, 0 prepares every scene anew [scenes]",
+          at_least(0));
   v.section("cluster_ga", cluster_ga, "Cluster-GA: exponentiated-gradient steps on the cluster weights");
   v.section("retrieval", retrieval, "failure-guided retrieval within each cluster");
   v.section("doremi", doremi, "DoReMi baseline (clusters as domains)");
@@ -89,10 +89,7 @@ void LoopOptions::visit(ConfigVisitor& v) {
 }
 
 void LoopOptions::validate() const {
-  for (const auto& m : compare.methods) {
-    AUTOSCALE_CHECK(std::find(method_names().begin(), method_names().end(), m) != method_names().end(),
-                    "loop.compare.methods: unknown method {}", quote(m));
-  }
+  for (const auto& m : compare.methods) with_context("loop.compare.methods", [&] { method_info(m); });
   for (const auto& p : compare.planners) {
     AUTOSCALE_CHECK(p == "transformer" || p == "ego_mlp" || p == "gated",
                     "loop.compare.planners: unknown planner {} (transformer | ego_mlp | gated)", quote(p));

@@ -313,13 +313,10 @@ class OdmSearch : public Search {
 
 }  // namespace
 
-std::unique_ptr<Search> make_search(const JobContext& ctx) {
-  const auto& m = ctx.spec.method;
-  if (m == "autoscale" || m == "autoscale_v1") return std::make_unique<ClusterGaSearch>(ctx, true);
-  if (m == "doge") return std::make_unique<ClusterGaSearch>(ctx, false);
-  if (m == "doremi") return std::make_unique<DoremiSearch>(ctx);
-  if (m == "odm") return std::make_unique<OdmSearch>(ctx);
-  AUTOSCALE_THROW("loop: {} is not an iterative method", quote(m));
+std::unique_ptr<Search> make_cluster_ga_search(const JobContext& ctx, bool guided) {
+  return std::make_unique<ClusterGaSearch>(ctx, guided);
 }
+std::unique_ptr<Search> make_doremi_search(const JobContext& ctx) { return std::make_unique<DoremiSearch>(ctx); }
+std::unique_ptr<Search> make_odm_search(const JobContext& ctx) { return std::make_unique<OdmSearch>(ctx); }
 
 }  // namespace autoscale::loop

@@ -35,7 +35,11 @@ class Search {
   double extra_seconds = 0;
 };
 
-std::unique_ptr<Search> make_search(const JobContext& ctx);
+// The iterative searches (the method table, methods.cpp, names them). guided: AutoScale v1's
+// failure-guided retrieval and closed-loop feedback; otherwise DoGE's alignment-only variant.
+std::unique_ptr<Search> make_cluster_ga_search(const JobContext& ctx, bool guided);
+std::unique_ptr<Search> make_doremi_search(const JobContext& ctx);
+std::unique_ptr<Search> make_odm_search(const JobContext& ctx);
 
 // A search that is not iterative (AutoScale v2, random_best_of): the final selection and what
 // finding it cost.

@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
 #include "autoscale/core/error.h"
 
 namespace autoscale::cli {
@@ -53,6 +58,21 @@ TEST(AppConfig, ResolvedYamlLoadsBackIdentically) {
   load_config_text([&](ConfigVisitor& v) { back.visit(v); }, yaml, "resolved.yaml");
   EXPECT_EQ(config_to_yaml(back), yaml);
   EXPECT_EQ(back.import.navsim.maps_root, "/maps");
+}
+
+// Run directories written before issue 18 carry eval.version; they must still resume.
+TEST(AppConfig, TheRenamedPdmsVersionKeyStillLoads) {
+  const auto dir = std::filesystem::temp_directory_path() / ("autoscale-renamed-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto old_config = (dir / "old.yaml").string();
+  std::ofstream(old_config) << "eval:\n  version: \"v2\"\n";
+  EXPECT_EQ(load_app_config(old_config, {}).eval.pdms_version, "v2");
+  EXPECT_EQ(load_app_config("", {"eval.version=v2"}).eval.pdms_version, "v2");
+  EXPECT_EQ(error_of({"eval.version=v3"}),
+            "override \"eval.version=v3\": eval.pdms_version: expected one of v1, v2, got \"v3\"");
+  EXPECT_NE(error_of({"eval.version=v2", "eval.pdms_version=v1"}).find("renamed eval.pdms_version; give only one"),
+            std::string::npos);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -257,9 +257,9 @@ if [ -d "$NUSC" ]; then
   check "  ...made by the scenarionet importer" contains "$T/out" "scenarionet:"
   # Sharded scoring (whole logs per shard) merged in store order equals one process, also for
   # EPDMS whose two-frame comfort pairs consecutive scenes of a log.
-  "$BIN" eval --scenes "$T/nusc" --agent constant_velocity --version v2 --out "$T/all.csv" -q >/dev/null 2>&1
+  "$BIN" eval --scenes "$T/nusc" --agent constant_velocity --pdms-version v2 --out "$T/all.csv" -q >/dev/null 2>&1
   for i in 0 1 2; do
-    "$BIN" eval --scenes "$T/nusc" --agent constant_velocity --version v2 --shard $i/3 --out "$T/part$i.csv" -q >/dev/null 2>&1
+    "$BIN" eval --scenes "$T/nusc" --agent constant_velocity --pdms-version v2 --shard $i/3 --out "$T/part$i.csv" -q >/dev/null 2>&1
   done
   "$BIN" merge scores --scenes "$T/nusc" --parts "$T/part0.csv" "$T/part1.csv" "$T/part2.csv" -o "$T/merged.csv" -q >"$T/out" 2>&1
   check "merge scores exits 0" [ $? -eq 0 ]

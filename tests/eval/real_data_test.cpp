@@ -14,6 +14,7 @@
 #include "autoscale/eval/agents.h"
 #include "autoscale/eval/evaluate.h"
 #include "autoscale/eval/pseudo_expert.h"
+#include "autoscale/eval/scoring_cache.h"
 #include "autoscale/scene/perturb.h"
 #include "autoscale/scene/sumo.h"
 #include "autoscale/scene/commonroad.h"
@@ -155,6 +156,78 @@ TEST(RealData, ScoresDoNotDependOnThreadCount) {
     EXPECT_EQ(one.scenes[i].scores.score, two.scenes[i].scores.score) << one.scenes[i].token;
   }
   EXPECT_EQ(report_csv(one), report_csv(two));
+}
+
+// A store of one NGSIM recording, written (again) at `dir`.
+scene::SceneStore write_ngsim_store(const fs::path& dir, const char* file) {
+  fs::remove_all(dir);
+  scene::SceneStoreWriter w(dir.string(), {});
+  const auto r = scene::import_commonroad(kData + file, {});
+  w.add_map(r.map);
+  for (const auto& s : r.scenes) w.add(s);
+  w.close();
+  return scene::SceneStore::open(dir.string());
+}
+
+std::vector<std::string> csvs(const std::vector<EvalReport>& reports) {
+  std::vector<std::string> out;
+  for (const auto& r : reports) out.push_back(report_csv(r));
+  return out;
+}
+
+// The loop rescores the same windows with every planner: a cached scene must give exactly the
+// scores of one prepared anew (v1, and v2 whose two-frame comfort pairs consecutive scenes),
+// each row prepared once, and no more rows kept than the bound.
+TEST(RealData, ScoringCacheGivesTheUncachedScoresAndPreparesEachRowOnce) {
+  const auto& store = ngsim_store();
+  std::vector<size_t> rows(std::min<size_t>(store.size(), 40));
+  for (size_t i = 0; i < rows.size(); ++i) rows[i] = i;
+  const auto human = make_agent("human"), cv = make_agent("constant_velocity");
+  const std::vector<const Agent*> agents{human.get(), cv.get()};
+  for (const PdmsVersion version : {PdmsVersion::kV1, PdmsVersion::kV2}) {
+    EvalOptions options = recorded_size();
+    options.version = version;
+    const auto fresh = csvs(evaluate_store(store, agents, options, rows, false));
+    ScoringCache cache(options);
+    EXPECT_EQ(csvs(evaluate_store(store, agents, rows, cache, false)), fresh);
+    EXPECT_EQ(cache.stats().misses, rows.size());
+    EXPECT_EQ(cache.stats().entries, rows.size());
+    EXPECT_EQ(cache.stats().hits, 0u);
+    // Again, and in another order: every row served from the cache.
+    std::vector<size_t> reversed(rows.rbegin(), rows.rend());
+    EXPECT_EQ(csvs(evaluate_store(store, agents, rows, cache, false)), fresh);
+    const auto back = evaluate_store(store, agents, reversed, cache, false);
+    EXPECT_EQ(back[0].scenes.front().token, store.index()[rows.back()].token);
+    EXPECT_EQ(cache.stats().hits, 2 * rows.size());
+    EXPECT_EQ(cache.stats().misses, rows.size());
+  }
+  ScoringCache small(recorded_size(), 5);
+  const auto fresh = csvs(evaluate_store(store, agents, recorded_size(), rows, false));
+  EXPECT_EQ(csvs(evaluate_store(store, agents, rows, small, false)), fresh);
+  EXPECT_EQ(csvs(evaluate_store(store, agents, rows, small, false)), fresh);
+  EXPECT_EQ(small.stats().entries, 5u);
+  EXPECT_EQ(small.stats().not_kept, 2 * (rows.size() - 5));
+  EXPECT_EQ(small.stats().hits, 5u) << "the first rows stay; the rest is prepared each time";
+}
+
+// A store rewritten in the same directory holds other scenes at the same rows: the cache must
+// not serve the old ones.
+TEST(RealData, ScoringCacheDoesNotServeTheScenesOfARewrittenStore) {
+  const auto dir = fs::temp_directory_path() / ("autoscale-eval-rewritten-" + std::to_string(::getpid()));
+  const auto agent = make_agent("constant_velocity");
+  ScoringCache cache(recorded_size());
+  const auto first = write_ngsim_store(dir, "USA_US101-4_1_T-1.xml");
+  const std::vector<size_t> rows{0, 1, 2};
+  evaluate_store(first, {agent.get()}, rows, cache, false);
+  const auto second = write_ngsim_store(dir, "USA_Peach-4_8_T-1.xml");
+  ASSERT_NE(second.index()[0].token, first.index()[0].token);
+  const auto cached = evaluate_store(second, {agent.get()}, rows, cache, false);
+  EXPECT_EQ(cache.stats().hits, 0u);
+  EXPECT_EQ(report_csv(cached[0]), report_csv(evaluate_store(second, *agent, recorded_size(), rows, false)));
+  EXPECT_EQ(cached[0].scenes[0].token, second.index()[0].token);
+  evaluate_store(second, {agent.get()}, rows, cache, false);
+  EXPECT_EQ(cache.stats().hits, rows.size()) << "the replaced entries serve the new store";
+  fs::remove_all(dir);
 }
 
 // Perturbed starts (synthetic data): PDM-Closed labels a future from the perturbed state. Counts

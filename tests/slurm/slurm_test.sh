@@ -41,10 +41,10 @@ wait_for_chain() {  # wait_for_chain FILE: until a job chain writes FILE and lea
 }
 
 # --- sharded eval: a job array and the merge, chained with afterok -----------------------------
-"$BIN" eval --scenes out/smoke/real --agent pdm_closed --out single.csv -q eval.version=v2 >/dev/null 2>&1
+"$BIN" eval --scenes out/smoke/real --agent pdm_closed --out single.csv -q eval.pdms_version=v2 >/dev/null 2>&1
 mkdir -p parts
 J=$(sbatch --parsable --cpus-per-task=1 --array=0-2 "$REPO/scripts/slurm/shard.sbatch" \
-      eval --scenes out/smoke/real --agent pdm_closed --out 'parts/scores-{shard}.csv' -q eval.version=v2)
+      eval --scenes out/smoke/real --agent pdm_closed --out 'parts/scores-{shard}.csv' -q eval.pdms_version=v2)
 M=$(sbatch --parsable --dependency=afterok:$J --kill-on-invalid-dep=yes "$REPO/scripts/slurm/merge.sbatch" \
       scores --scenes out/smoke/real --parts 'parts/scores-*.csv' -o merged.csv)
 slurm_wait "$J" "$M"

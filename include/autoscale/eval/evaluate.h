@@ -7,6 +7,7 @@
 
 #include "autoscale/eval/agents.h"
 #include "autoscale/eval/metric_cache.h"
+#include "autoscale/eval/scoring_cache.h"
 #include "autoscale/scene/store.h"
 
 namespace autoscale::eval {
@@ -38,6 +39,12 @@ EvalReport evaluate_store(const scene::SceneStore& store, const Agent& agent, co
 // equal to what the single-agent call returns.
 std::vector<EvalReport> evaluate_store(const scene::SceneStore& store, const std::vector<const Agent*>& agents,
                                        const EvalOptions& options, const std::vector<size_t>& rows,
+                                       bool show_progress = true);
+// The same, scoring with the cache's options and taking each scene from `cache` when it holds
+// it (else reading and preparing it, then offering it to the cache): the scores are identical
+// to the uncached call's.
+std::vector<EvalReport> evaluate_store(const scene::SceneStore& store, const std::vector<const Agent*>& agents,
+                                       const std::vector<size_t>& rows, ScoringCache& cache,
                                        bool show_progress = true);
 
 // The devkit's per-token CSV (v1: no_at_fault_collisions, drivable_area_compliance, ...).

@@ -3,7 +3,9 @@
 // a run killed at any point continues with `--resume` and ends as an uninterrupted run would.
 //
 //   RUN/config.yaml          the resolved configuration (what --resume reads back)
-//   RUN/run.json             the plan, the data counts and the split sizes
+//   RUN/run.json             the plan (written first, so a run stopped while preparing resumes),
+//                            then the data counts and the split sizes
+//   RUN/.lock                held by the process running RUN (loop/run_dir.h): no second one runs it
 //   RUN/split.json           real logs per split
 //   RUN/embeddings.h5        when the run encoded and clustered the scenes itself
 //   RUN/fold<k>/{data.json,split.json,embeddings.h5}   instead, per fold of a cross-fitted plan
@@ -56,7 +58,9 @@ struct RunSummary {
   size_t jobs_total = 0;
 };
 
-// Runs or resumes the jobs of the plan in run_dir (created when missing), within `slice`.
+// Runs or resumes the jobs of the plan in run_dir (created when missing), within `slice`, holding
+// the run's lock (alone, or shared for a one-job slice). A run whose first preparation fails with
+// an error leaves no run.json behind: it was never started.
 RunSummary run_experiment(const ExperimentConfig& config, const RunPlan& plan, const std::string& run_dir,
                           const RunSlice& slice = {});
 

@@ -5,11 +5,13 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "autoscale/encode/scene_embeddings.h"
 #include "autoscale/eval/metric_cache.h"
+#include "autoscale/eval/scoring_cache.h"
 #include "autoscale/loop/options.h"
 #include "autoscale/mixture/embeddings.h"
 #include "autoscale/mixture/kmeans.h"
@@ -55,6 +57,9 @@ class ExperimentData {
   // PDMS of each pool scene's own label (its logged future scored as a plan), by row of `data`;
   // NaN where not measured (attach_label_scores fills it for the methods that gate on it).
   std::vector<double> label_pdms;
+  // The run's eval options and the scenes prepared for scoring with them, shared by every job of
+  // the process (up to loop.scoring_cache_scenes): each window's metric cache is built once.
+  std::shared_ptr<eval::ScoringCache> scoring_cache;
 
   int clusters() const { return embeddings.clusters(); }
 };

@@ -12,16 +12,13 @@
 #include "autoscale/mixture/cluster_ga.h"
 #include "autoscale/mixture/evidence.h"
 #include "autoscale/mixture/guided_retrieval.h"
+#include "autoscale/loop/methods.h"
 
 namespace autoscale::loop {
 
-// The selection methods (mixture-design 5.3 rows 1-10).
-const std::vector<std::string>& method_names();
-bool is_iterative(const std::string& method);  // searches with proxy trainings before the final one
-
 struct CompareOptions {
-  std::vector<std::string> methods = {"real_only", "vanilla_all", "vanilla_random", "stratified", "dsir",
-                                      "domain_classifier", "doremi", "doge", "odm", "autoscale"};
+  CompareOptions();
+  std::vector<std::string> methods;   // default: the methods the table marks as compared (methods.h)
   int64_t seeds = 3;                  // seeds run.seed, run.seed + 1, ...
   std::string reference = "vanilla_random";  // ΔPDMS and its CI are measured against it
   std::vector<double> curve_budgets;  // extra N_syn for the PDMS-vs-N_syn curve (vanilla_random, autoscale, autoscale_v2)
@@ -58,6 +55,7 @@ struct LoopOptions {
   int64_t alignment_cluster_samples = 64;  // X_k: synthetic samples per cluster gradient
   double test_stride_s = 0;            // score test windows this far apart per log (0 = all)
   int64_t loss_samples = 64;           // doremi/odm: samples per cluster whose loss is measured
+  int64_t scoring_cache_scenes = 20000;  // prepared scenes kept for rescoring (eval::ScoringCache); 0 = none
   mixture::ClusterGaOptions cluster_ga;
   mixture::GuidedRetrievalOptions retrieval;
   mixture::DoremiOptions doremi;

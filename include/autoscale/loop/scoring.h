@@ -13,15 +13,14 @@
 namespace autoscale::loop {
 
 // One result per row, in row order; scenes the scorer rejects are invalid (error says why).
+// Scored with the run's eval options, each scene prepared once per process (data.scoring_cache).
 eval::EvalReport score_agent(const eval::Agent& agent, const ExperimentData& data, const std::vector<int64_t>& rows,
-                             const eval::EvalOptions& options, bool show_progress);
-// Several agents on the same rows, each scene's metric cache built once (one report per agent).
+                             bool show_progress);
+// Several agents on the same rows (one report per agent).
 std::vector<eval::EvalReport> score_agents(const std::vector<const eval::Agent*>& agents, const ExperimentData& data,
-                                           const std::vector<int64_t>& rows, const eval::EvalOptions& options,
-                                           bool show_progress);
+                                           const std::vector<int64_t>& rows, bool show_progress);
 eval::EvalReport score_planner(const train::Planner& planner, const ExperimentData& data,
-                               const std::vector<int64_t>& rows, const eval::EvalOptions& options,
-                               bool show_progress);
+                               const std::vector<int64_t>& rows, bool show_progress);
 
 // Fills data.label_pdms for the pool: each synthetic scene's own label scored as a plan (the
 // human agent). Scores are kept by token in `cache_file` (JSON), shared by the folds and seeds of
