@@ -85,6 +85,7 @@ int import_with_script(const std::string& script, std::vector<std::string> extra
   std::vector<std::string> argv{python_executable(), path, "--out", args.out};
   if (args.append) argv.push_back("--append");
   if (spdlog::should_log(spdlog::level::debug)) argv.push_back("--debug");  // tracebacks of malformed inputs
+  if (!spdlog::should_log(spdlog::level::info)) argv.push_back("--quiet");  // -q: no line per file
   argv.insert(argv.end(), {"--shard-size", std::to_string(inv.config.store.shard_size), "--compression",
                            std::to_string(inv.config.store.compression)});
   argv.insert(argv.end(), extra.begin(), extra.end());

@@ -1,6 +1,7 @@
 // `autoscale train`: the planner on the real training split (and synthetic stores, co-trained),
 // with log-disjoint validation; and the learned-planner path of `autoscale eval --agent FILE`.
 #include <CLI/CLI.hpp>
+#include <torch/cuda.h>
 
 #include <memory>
 #include <nlohmann/json.hpp>

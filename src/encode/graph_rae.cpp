@@ -5,13 +5,17 @@
 
 #include <torch/torch.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <limits>
 #include <cmath>
 #include <numeric>
 #include <random>
+#include <sstream>
 
+#include "autoscale/core/artifact_meta.h"
 #include "autoscale/core/atomic_file.h"
 #include "autoscale/core/error.h"
 #include "autoscale/core/threads.h"
@@ -363,12 +367,54 @@ std::vector<float> GraphRae::embed(const std::vector<SceneGraph>& graphs) const 
   return out;
 }
 
+namespace {
+
+// graph_rae.pt's metadata: the graph options its scenes were built with, the model's options and
+// the descriptor size its reconstruction head was made for.
+constexpr const char* kGraphRaeFormat = "autoscale-graph-rae/1";
+
+struct GraphRaeFileMeta {
+  GraphOptions graph;
+  GraphRaeOptions graph_rae;
+  int64_t descriptor_dim = 1;
+
+  ConfigVisit sections() {
+    return [this](ConfigVisitor& v) {
+      v.section("graph", graph, "the scene graphs the model reads");
+      v.section("graph_rae", graph_rae, "the model");
+      v.field("descriptor_dim", descriptor_dim, "size of the descriptor the model reconstructs", at_least(1));
+    };
+  }
+};
+
+// The first line where two option dumps differ, as "A" vs "B" (comments dropped); "" if none.
+std::string first_difference(const std::string& a, const std::string& b) {
+  const auto lines = [](const std::string& text) {
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+      const auto hash = line.find("  #");
+      line = line.substr(0, hash);
+      if (!line.empty() && line[0] != '#') out.push_back(line);
+    }
+    return out;
+  };
+  const auto x = lines(a), y = lines(b);
+  for (size_t i = 0; i < std::min(x.size(), y.size()); ++i) {
+    if (x[i] != y[i]) return fmt::format("\"{}\" vs \"{}\"", x[i], y[i]);
+  }
+  return x.size() == y.size() ? "" : "a different set of keys";
+}
+
+}  // namespace
+
 void GraphRae::save(const std::string& path) const {
   AUTOSCALE_CHECK(!impl_->net.is_empty(), "graph_rae: nothing to save");
   AtomicFile file(path);
   torch::serialize::OutputArchive archive;
   impl_->net->save(archive);
-  archive.write("descriptor_dim", torch::tensor(impl_->descriptor_dim));
+  GraphRaeFileMeta meta{impl_->graph, impl_->options, impl_->descriptor_dim};
+  archive.write("meta", c10::IValue(write_artifact_meta(kGraphRaeFormat, meta.sections())));
   archive.save_to(file.temp_path());
   file.commit();
 }
@@ -378,12 +424,28 @@ void GraphRae::load(const std::string& path) {
   try {
     archive.load_from(path);
   } catch (const std::exception& e) {
-    AUTOSCALE_THROW("graph_rae: cannot load {}: {}", quote(path), e.what());
+    AUTOSCALE_THROW("{}: not a readable Graph-RAE file: {}", path, e.what());
   }
-  torch::Tensor desc;
-  archive.read("descriptor_dim", desc);
-  impl_->build(desc.item<int64_t>());
-  impl_->net->load(archive);
+  c10::IValue text;
+  AUTOSCALE_CHECK(archive.try_read("meta", text) && text.isString(),
+                  "{}: not an autoscale Graph-RAE file (no format tag; files from before tags are refused: fit it "
+                  "again with `autoscale encode`)",
+                  path);
+  GraphRaeFileMeta meta;
+  read_artifact_meta(text.toStringRef(), path, "Graph-RAE file", {kGraphRaeFormat}, meta.sections());
+  // The scenes were turned into graphs with this model's graph options: a model fitted on other
+  // graphs would embed them wrongly (or fail on their shapes).
+  GraphOptions mine = impl_->graph;
+  const std::string diff = first_difference(config_to_yaml(meta.graph), config_to_yaml(mine));
+  AUTOSCALE_CHECK(diff.empty(), "{}: fitted on scene graphs with other options than these (encode.graph: {})", path,
+                  diff);
+  impl_->options = meta.graph_rae;  // the file's model, whatever the config says of its shape
+  impl_->build(meta.descriptor_dim);
+  try {
+    impl_->net->load(archive);
+  } catch (const c10::Error& e) {
+    AUTOSCALE_THROW("{}: weights do not fit the model its metadata describes: {}", path, e.what_without_backtrace());
+  }
   impl_->net->to(impl_->device);
 }
 

@@ -22,12 +22,12 @@ eval::EvalReport score_planner(const train::Planner& planner, const ExperimentDa
 }
 
 eval::EvalReport score_agent(const eval::Agent& agent, const ExperimentData& d, const std::vector<int64_t>& rows,
-                             bool show_progress) {
-  return std::move(score_agents({&agent}, d, rows, show_progress).front());
+                             bool show_progress, Rescored rescored) {
+  return std::move(score_agents({&agent}, d, rows, show_progress, rescored).front());
 }
 
 std::vector<eval::EvalReport> score_agents(const std::vector<const eval::Agent*>& agents, const ExperimentData& d,
-                                           const std::vector<int64_t>& rows, bool show_progress) {
+                                           const std::vector<int64_t>& rows, bool show_progress, Rescored rescored) {
   // The evaluator reads scenes from their store: score store by store, then restore row order.
   std::map<size_t, std::vector<size_t>> positions_by_store;
   for (size_t i = 0; i < rows.size(); ++i) positions_by_store[d.store_of[static_cast<size_t>(rows[i])]].push_back(i);
@@ -40,7 +40,10 @@ std::vector<eval::EvalReport> score_agents(const std::vector<const eval::Agent*>
   for (const auto& [store, positions] : positions_by_store) {
     std::vector<size_t> store_rows;
     for (size_t p : positions) store_rows.push_back(d.store_row[static_cast<size_t>(rows[p])]);
-    auto parts = eval::evaluate_store(d.stores[store], agents, store_rows, *d.scoring_cache, show_progress);
+    auto parts = rescored == Rescored::kYes
+                     ? eval::evaluate_store(d.stores[store], agents, store_rows, *d.scoring_cache, show_progress)
+                     : eval::evaluate_store(d.stores[store], agents, d.scoring_cache->options(), store_rows,
+                                            show_progress);
     for (size_t a = 0; a < agents.size(); ++a) {
       for (size_t j = 0; j < positions.size(); ++j) reports[a].scenes[positions[j]] = std::move(parts[a].scenes[j]);
     }
@@ -57,7 +60,7 @@ void attach_label_scores(const ExperimentConfig& config, ExperimentData& d, cons
   }
   if (!missing.empty()) {
     spdlog::info("scoring the labels of {} synthetic scenes (quality gate; cached in {})", missing.size(), cache_file);
-    const auto report = score_agent(*eval::make_agent("human"), d, missing, config.show_progress);
+    const auto report = score_agent(*eval::make_agent("human"), d, missing, config.show_progress, Rescored::kNo);
     // An unscorable label teaches nothing verifiable: it scores 0 and fails any gate.
     for (const auto& s : report.scenes) cache[s.token] = s.valid ? s.scores.score : 0.0;
     write_json(cache_file, cache);

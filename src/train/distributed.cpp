@@ -1,5 +1,7 @@
 #include "autoscale/train/distributed.h"
 
+#include "collectives.h"
+
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
@@ -147,27 +149,27 @@ void wait(const WorkPtr& work, const char* what) {
 
 }  // namespace
 
-void ProcessGroup::allreduce_sum(torch::Tensor& tensor) {
+void Collectives::allreduce_sum(ProcessGroup& g, torch::Tensor& tensor) {
   on_host(tensor, [&](torch::Tensor& t) {
     std::vector<torch::Tensor> ts{t};
-    wait(impl_->group->allreduce(ts), "allreduce");
+    wait(g.impl_->group->allreduce(ts), "allreduce");
   });
 }
 
-void ProcessGroup::broadcast(torch::Tensor& tensor, int root) {
+void Collectives::broadcast(ProcessGroup& g, torch::Tensor& tensor, int root) {
   on_host(tensor, [&](torch::Tensor& t) {
     std::vector<torch::Tensor> ts{t};
     c10d::BroadcastOptions options;
     options.rootRank = root;
-    wait(impl_->group->broadcast(ts, options), "broadcast");
+    wait(g.impl_->group->broadcast(ts, options), "broadcast");
   });
 }
 
-std::vector<torch::Tensor> ProcessGroup::allgather(const torch::Tensor& tensor) {
+std::vector<torch::Tensor> Collectives::allgather(ProcessGroup& g, const torch::Tensor& tensor) {
   std::vector<torch::Tensor> input{tensor.to(torch::kCPU).contiguous()};
   std::vector<std::vector<torch::Tensor>> output(1);
-  for (int r = 0; r < world_; ++r) output[0].push_back(torch::empty_like(input[0]));
-  wait(impl_->group->allgather(output, input), "allgather");
+  for (int r = 0; r < g.world_; ++r) output[0].push_back(torch::empty_like(input[0]));
+  wait(g.impl_->group->allgather(output, input), "allgather");
   return output[0];
 }
 
@@ -187,9 +189,9 @@ std::shared_ptr<ProcessGroup> ProcessGroup::connect(const DistributedEnv& e, std
 ProcessGroup::ProcessGroup(std::unique_ptr<Impl> impl, int rank, int world)
     : impl_(std::move(impl)), rank_(rank), world_(world) {}
 ProcessGroup::~ProcessGroup() = default;
-void ProcessGroup::allreduce_sum(torch::Tensor&) {}
-void ProcessGroup::broadcast(torch::Tensor&, int) {}
-std::vector<torch::Tensor> ProcessGroup::allgather(const torch::Tensor& t) { return {t}; }
+void Collectives::allreduce_sum(ProcessGroup&, torch::Tensor&) {}
+void Collectives::broadcast(ProcessGroup&, torch::Tensor&, int) {}
+std::vector<torch::Tensor> Collectives::allgather(ProcessGroup&, const torch::Tensor& t) { return {t}; }
 void ProcessGroup::barrier() {}
 
 #endif

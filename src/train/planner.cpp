@@ -1,11 +1,11 @@
 #include "autoscale/train/planner.h"
 
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include <cmath>
 #include <filesystem>
 
+#include "autoscale/core/artifact_meta.h"
 #include "autoscale/core/atomic_file.h"
 #include "autoscale/core/error.h"
 #include "planner_net.h"
@@ -53,17 +53,25 @@ int64_t Planner::parameters() const {
   return n;
 }
 
+namespace {
+
+// Format 2: the options as written by their visit() (YAML). Format 1 (JSON, field by field)
+// is the same keys, which the YAML reader also reads.
+constexpr const char* kPlannerFormat = "autoscale-planner/2";
+
+ConfigVisit planner_sections(PlannerOptions& options, encode::GraphOptions& graph) {
+  return [&](ConfigVisitor& v) {
+    v.section("planner", options, "the planner network");
+    v.section("graph", graph, "the scene graphs it reads");
+  };
+}
+
+}  // namespace
+
 std::string planner_meta(const Planner::Impl& m) {
-  nlohmann::json j;
-  j["format"] = "autoscale-planner/1";
-  const auto& o = m.options;
-  j["planner"] = {{"kind", o.kind}, {"d_model", o.d_model}, {"layers", o.layers}, {"heads", o.heads},
-                  {"feedforward", o.feedforward}, {"dropout", o.dropout}, {"mlp_hidden", o.mlp_hidden}};
-  const auto& g = m.graph;
-  j["graph"] = {{"max_agents", g.max_agents}, {"max_lanes", g.max_lanes}, {"radius_m", g.radius_m},
-                {"lane_points", g.lane_points}, {"agent_neighbours", g.agent_neighbours},
-                {"lanes_per_actor", g.lanes_per_actor}};
-  return j.dump();
+  PlannerOptions options = m.options;
+  encode::GraphOptions graph = m.graph;
+  return write_artifact_meta(kPlannerFormat, planner_sections(options, graph));
 }
 
 void write_planner_archive(const Planner::Impl& m, torch::serialize::OutputArchive& archive) {
@@ -93,34 +101,9 @@ std::unique_ptr<Planner::Impl> read_planner_archive(torch::serialize::InputArchi
                                                     const std::string& device) {
   c10::IValue meta;
   AUTOSCALE_CHECK(archive.try_read("meta", meta) && meta.isString(), "{}: not an autoscale planner file (no meta)", path);
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(meta.toStringRef());
-  } catch (const std::exception& e) {
-    AUTOSCALE_THROW("{}: damaged planner metadata: {}", path, e.what());
-  }
-  AUTOSCALE_CHECK(j.value("format", "") == "autoscale-planner/1", "{}: unsupported planner format {}", path,
-                  quote(j.value("format", "")));
   auto m = std::make_unique<Planner::Impl>();
-  try {
-    const auto& p = j.at("planner");
-    m->options.kind = p.at("kind");
-    m->options.d_model = p.at("d_model");
-    m->options.layers = p.at("layers");
-    m->options.heads = p.at("heads");
-    m->options.feedforward = p.at("feedforward");
-    m->options.mlp_hidden = p.at("mlp_hidden");
-    m->options.dropout = p.at("dropout");
-    const auto& g = j.at("graph");
-    m->graph.max_agents = g.at("max_agents");
-    m->graph.max_lanes = g.at("max_lanes");
-    m->graph.radius_m = g.at("radius_m");
-    m->graph.lane_points = g.at("lane_points");
-    m->graph.agent_neighbours = g.at("agent_neighbours");
-    m->graph.lanes_per_actor = g.at("lanes_per_actor");
-  } catch (const nlohmann::json::exception& e) {
-    AUTOSCALE_THROW("{}: planner metadata: {}", path, e.what());
-  }
+  read_artifact_meta(meta.toStringRef(), path, "planner file", {"autoscale-planner/1", kPlannerFormat},
+                     planner_sections(m->options, m->graph));
   m->device = resolve_device(device);
   m->net = make_planner_net(m->options, m->graph);
   torch::serialize::InputArchive model;

@@ -18,6 +18,7 @@
 #include "autoscale/core/termination.h"
 #include "autoscale/encode/autocast.h"
 #include "autoscale/train/distributed.h"
+#include "collectives.h"
 #include "batch_loader.h"
 #include "planner_file.h"
 #include "planner_net.h"
@@ -78,7 +79,7 @@ void save_checkpoint(const Planner& planner, torch::optim::AdamW& optimizer, con
   // Dropout draws from torch's CPU generator: its state makes a resumed run bit-identical.
   const torch::Tensor rng = at::detail::getDefaultCPUGenerator().get_state();
   std::vector<torch::Tensor> rank_rngs;
-  if (group) rank_rngs = group->allgather(rng);
+  if (group) rank_rngs = Collectives::allgather(*group, rng);
   if (group && group->rank() != 0) return;
   torch::serialize::OutputArchive archive;
   write_planner_archive(planner.impl(), archive);
@@ -172,7 +173,7 @@ double average_across_ranks(ProcessGroup& group, const std::vector<torch::Tensor
   }
   flat.push_back(torch::tensor({static_cast<float>(loss), stop_signal ? 1.0f : 0.0f}, params.front().options().dtype(torch::kFloat32)));
   torch::Tensor buffer = torch::cat(flat);
-  group.allreduce_sum(buffer);
+  Collectives::allreduce_sum(group, buffer);
   buffer.div_(group.world());
   int64_t at = 0;
   torch::NoGradGuard no_grad;
@@ -194,8 +195,8 @@ std::string signal_name(int sig) { return sig == SIGINT ? "SIGINT" : sig == SIGT
 // Every rank starts from rank 0's weights, whatever its own initialisation did.
 void broadcast_parameters(ProcessGroup& group, torch::nn::Module& net) {
   torch::NoGradGuard no_grad;
-  for (auto& p : net.parameters()) group.broadcast(p, 0);
-  for (auto& b : net.buffers()) group.broadcast(b, 0);
+  for (auto& p : net.parameters()) Collectives::broadcast(group, p, 0);
+  for (auto& b : net.buffers()) Collectives::broadcast(group, b, 0);
 }
 
 }  // namespace
@@ -222,7 +223,7 @@ TrainReport train_planner(Planner& planner, const PlannerDataset& data, const Mi
   bool resume = run.resume && fs::exists(checkpoint);
   if (group) {
     torch::Tensor flag = torch::full({1}, resume && writer ? 1.0f : 0.0f);
-    group->broadcast(flag, 0);
+    Collectives::broadcast(*group, flag, 0);
     resume = flag.item<float>() > 0;
   }
   if (resume) {

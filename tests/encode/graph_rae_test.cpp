@@ -1,11 +1,13 @@
 #include "autoscale/encode/graph_rae.h"
 
 #include <gtest/gtest.h>
+#include <torch/torch.h>
 #include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
 
+#include "autoscale/core/error.h"
 #include "autoscale/core/threads.h"
 #include "autoscale/scene/commonroad.h"
 #include "autoscale/scene/features.h"
@@ -102,7 +104,56 @@ TEST(GraphRae, SameSeedSameEmbeddingsAndSaveLoadRoundTrip) {
   const auto zc = c.embed(ngsim().graphs);
   ASSERT_EQ(zc.size(), za.size());
   for (size_t i = 0; i < za.size(); ++i) EXPECT_NEAR(zc[i], za[i], 1e-6);
+  // The file carries its model's shape: a config that says otherwise loads the file's model.
+  GraphRaeOptions other = small(2);
+  other.dim = 32;
+  GraphRae d({}, other, 1);
+  d.load(path);
+  EXPECT_EQ(d.dim(), 16);
+  EXPECT_EQ(d.embed(ngsim().graphs), zc);
   std::filesystem::remove(path);
+  configure_threads(0);
+}
+
+std::string load_error(GraphRae& model, const std::string& path) {
+  try {
+    model.load(path);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+// graph_rae.pt names its format and the graph options its scenes were built with (issue 18):
+// a file without the tag, of another kind, or fitted on other graphs is refused by name.
+TEST(GraphRae, FilesWithoutTheirFormatTagOrFromOtherGraphsAreRefused) {
+  configure_threads(1);
+  const auto dir = std::filesystem::temp_directory_path() / ("autoscale-rae-tags-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  GraphRae a({}, small(1), 7);
+  a.train(ngsim().graphs, ngsim().descriptors);
+  const std::string good = (dir / "good.pt").string();
+  a.save(good);
+  GraphOptions wider;
+  wider.max_agents = 40;
+  GraphRae b(wider, small(1), 7);
+  EXPECT_EQ(load_error(b, good), good + ": fitted on scene graphs with other options than these (encode.graph: "
+                                        "\"max_agents: 32\" vs \"max_agents: 40\")");
+  // An archive of weights only (as written before format tags).
+  torch::serialize::OutputArchive bare;
+  bare.write("descriptor_dim", torch::tensor(int64_t{8}));
+  const std::string untagged = (dir / "untagged.pt").string();
+  bare.save_to(untagged);
+  GraphRae c({}, small(1), 7);
+  EXPECT_NE(load_error(c, untagged).find(untagged + ": not an autoscale Graph-RAE file (no format tag"),
+            std::string::npos);
+  torch::serialize::OutputArchive foreign;
+  foreign.write("meta", c10::IValue(std::string("format: autoscale-planner/2\n")));
+  const std::string planner = (dir / "planner.pt").string();
+  foreign.save_to(planner);
+  EXPECT_EQ(load_error(c, planner), planner + ": unsupported Graph-RAE file format \"autoscale-planner/2\" (this build "
+                                              "reads autoscale-graph-rae/1)");
+  std::filesystem::remove_all(dir);
   configure_threads(0);
 }
 

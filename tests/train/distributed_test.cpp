@@ -2,6 +2,8 @@
 // (each its own group member over loopback TCP), on real NGSIM recordings.
 #include "autoscale/train/distributed.h"
 
+#include "collectives.h"  // private to train: the tensor operations
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -52,12 +54,12 @@ TEST(Distributed, CollectivesSumBroadcastAndGather) {
   if (!distributed_supported()) GTEST_SKIP() << "libtorch without Gloo";
   on_ranks(3, [](int rank, std::shared_ptr<ProcessGroup> g) {
     torch::Tensor x = torch::full({4}, static_cast<float>(rank + 1));
-    g->allreduce_sum(x);
+    Collectives::allreduce_sum(*g, x);
     EXPECT_TRUE(torch::equal(x, torch::full({4}, 6.0f)));
     torch::Tensor y = torch::full({2}, static_cast<float>(rank));
-    g->broadcast(y, 2);
+    Collectives::broadcast(*g, y, 2);
     EXPECT_TRUE(torch::equal(y, torch::full({2}, 2.0f)));
-    const auto all = g->allgather(torch::full({3}, static_cast<int64_t>(10 * rank)));
+    const auto all = Collectives::allgather(*g, torch::full({3}, static_cast<int64_t>(10 * rank)));
     ASSERT_EQ(all.size(), 3u);
     for (int r = 0; r < 3; ++r) EXPECT_EQ(all[static_cast<size_t>(r)][1].item<int64_t>(), 10 * r);
     g->barrier();

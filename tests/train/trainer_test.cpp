@@ -2,6 +2,7 @@
 #include "autoscale/train/trainer.h"
 
 #include <gtest/gtest.h>
+#include <torch/torch.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -264,6 +265,55 @@ TEST(Planner, BadFilesAreRejectedByName) {
   PlannerOptions bad;
   bad.kind = "diffusion";
   EXPECT_THROW(Planner(bad, small_graph(), 0, "cpu"), Error);
+}
+
+std::string planner_load_error(const std::string& path) {
+  try {
+    Planner::load(path, "cpu");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+// planner.pt's options are written through visit() with a format tag (issue 18): format 1
+// (JSON, field by field) still reads, a field out of its range is refused by name as in a
+// config, a foreign tag is refused. The metadata is read before the weights, so an archive of
+// metadata only that gets as far as "no model weights" had metadata that was accepted.
+TEST(Planner, OptionsTravelThroughVisitWithAFormatTag) {
+  TempDir dir;
+  fs::create_directories(dir.path);
+  PlannerOptions o;
+  o.kind = "ego_mlp";
+  o.mlp_hidden = 24;
+  const std::string path = dir.path + "/planner.pt";
+  Planner(o, small_graph(), 3, "cpu").save(path);
+  const Planner back = Planner::load(path, "cpu");
+  EXPECT_EQ(back.options().kind, "ego_mlp");
+  EXPECT_EQ(back.options().mlp_hidden, 24);
+  EXPECT_EQ(back.graph().max_agents, small_graph().max_agents);
+  EXPECT_EQ(back.graph().radius_m, small_graph().radius_m);
+  const auto meta_only = [&](const std::string& name, const std::string& meta) {
+    torch::serialize::OutputArchive out;
+    out.write("meta", c10::IValue(meta));
+    const std::string file = dir.path + "/" + name;
+    out.save_to(file);
+    return planner_load_error(file);
+  };
+  const std::string v1 = R"({"format": "autoscale-planner/1", "planner": {"kind": "ego_mlp", "d_model": 128, )"
+                         R"("layers": 3, "heads": 4, "feedforward": 256, "dropout": 0.1, "mlp_hidden": 24}, )"
+                         R"("graph": {"max_agents": 8, "max_lanes": 12, "radius_m": 50.0, "lane_points": 10, )"
+                         R"("agent_neighbours": 4, "lanes_per_actor": 2}})";
+  EXPECT_EQ(meta_only("v1.pt", v1), dir.path + "/v1.pt: no model weights");
+  std::string bad = v1;
+  bad.replace(bad.find("\"dropout\": 0.1"), 14, "\"dropout\": 2.0");
+  EXPECT_NE(meta_only("bad.pt", bad).find("bad.pt:1: planner.dropout: "), std::string::npos)
+      << meta_only("bad.pt", bad);
+  EXPECT_EQ(meta_only("rae.pt", "format: autoscale-graph-rae/1\n"),
+            dir.path + "/rae.pt: unsupported planner file format \"autoscale-graph-rae/1\" (this build reads "
+                       "autoscale-planner/1, autoscale-planner/2)");
+  EXPECT_EQ(meta_only("none.pt", "planner: {kind: ego_mlp}\n"),
+            dir.path + "/none.pt: not an autoscale planner file (its metadata has no format tag)");
 }
 
 }  // namespace

@@ -39,9 +39,10 @@ struct PreparedScene {
 
 class ScoringCache {
  public:
-  // Enough for the validation, test and search windows of a run many times compare-real's;
-  // the memory per scene is measured by `autoscale bench score` (docs/results.md).
-  static constexpr size_t kDefaultMaxScenes = 20000;
+  // The validation, test and search windows of a bench-cv fold (~1,400) with room to spare. A
+  // prepared scene holds 270-390 KiB resident on the real and perturbed stores here (`autoscale
+  // bench score`), so the bound is ~1-1.5 GiB.
+  static constexpr size_t kDefaultMaxScenes = 4000;
 
   explicit ScoringCache(EvalOptions options, size_t max_scenes = kDefaultMaxScenes)
       : options_(std::move(options)), max_scenes_(max_scenes) {}

@@ -55,7 +55,7 @@ struct LoopOptions {
   int64_t alignment_cluster_samples = 64;  // X_k: synthetic samples per cluster gradient
   double test_stride_s = 0;            // score test windows this far apart per log (0 = all)
   int64_t loss_samples = 64;           // doremi/odm: samples per cluster whose loss is measured
-  int64_t scoring_cache_scenes = 20000;  // prepared scenes kept for rescoring (eval::ScoringCache); 0 = none
+  int64_t scoring_cache_scenes = 4000;  // prepared scenes kept for rescoring (eval::ScoringCache); 0 = none
   mixture::ClusterGaOptions cluster_ga;
   mixture::GuidedRetrievalOptions retrieval;
   mixture::DoremiOptions doremi;

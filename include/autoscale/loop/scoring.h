@@ -12,13 +12,19 @@
 
 namespace autoscale::loop {
 
+// Whether the scored rows will be scored again (validation, test and search windows: kept in
+// data.scoring_cache) or not (the pool's labels, scored once per run: a kept scene costs
+// memory, see `autoscale bench score`).
+enum class Rescored { kYes, kNo };
+
 // One result per row, in row order; scenes the scorer rejects are invalid (error says why).
-// Scored with the run's eval options, each scene prepared once per process (data.scoring_cache).
+// Scored with the run's eval options; rows already in data.scoring_cache are not prepared again.
 eval::EvalReport score_agent(const eval::Agent& agent, const ExperimentData& data, const std::vector<int64_t>& rows,
-                             bool show_progress);
+                             bool show_progress, Rescored rescored = Rescored::kYes);
 // Several agents on the same rows (one report per agent).
 std::vector<eval::EvalReport> score_agents(const std::vector<const eval::Agent*>& agents, const ExperimentData& data,
-                                           const std::vector<int64_t>& rows, bool show_progress);
+                                           const std::vector<int64_t>& rows, bool show_progress,
+                                           Rescored rescored = Rescored::kYes);
 eval::EvalReport score_planner(const train::Planner& planner, const ExperimentData& data,
                                const std::vector<int64_t>& rows, bool show_progress);
 

@@ -5,10 +5,9 @@
 //   SLURM_PROCID / SLURM_STEP_NUM_TASKS / SLURM_LOCALID (one `srun` task per rank)
 // MASTER_ADDR defaults to the first host of the Slurm step's node list (else 127.0.0.1) and
 // MASTER_PORT to a port derived from the Slurm job id (else 29500), so an `srun` needs no set-up.
-// The c10d and Gloo headers stay in distributed.cpp: callers see plain tensors.
+// This header is torch-free: the collectives on tensors are private to train (collectives.h),
+// and the c10d and Gloo headers stay in distributed.cpp.
 #pragma once
-
-#include <torch/torch.h>
 
 #include <chrono>
 #include <memory>
@@ -46,13 +45,10 @@ class ProcessGroup {
 
   int rank() const { return rank_; }
   int world() const { return world_; }
-
-  void allreduce_sum(torch::Tensor& tensor);              // in place, every rank gets the sum
-  void broadcast(torch::Tensor& tensor, int root);        // in place, from root to all
-  std::vector<torch::Tensor> allgather(const torch::Tensor& tensor);  // same shape on every rank
   void barrier();
 
  private:
+  friend struct Collectives;  // the tensor operations (src/train/collectives.h)
   struct Impl;
   ProcessGroup(std::unique_ptr<Impl> impl, int rank, int world);
   std::unique_ptr<Impl> impl_;
