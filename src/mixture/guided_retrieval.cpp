@@ -60,11 +60,8 @@ double dot(const float* a, const float* b, int dim) {
   return s;
 }
 
-}  // namespace
-
-GuidedSelection guided_retrieve(const GuidedRetrievalOptions& o, const std::vector<float>& z, int dim,
-                                const ClusterQueries& in, const std::vector<int64_t>& candidate_rows, int64_t quota,
-                                uint64_t seed, const std::vector<int64_t>& previous) {
+void check_inputs(const GuidedRetrievalOptions& o, const std::vector<float>& z, int dim, const ClusterQueries& in,
+                  int64_t quota) {
   check_options(o);
   AUTOSCALE_CHECK(dim > 0, "guided_retrieve: dim = {}: expected a positive number", dim);
   AUTOSCALE_CHECK(z.size() % dim == 0, "guided_retrieve: z has {} values, not rows of dim = {}", z.size(), dim);
@@ -79,33 +76,207 @@ GuidedSelection guided_retrieve(const GuidedRetrievalOptions& o, const std::vect
                   "guided_retrieve: cluster_pdms = {}: expected a PDMS in [0, 1]", in.cluster_pdms);
   AUTOSCALE_CHECK(in.centroid.empty() || in.centroid.size() == static_cast<size_t>(dim),
                   "guided_retrieve: centroid has {} values for dim = {}", in.centroid.size(), dim);
+}
 
-  // Candidates as unit vectors, and where each row sits among them.
-  const size_t nc = candidate_rows.size();
-  std::vector<float> cand(nc * dim);
+// The candidates as unit vectors, and where each row sits among them.
+struct Candidates {
+  size_t count = 0;
+  std::vector<float> unit;  // count x dim
   std::unordered_map<int64_t, size_t> position;
-  for (size_t i = 0; i < nc; ++i) {
-    unit_row(z, dim, candidate_rows[i], "candidate_rows", i, &cand[i * dim]);
-    AUTOSCALE_CHECK(position.emplace(candidate_rows[i], i).second,
-                    "guided_retrieve: candidate_rows[{}] = {} appears twice", i, candidate_rows[i]);
-  }
+};
 
-  // Step 1: the hardest validation scenes first (stable: equal failures keep the caller's order).
+Candidates unit_candidates(const std::vector<float>& z, int dim, const std::vector<int64_t>& rows) {
+  Candidates c;
+  c.count = rows.size();
+  c.unit.resize(c.count * dim);
+  for (size_t i = 0; i < c.count; ++i) {
+    unit_row(z, dim, rows[i], "candidate_rows", i, &c.unit[i * dim]);
+    AUTOSCALE_CHECK(c.position.emplace(rows[i], i).second, "guided_retrieve: candidate_rows[{}] = {} appears twice", i,
+                    rows[i]);
+  }
+  return c;
+}
+
+// Step 1: the queries, the hardest validation scenes first (stable: equal failures keep the
+// caller's order), then the centroid; each weighted by its failure.
+struct Queries {
+  size_t count = 0;
+  std::vector<float> unit;     // count x dim
+  std::vector<double> weight;  // 1 - PDMS
+};
+
+Queries hardest_queries(const GuidedRetrievalOptions& o, const std::vector<float>& z, int dim, const ClusterQueries& in) {
   std::vector<size_t> order(in.val_rows.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return in.val_pdms[a] < in.val_pdms[b]; });
   order.resize(std::min<size_t>(order.size(), static_cast<size_t>(o.max_queries)));
-  const size_t nq = order.size() + (in.centroid.empty() ? 0 : 1);
-  std::vector<float> query(nq * dim);
-  std::vector<double> weight(nq);
-  for (size_t q = 0; q < order.size(); ++q) {
-    unit_row(z, dim, in.val_rows[order[q]], "val_rows", order[q], &query[q * dim]);
-    weight[q] = 1 - in.val_pdms[order[q]];
+  Queries q;
+  q.count = order.size() + (in.centroid.empty() ? 0 : 1);
+  q.unit.resize(q.count * dim);
+  q.weight.resize(q.count);
+  for (size_t i = 0; i < order.size(); ++i) {
+    unit_row(z, dim, in.val_rows[order[i]], "val_rows", order[i], &q.unit[i * dim]);
+    q.weight[i] = 1 - in.val_pdms[order[i]];
   }
   if (!in.centroid.empty()) {
-    unit_row(in.centroid, dim, 0, "centroid", 0, &query[(nq - 1) * dim], "centroid");
-    weight[nq - 1] = 1 - in.cluster_pdms;
+    unit_row(in.centroid, dim, 0, "centroid", 0, &q.unit[(q.count - 1) * dim], "centroid");
+    q.weight[q.count - 1] = 1 - in.cluster_pdms;
   }
+  return q;
+}
+
+// Step 4: r(c) over every query, with the similarities step 3 ranks by (query-major).
+struct Relevance {
+  std::vector<float> sim;  // queries x candidates
+  std::vector<double> r;   // per candidate
+};
+
+Relevance relevance_to(const Queries& q, const Candidates& cand, int dim, bool parallel) {
+  const size_t nc = cand.count;
+  Relevance out;
+  out.sim.resize(q.count * nc);
+  out.r.assign(nc, -std::numeric_limits<double>::infinity());
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int64_t c = 0; c < static_cast<int64_t>(nc); ++c) {
+    for (size_t i = 0; i < q.count; ++i) {
+      const double s = dot(&cand.unit[c * dim], &q.unit[i * dim], dim);
+      out.sim[i * nc + c] = static_cast<float>(s);
+      out.r[c] = std::max(out.r[c], q.weight[i] * s);
+    }
+  }
+  return out;
+}
+
+// Step 3: which candidates are among the k' nearest of some query (ties: the lower position).
+std::vector<char> retrieve_nearest(const Relevance& rel, size_t queries, size_t nc, size_t per_query) {
+  std::vector<char> retrieved(nc, 0);
+  std::vector<size_t> idx(nc);
+  for (size_t q = 0; q < queries; ++q) {
+    std::iota(idx.begin(), idx.end(), 0);
+    const float* s = &rel.sim[q * nc];
+    std::partial_sort(idx.begin(), idx.begin() + per_query, idx.end(),
+                      [&](size_t a, size_t b) { return s[a] != s[b] ? s[a] > s[b] : a < b; });
+    for (size_t i = 0; i < per_query; ++i) retrieved[idx[i]] = 1;
+  }
+  return retrieved;
+}
+
+// Candidate positions ordered by r, highest first (stable).
+void sort_by_relevance(std::vector<size_t>& idx, const std::vector<double>& r) {
+  std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return r[a] > r[b]; });
+}
+
+// The greedy selection (steps 5 and 8): the retrieved candidates still open (ascending
+// position, so ties go to the lower one) and their largest cosine to what is selected.
+class GreedySelection {
+ public:
+  GreedySelection(const GuidedRetrievalOptions& o, const Candidates& cand, const std::vector<int64_t>& rows,
+                  const std::vector<double>& relevance, const std::vector<char>& retrieved, int dim, bool parallel,
+                  GuidedSelection& out)
+      : o_(o), cand_(cand), rows_(rows), relevance_(relevance), dim_(dim), parallel_(parallel), out_(out),
+        closest_(cand.count, -std::numeric_limits<double>::infinity()), taken_(cand.count, 0), dead_(cand.count, 0) {
+    for (size_t c = 0; c < cand.count; ++c) {
+      if (retrieved[c]) open_.push_back(c);
+    }
+    out_.candidates = static_cast<int64_t>(open_.size());
+  }
+
+  // Step 8: up to `keep` of the previous selection still among the candidates, most relevant
+  // first, skipping near-duplicates of those kept.
+  void keep_previous(const std::vector<int64_t>& previous, size_t keep) {
+    std::vector<size_t> prev;
+    std::vector<char> seen(cand_.count, 0);
+    for (int64_t row : previous) {
+      const auto it = cand_.position.find(row);
+      if (it != cand_.position.end() && !seen[it->second]) prev.push_back(it->second), seen[it->second] = 1;
+    }
+    sort_by_relevance(prev, relevance_);
+    std::vector<size_t> kept;
+    for (size_t c : prev) {
+      if (kept.size() == keep) break;
+      // Previous rows need not be among the retrieved, so add() has not judged them: compare
+      // with what was kept so far directly.
+      bool duplicate = false;
+      for (size_t k : kept) duplicate = duplicate || dot(unit(c), unit(k), dim_) > o_.duplicate_cos;
+      if (duplicate) continue;
+      add(c);
+      kept.push_back(c);
+    }
+    out_.kept = static_cast<int64_t>(kept.size());
+  }
+
+  // Step 5: greedy MMR over the open candidates until `want` are selected or none is open. With
+  // nothing selected the diversity term is 0, so the first pick is the most relevant candidate.
+  void pick_by_mmr(size_t want) {
+    while (out_.rows.size() < want && !open_.empty()) {
+      size_t best = cand_.count;
+      double best_score = -std::numeric_limits<double>::infinity();
+      for (size_t c : open_) {
+        const double redundancy = out_.rows.empty() ? 0.0 : closest_[c];
+        const double score = o_.mmr_lambda * relevance_[c] - (1 - o_.mmr_lambda) * redundancy;
+        if (score > best_score) best_score = score, best = c;
+      }
+      add(best);
+    }
+  }
+
+  // Candidates ran out: the rest of the cluster at random, near-duplicates included (the quota
+  // is worth more than the diversity).
+  void fill_randomly(size_t want, uint64_t seed) {
+    if (out_.rows.size() >= want) return;
+    std::vector<int64_t> rest;
+    for (size_t c = 0; c < cand_.count; ++c) {
+      if (!taken_[c]) rest.push_back(static_cast<int64_t>(c));
+    }
+    for (int64_t c : random_subset(rest, static_cast<int64_t>(want - out_.rows.size()), seed)) {
+      out_.rows.push_back(rows_[static_cast<size_t>(c)]);
+      out_.relevance.push_back(relevance_[static_cast<size_t>(c)]);
+      ++out_.filled_randomly;
+    }
+  }
+
+ private:
+  const float* unit(size_t c) const { return &cand_.unit[c * dim_]; }
+
+  // Selects c, then closes the open candidates that are now near-duplicates of the selection.
+  void add(size_t c) {
+    out_.rows.push_back(rows_[c]);
+    out_.relevance.push_back(relevance_[c]);
+    taken_[c] = 1;
+    const float* zc = unit(c);
+    const auto n_open = static_cast<int64_t>(open_.size());
+#pragma omp parallel for schedule(static) if (parallel_)
+    for (int64_t i = 0; i < n_open; ++i) {
+      const size_t j = open_[i];
+      if (taken_[j]) continue;
+      closest_[j] = std::max(closest_[j], dot(unit(j), zc, dim_));
+      if (closest_[j] > o_.duplicate_cos) dead_[j] = 1;  // SemDeDup-style near-duplicate
+    }
+    open_.erase(std::remove_if(open_.begin(), open_.end(), [&](size_t j) { return taken_[j] || dead_[j]; }),
+                open_.end());
+  }
+
+  const GuidedRetrievalOptions& o_;
+  const Candidates& cand_;
+  const std::vector<int64_t>& rows_;
+  const std::vector<double>& relevance_;
+  const int dim_;
+  const bool parallel_;
+  GuidedSelection& out_;
+  std::vector<size_t> open_;
+  std::vector<double> closest_;
+  std::vector<char> taken_, dead_;
+};
+
+}  // namespace
+
+GuidedSelection guided_retrieve(const GuidedRetrievalOptions& o, const std::vector<float>& z, int dim,
+                                const ClusterQueries& in, const std::vector<int64_t>& candidate_rows, int64_t quota,
+                                uint64_t seed, const std::vector<int64_t>& previous) {
+  check_inputs(o, z, dim, in, quota);
+  const Candidates cand = unit_candidates(z, dim, candidate_rows);
+  const Queries queries = hardest_queries(o, z, dim, in);
+  const size_t nc = cand.count, nq = queries.count;
 
   GuidedSelection out;
   out.queries = static_cast<int64_t>(nq);
@@ -113,122 +284,26 @@ GuidedSelection guided_retrieve(const GuidedRetrievalOptions& o, const std::vect
   if (want == 0) return out;
   AUTOSCALE_CHECK(nq > 0, "guided_retrieve: no query: give validation rows (val_rows) or the centroid");
 
-  // Step 4 (r over every query), with the similarities step 3 ranks by.
-  std::vector<float> sim(nq * nc);
-  std::vector<double> relevance(nc, -std::numeric_limits<double>::infinity());
   // Threads only for large clusters: the greedy loop opens one parallel region per pick.
   const bool parallel = nc * static_cast<size_t>(dim) >= (size_t{1} << 18);
-#pragma omp parallel for schedule(static) if (parallel)
-  for (int64_t c = 0; c < static_cast<int64_t>(nc); ++c) {
-    for (size_t q = 0; q < nq; ++q) {
-      const double s = dot(&cand[c * dim], &query[q * dim], dim);
-      sim[q * nc + c] = static_cast<float>(s);
-      relevance[c] = std::max(relevance[c], weight[q] * s);
-    }
-  }
-  auto by_relevance = [&](std::vector<size_t>& idx) {
-    std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return relevance[a] > relevance[b]; });
-  };
-  auto select = [&](size_t c) {
-    out.rows.push_back(candidate_rows[c]);
-    out.relevance.push_back(relevance[c]);
-  };
-
+  const Relevance rel = relevance_to(queries, cand, dim, parallel);
   if (want == nc) {  // the quota takes the whole cluster: selection can only change the order
     std::vector<size_t> all(nc);
     std::iota(all.begin(), all.end(), 0);
-    by_relevance(all);
-    for (size_t c : all) select(c);
+    sort_by_relevance(all, rel.r);
+    for (size_t c : all) out.rows.push_back(candidate_rows[c]), out.relevance.push_back(rel.r[c]);
     out.candidates = static_cast<int64_t>(nc);
     return out;
   }
 
-  // Step 3: k' nearest candidates of each query (ties: the lower candidate position).
   const size_t per_query = std::min<size_t>(
       nc, static_cast<size_t>(std::ceil(o.candidate_factor * static_cast<double>(want) / static_cast<double>(nq))));
-  std::vector<char> retrieved(nc, 0);
-  std::vector<size_t> idx(nc);
-  for (size_t q = 0; q < nq; ++q) {
-    std::iota(idx.begin(), idx.end(), 0);
-    const float* s = &sim[q * nc];
-    std::partial_sort(idx.begin(), idx.begin() + per_query, idx.end(),
-                      [&](size_t a, size_t b) { return s[a] != s[b] ? s[a] > s[b] : a < b; });
-    for (size_t i = 0; i < per_query; ++i) retrieved[idx[i]] = 1;
-  }
-
-  // State of the greedy selection: the retrieved candidates still open (ascending position, so
-  // ties go to the lower one) and their largest cosine to the selection.
-  std::vector<size_t> open;
-  for (size_t c = 0; c < nc; ++c) {
-    if (retrieved[c]) open.push_back(c);
-  }
-  out.candidates = static_cast<int64_t>(open.size());
-  std::vector<double> closest(nc, -std::numeric_limits<double>::infinity());
-  std::vector<char> taken(nc, 0), dead(nc, 0);
-  auto add = [&](size_t c) {
-    select(c);
-    taken[c] = 1;
-    const float* zc = &cand[c * dim];
-    const auto n_open = static_cast<int64_t>(open.size());
-#pragma omp parallel for schedule(static) if (parallel)
-    for (int64_t i = 0; i < n_open; ++i) {
-      const size_t j = open[i];
-      if (taken[j]) continue;
-      closest[j] = std::max(closest[j], dot(&cand[j * dim], zc, dim));
-      if (closest[j] > o.duplicate_cos) dead[j] = 1;  // SemDeDup-style near-duplicate
-    }
-    open.erase(std::remove_if(open.begin(), open.end(), [&](size_t j) { return taken[j] || dead[j]; }), open.end());
-  };
-
-  // Step 8: keep the most relevant of the previous selection that are still candidates.
+  GreedySelection selection(o, cand, candidate_rows, rel.r, retrieve_nearest(rel, nq, nc, per_query), dim, parallel,
+                            out);
   const auto keep = static_cast<size_t>(std::floor(o.keep_fraction * static_cast<double>(want) + 1e-9));
-  if (keep > 0) {
-    std::vector<size_t> prev;
-    std::vector<char> seen(nc, 0);
-    for (int64_t row : previous) {
-      const auto it = position.find(row);
-      if (it != position.end() && !seen[it->second]) prev.push_back(it->second), seen[it->second] = 1;
-    }
-    by_relevance(prev);
-    std::vector<size_t> kept;
-    for (size_t c : prev) {
-      if (kept.size() == keep) break;
-      // Previous rows need not be among the retrieved, so add() has not judged them: compare
-      // with what was kept so far directly.
-      bool duplicate = false;
-      for (size_t k : kept) duplicate = duplicate || dot(&cand[c * dim], &cand[k * dim], dim) > o.duplicate_cos;
-      if (duplicate) continue;
-      add(c);
-      kept.push_back(c);
-    }
-    out.kept = static_cast<int64_t>(kept.size());
-  }
-
-  // Step 5: greedy MMR over the retrieved candidates. With nothing selected the diversity term
-  // is 0, so the first pick is the most relevant candidate.
-  while (out.rows.size() < want && !open.empty()) {
-    size_t best = nc;
-    double best_score = -std::numeric_limits<double>::infinity();
-    for (size_t c : open) {
-      const double redundancy = out.rows.empty() ? 0.0 : closest[c];
-      const double score = o.mmr_lambda * relevance[c] - (1 - o.mmr_lambda) * redundancy;
-      if (score > best_score) best_score = score, best = c;
-    }
-    add(best);
-  }
-
-  // Candidates ran out: the rest of the cluster at random, near-duplicates included (the quota
-  // is worth more than the diversity).
-  if (out.rows.size() < want) {
-    std::vector<int64_t> rest;
-    for (size_t c = 0; c < nc; ++c) {
-      if (!taken[c]) rest.push_back(static_cast<int64_t>(c));
-    }
-    for (int64_t c : random_subset(rest, static_cast<int64_t>(want - out.rows.size()), seed)) {
-      select(static_cast<size_t>(c));
-      ++out.filled_randomly;
-    }
-  }
+  if (keep > 0) selection.keep_previous(previous, keep);
+  selection.pick_by_mmr(want);
+  selection.fill_randomly(want, seed);
   return out;
 }
 
