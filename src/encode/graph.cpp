@@ -75,16 +75,12 @@ void add_edge(SceneGraph& g, int a, int b, EdgeType t) {
 
 }  // namespace
 
-SceneGraph build_graph(const scene::Scene& s, const scene::Map& map, const GraphOptions& o) {
-  AUTOSCALE_CHECK(!s.ego.empty(), "scene {}: empty scene", s.token);
-  AUTOSCALE_CHECK(s.num_future() >= 5 * kFuturePoses, "scene {}: the graph needs 4 s of ego future, the scene has {:.1f} s",
-                  s.token, s.num_future() * scene::kStepSeconds);
+namespace {
+
+// Ego: state, command and the future it drives (the behaviour the embedding must capture).
+void add_ego(SceneGraph& g, const scene::Scene& s, const Frame& f) {
   const int c = s.current_index();
   const scene::EgoState& e = s.current_ego();
-  const Frame f{e.x, e.y, std::cos(e.heading), std::sin(e.heading), e.heading};
-  SceneGraph g;
-
-  // Ego: state, command and the future it drives (the behaviour the embedding must capture).
   g.ego = {static_cast<float>(std::hypot(e.vx, e.vy)), static_cast<float>(e.ax), static_cast<float>(e.ay)};
   for (int k = 0; k < 4; ++k) g.ego.push_back(static_cast<int>(s.command) == k ? 1.f : 0.f);
   for (int k = 1; k <= kFuturePoses; ++k) {
@@ -93,8 +89,12 @@ SceneGraph build_graph(const scene::Scene& s, const scene::Map& map, const Graph
     g.future.insert(g.future.end(), {float(p.x), float(p.y), float(scene::wrap_angle(fe.heading - e.heading))});
   }
   g.ego.insert(g.ego.end(), g.future.begin(), g.future.end());
+}
 
-  // Agents: the nearest observed ones within the radius.
+// Agents: the nearest observed ones within the radius. Returns their positions in the ego frame.
+std::vector<Vec2> add_agents(SceneGraph& g, const scene::Scene& s, const Frame& f, const GraphOptions& o) {
+  const int c = s.current_index();
+  const scene::EgoState& e = s.current_ego();
   std::vector<std::pair<double, const scene::Agent*>> near;
   for (const auto& a : s.agents) {
     if (c >= static_cast<int>(a.states.size()) || !a.states[c].valid) continue;
@@ -127,28 +127,38 @@ SceneGraph build_graph(const scene::Scene& s, const scene::Map& map, const Graph
     g.agent_mask[i] = 1;
     agent_pos.push_back(p);
   }
+  return agent_pos;
+}
 
-  // Lanes: the nearest centerlines within the radius, resampled in the ego frame.
+// The lane nodes of a graph: which map lanes, their node ids and centerlines in the ego frame.
+struct LaneNodes {
+  std::vector<std::pair<double, const scene::Lane*>> lanes;  // by distance to the ego
+  std::unordered_map<std::string, int> node;                 // lane id -> node
+  std::vector<scene::Polyline> local;                        // resampled centerline per lane node
+};
+
+// Lanes: the nearest centerlines within the radius, resampled in the ego frame.
+LaneNodes add_lanes(SceneGraph& g, const scene::Scene& s, const scene::Map& map, const Frame& f,
+                    const GraphOptions& o) {
+  const scene::EgoState& e = s.current_ego();
   const int lf = lane_features(o);
-  std::vector<std::pair<double, const scene::Lane*>> lanes;
+  LaneNodes out;
   for (const auto& l : map.lanes) {
     if (l.centerline.size() < 2) continue;
     const double d = polyline_distance(l.centerline, {e.x, e.y});
-    if (d <= o.radius_m) lanes.push_back({d, &l});
+    if (d <= o.radius_m) out.lanes.push_back({d, &l});
   }
-  std::stable_sort(lanes.begin(), lanes.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  AUTOSCALE_CHECK(!lanes.empty(), "scene {}: no lane within {} m of the ego (map {} has {} lanes)", s.token, o.radius_m,
-                  map.id, map.lanes.size());
-  lanes.resize(std::min<size_t>(lanes.size(), static_cast<size_t>(o.max_lanes)));
+  std::stable_sort(out.lanes.begin(), out.lanes.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  AUTOSCALE_CHECK(!out.lanes.empty(), "scene {}: no lane within {} m of the ego (map {} has {} lanes)", s.token,
+                  o.radius_m, map.id, map.lanes.size());
+  out.lanes.resize(std::min<size_t>(out.lanes.size(), static_cast<size_t>(o.max_lanes)));
   g.lanes.assign(static_cast<size_t>(o.max_lanes) * lf, 0.f);
   g.lane_mask.assign(static_cast<size_t>(o.max_lanes), 0);
   g.lane_on_route.assign(static_cast<size_t>(o.max_lanes), 0);
   const std::unordered_set<std::string> route(s.route.begin(), s.route.end());
-  std::unordered_map<std::string, int> lane_node;
-  std::vector<scene::Polyline> lane_local;
   const int first_lane = 1 + static_cast<int>(o.max_agents);
-  for (size_t i = 0; i < lanes.size(); ++i) {
-    const scene::Lane& l = *lanes[i].second;
+  for (size_t i = 0; i < out.lanes.size(); ++i) {
+    const scene::Lane& l = *out.lanes[i].second;
     float* row = &g.lanes[i * lf];
     scene::Polyline local;
     for (const auto& p : resample(l.centerline, static_cast<int>(o.lane_points))) local.push_back(f.point(p.x, p.y));
@@ -162,11 +172,15 @@ SceneGraph build_graph(const scene::Scene& s, const scene::Map& map, const Graph
     }
     g.lane_mask[i] = 1;
     g.lane_on_route[i] = route.count(l.roadblock) ? 1 : 0;
-    lane_node[l.id] = first_lane + static_cast<int>(i);
-    lane_local.push_back(std::move(local));
+    out.node[l.id] = first_lane + static_cast<int>(i);
+    out.local.push_back(std::move(local));
   }
+  return out;
+}
 
-  // Typed edges.
+// Typed edges: ego-agent, agent-agent (nearest within 30 m), actor-lane (nearest within 5 m) and
+// lane-lane (successors and neighbours; predecessors appear as the other lane's successors).
+void add_edges(SceneGraph& g, const std::vector<Vec2>& agent_pos, const LaneNodes& lanes, const GraphOptions& o) {
   for (size_t i = 0; i < agent_pos.size(); ++i) add_edge(g, 0, 1 + static_cast<int>(i), EdgeType::kEgoAgent);
   for (size_t i = 0; i < agent_pos.size(); ++i) {
     std::vector<std::pair<double, size_t>> others;
@@ -179,12 +193,13 @@ SceneGraph build_graph(const scene::Scene& s, const scene::Map& map, const Graph
       if (others[k].second > i) add_edge(g, 1 + int(i), 1 + int(others[k].second), EdgeType::kAgentAgent);
     }
   }
+  const int first_lane = 1 + static_cast<int>(o.max_agents);
   std::vector<Vec2> actors{{0.0, 0.0}};
   actors.insert(actors.end(), agent_pos.begin(), agent_pos.end());
   for (size_t a = 0; a < actors.size(); ++a) {
     std::vector<std::pair<double, size_t>> cand;
-    for (size_t i = 0; i < lane_local.size(); ++i) {
-      const double d = polyline_distance(lane_local[i], actors[a]);
+    for (size_t i = 0; i < lanes.local.size(); ++i) {
+      const double d = polyline_distance(lanes.local[i], actors[a]);
       if (d <= kActorLaneRadius) cand.push_back({d, i});
     }
     std::sort(cand.begin(), cand.end());
@@ -192,24 +207,43 @@ SceneGraph build_graph(const scene::Scene& s, const scene::Map& map, const Graph
       add_edge(g, static_cast<int>(a), first_lane + static_cast<int>(cand[k].second), EdgeType::kActorLane);
     }
   }
-  for (const auto& [id, node] : lane_node) {
+  for (const auto& [id, node] : lanes.node) {
     const scene::Lane* l = nullptr;
-    for (const auto& [d, lane] : lanes) l = lane->id == id ? lane : l;
+    for (const auto& [d, lane] : lanes.lanes) l = lane->id == id ? lane : l;
     std::vector<std::string> related = l->successors;
     if (!l->left.empty()) related.push_back(l->left);
     if (!l->right.empty()) related.push_back(l->right);
-    for (const auto& other : related) {  // predecessors appear as the other lane's successors
-      const auto it = lane_node.find(other);
-      if (it != lane_node.end() && it->second != node) add_edge(g, node, it->second, EdgeType::kLaneLane);
+    for (const auto& other : related) {
+      const auto it = lanes.node.find(other);
+      if (it != lanes.node.end() && it->second != node) add_edge(g, node, it->second, EdgeType::kLaneLane);
     }
   }
-  // Non-finite inputs would poison every embedding of a batch: name the first one.
+}
+
+// Non-finite inputs would poison every embedding of a batch: name the first one.
+void check_finite(const SceneGraph& g, const std::string& token) {
   for (const auto* part : {&g.ego, &g.agents, &g.lanes}) {
     for (size_t i = 0; i < part->size(); ++i) {
-      AUTOSCALE_CHECK(std::isfinite((*part)[i]), "scene {}: graph {} feature {} is {}", s.token,
+      AUTOSCALE_CHECK(std::isfinite((*part)[i]), "scene {}: graph {} feature {} is {}", token,
                       part == &g.ego ? "ego" : (part == &g.agents ? "agent" : "lane"), i, (*part)[i]);
     }
   }
+}
+
+}  // namespace
+
+SceneGraph build_graph(const scene::Scene& s, const scene::Map& map, const GraphOptions& o) {
+  AUTOSCALE_CHECK(!s.ego.empty(), "scene {}: empty scene", s.token);
+  AUTOSCALE_CHECK(s.num_future() >= 5 * kFuturePoses, "scene {}: the graph needs 4 s of ego future, the scene has {:.1f} s",
+                  s.token, s.num_future() * scene::kStepSeconds);
+  const scene::EgoState& e = s.current_ego();
+  const Frame f{e.x, e.y, std::cos(e.heading), std::sin(e.heading), e.heading};
+  SceneGraph g;
+  add_ego(g, s, f);
+  const std::vector<Vec2> agent_pos = add_agents(g, s, f, o);
+  const LaneNodes lanes = add_lanes(g, s, map, f, o);
+  add_edges(g, agent_pos, lanes, o);
+  check_finite(g, s.token);
   return g;
 }
 

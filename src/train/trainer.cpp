@@ -22,6 +22,7 @@
 #include "batch_loader.h"
 #include "planner_file.h"
 #include "planner_net.h"
+#include "checkpoint.h"
 
 namespace autoscale::train {
 
@@ -63,90 +64,6 @@ double learning_rate(const TrainOptions& o, int64_t step, int64_t total) {
 namespace {
 
 constexpr size_t kMaxValidationRows = 4096;
-
-struct TrainState {
-  int64_t step = 0;
-  std::string sampler;
-  double last_loss = 0;
-  int64_t best_step = -1;
-  double best_val_l2 = 0;
-};
-
-// A collective call with a data-parallel group: every rank hands its generator state to rank 0,
-// which writes the file.
-void save_checkpoint(const Planner& planner, torch::optim::AdamW& optimizer, const TrainState& state, const std::string& path,
-                     ProcessGroup* group) {
-  // Dropout draws from torch's CPU generator: its state makes a resumed run bit-identical.
-  const torch::Tensor rng = at::detail::getDefaultCPUGenerator().get_state();
-  std::vector<torch::Tensor> rank_rngs;
-  if (group) rank_rngs = Collectives::allgather(*group, rng);
-  if (group && group->rank() != 0) return;
-  torch::serialize::OutputArchive archive;
-  write_planner_archive(planner.impl(), archive);
-  torch::serialize::OutputArchive opt;
-  optimizer.save(opt);
-  archive.write("optimizer", opt);
-  const nlohmann::json j = {{"step", state.step}, {"sampler", state.sampler}, {"last_loss", state.last_loss},
-                             {"best_step", state.best_step}, {"best_val_l2", state.best_val_l2}};
-  archive.write("train_state", c10::IValue(j.dump()));
-  archive.write("torch_rng", rng);
-  if (group) archive.write("torch_rng_ranks", torch::stack(rank_rngs));
-  save_archive_atomically(archive, path);
-}
-
-TrainState load_checkpoint(Planner& planner, torch::optim::AdamW& optimizer, const std::string& path, int rank, int world) {
-  torch::serialize::InputArchive archive;
-  try {
-    archive.load_from(path);
-  } catch (const c10::Error& e) {
-    AUTOSCALE_THROW("{}: not a readable checkpoint: {}", path, e.what_without_backtrace());
-  }
-  // The weights go into the existing model, whose parameters the optimiser already holds.
-  auto loaded = read_planner_archive(archive, path, planner.device());
-  AUTOSCALE_CHECK(loaded->options.kind == planner.options().kind, "{}: holds a {} planner, the config trains a {}", path,
-                  loaded->options.kind, planner.options().kind);
-  {
-    torch::NoGradGuard no_grad;
-    const auto src = loaded->net->named_parameters();
-    for (auto& p : planner.impl().net->named_parameters()) {
-      AUTOSCALE_CHECK(src.contains(p.key()) && src[p.key()].sizes() == p.value().sizes(),
-                      "{}: parameter {} does not fit the configured planner", path, p.key());
-      p.value().copy_(src[p.key()]);
-    }
-  }
-  torch::serialize::InputArchive opt;
-  AUTOSCALE_CHECK(archive.try_read("optimizer", opt), "{}: a planner file, not a training checkpoint (no optimiser)", path);
-  optimizer.load(opt);
-  c10::IValue state;
-  AUTOSCALE_CHECK(archive.try_read("train_state", state) && state.isString(), "{}: no training state", path);
-  torch::Tensor rng, rank_rngs;
-  AUTOSCALE_CHECK(archive.try_read("torch_rng", rng), "{}: no random-generator state", path);
-  const int written_by = archive.try_read("torch_rng_ranks", rank_rngs) ? static_cast<int>(rank_rngs.size(0)) : 1;
-  AUTOSCALE_CHECK(written_by == world, "{}: written by {} data-parallel rank(s); resume it with the same number, not {}",
-                  path, written_by, world);
-  if (world > 1) rng = rank_rngs[rank].contiguous();
-  at::Generator generator = at::detail::getDefaultCPUGenerator();
-  std::lock_guard<std::mutex> lock(generator.mutex());
-  generator.set_state(rng);
-  const auto j = nlohmann::json::parse(state.toStringRef());
-  return {j.at("step").get<int64_t>(), j.at("sampler").get<std::string>(), j.at("last_loss").get<double>(),
-          j.at("best_step").get<int64_t>(), j.at("best_val_l2").get<double>()};
-}
-
-// Metric lines past the checkpoint were written by the killed run after its last checkpoint; the
-// resumed run writes them again, so they are dropped first.
-void truncate_metrics(const std::string& path, int64_t step) {
-  std::ifstream in(path);
-  if (!in) return;
-  std::string kept, line;
-  while (std::getline(in, line)) {
-    try {
-      if (nlohmann::json::parse(line).value("step", int64_t{0}) <= step) kept += line + "\n";
-    } catch (const nlohmann::json::exception&) {  // a line cut by the kill
-    }
-  }
-  write_file_atomic(path, kept);
-}
 
 void set_lr(torch::optim::AdamW& optimizer, double lr) {
   for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
@@ -199,148 +116,203 @@ void broadcast_parameters(ProcessGroup& group, torch::nn::Module& net) {
   for (auto& b : net.buffers()) Collectives::broadcast(group, b, 0);
 }
 
+// One training: resume or start, then steps until `last`, each logged, validated and
+// checkpointed on schedule. Collective with a data-parallel group: every rank runs the same
+// calls in the same order.
+class Trainer {
+ public:
+  Trainer(Planner& planner, const PlannerDataset& data, const MixtureSpec& mixture, const TrainOptions& o,
+          const TrainRun& run)
+      : planner_(planner), data_(data), o_(o), run_(run), group_(run.group.get()),
+        rank_(group_ ? group_->rank() : 0), world_(group_ ? group_->world() : 1), writer_(rank_ == 0),
+        checkpoint_((fs::path(run.out_dir) / "checkpoint.pt").string()),
+        metrics_path_((fs::path(run.out_dir) / "metrics.jsonl").string()), net_(*planner.impl().net),
+        device_(planner.impl().device),
+        optimizer_(net_.parameters(), torch::optim::AdamWOptions(o.lr).weight_decay(o.weight_decay)),
+        sampler_(mixture.groups, mixture.weights, o.batch, run.seed) {
+    net_.train();
+  }
+
+  TrainReport run() {
+    resume_or_start();
+    AUTOSCALE_CHECK(state_.step <= o_.steps, "{}: the checkpoint is at step {}, past train.steps {}", checkpoint_,
+                    state_.step, o_.steps);
+    const int64_t last = run_.stop_after >= 0 ? std::min(o_.steps, run_.stop_after) : o_.steps;
+    report_.device = planner_.device();
+    report_.world = world_;
+    if (writer_) metrics_.open(metrics_path_, std::ios::app);
+    BatchLoader loader(data_, sampler_, last - state_.step, o_.prefetch, device_.is_cuda(), rank_, world_, o_.mirror,
+                       run_.seed);
+    Progress progress("train " + planner_.options().kind, static_cast<uint64_t>(o_.steps),
+                      run_.show_progress && writer_);
+    const TerminationScope stop_gracefully;  // SIGTERM/SIGINT: finish the step, checkpoint, stop
+    progress.advance(static_cast<uint64_t>(state_.step));
+    const auto t0 = Clock::now();
+    window_start_ = Clock::now();
+    for (int64_t step = state_.step; step < last; ++step) {
+      const auto w0 = Clock::now();
+      BatchLoader::Item item = loader.next();
+      const double wait = std::chrono::duration<double>(Clock::now() - w0).count();
+      waited_ += wait, window_wait_ += wait;
+      int stop_signal = 0;
+      const double lr = learning_rate(o_, run_.schedule_offset + step, schedule_total());
+      state_.last_loss = optimise(item.batch.to(device_, /*non_blocking=*/device_.is_cuda()), lr, step, stop_signal);
+      state_.step = step + 1;
+      state_.sampler = std::move(item.sampler_state);
+      window_loss_ += state_.last_loss, ++window_, ++trained_;
+      progress.advance();
+      const bool final_step = state_.step == last;
+      log_and_validate(lr, final_step);
+      checkpoint_or_stop(stop_signal, final_step);
+    }
+    progress.finish();
+    return finish(std::chrono::duration<double>(Clock::now() - t0).count());
+  }
+
+ private:
+  int64_t schedule_total() const { return run_.schedule_total > 0 ? run_.schedule_total : o_.steps; }
+
+  // From OUT/checkpoint.pt when asked and present (rank 0, whose file system wrote it, decides),
+  // else from the run's seed with every rank on rank 0's weights.
+  void resume_or_start() {
+    if (writer_) fs::create_directories(run_.out_dir);
+    bool resume = run_.resume && fs::exists(checkpoint_);
+    if (group_) {
+      torch::Tensor flag = torch::full({1}, resume && writer_ ? 1.0f : 0.0f);
+      Collectives::broadcast(*group_, flag, 0);
+      resume = flag.item<float>() > 0;
+    }
+    if (resume) {
+      state_ = load_checkpoint(planner_, optimizer_, checkpoint_, rank_, world_);
+      sampler_.restore(state_.sampler);
+      if (writer_) truncate_metrics(metrics_path_, state_.step);
+      spdlog::info("resuming {} at step {} of {}", checkpoint_, state_.step, o_.steps);
+      return;
+    }
+    if (writer_) fs::remove(metrics_path_);
+    // Dropout's stream starts from the run's seed, not from whatever ran before in this process,
+    // so a training that starts fresh after other work (a loop stage) repeats exactly. Each rank
+    // drops out different units (its own stream); rank 0's is the single-process one.
+    torch::manual_seed(run_.seed + static_cast<uint64_t>(rank_) * 0x9E3779B97F4A7C15ULL);
+    if (group_) broadcast_parameters(*group_, net_);
+  }
+
+  // One optimiser step on `batch`; returns the (rank-averaged) loss and sets `stop_signal` to a
+  // stop request seen by this rank, or with a group by any rank. Stops on a non-finite loss or
+  // gradient norm without saving: the last checkpoint stays the good one.
+  double optimise(const TensorBatch& batch, double lr, int64_t step, int& stop_signal) {
+    set_lr(optimizer_, lr);
+    optimizer_.zero_grad();
+    torch::Tensor loss;
+    {
+      encode::CudaAutocast guard(o_.bf16 && device_.is_cuda());
+      loss = trajectory_loss(net_.forward(batch), batch.target);
+    }
+    loss.backward();
+    double value = loss.item<double>();
+    stop_signal = termination_requested();
+    if (group_) value = average_across_ranks(*group_, params_, value, stop_signal);
+    if (!std::isfinite(value)) {
+      AUTOSCALE_THROW("train: the loss is {} at step {}; stopped without saving, the last good checkpoint is {} ({})",
+                      value, step, checkpoint_, fs::exists(checkpoint_) ? "kept" : "none written yet");
+    }
+    if (o_.clip_norm > 0) {
+      const double norm = torch::nn::utils::clip_grad_norm_(params_, o_.clip_norm);
+      AUTOSCALE_CHECK(std::isfinite(norm), "train: the gradient norm is {} at step {}; stopped, the last good checkpoint is {}",
+                      norm, step, checkpoint_);
+    }
+    optimizer_.step();
+    return value;
+  }
+
+  // A metrics line every log_every steps (and at the end, and with every validation); validation
+  // L2 every eval_every steps and at the last step, keeping OUT/best.pt.
+  void log_and_validate(double lr, bool final_step) {
+    const bool eval_now = writer_ && run_.validation && run_.validation->size() &&
+                          ((o_.eval_every && state_.step % o_.eval_every == 0) || state_.step == o_.steps);
+    if (!(state_.step % o_.log_every == 0 || final_step || eval_now)) return;
+    const double span = std::chrono::duration<double>(Clock::now() - window_start_).count();
+    nlohmann::json line = {{"step", state_.step}, {"loss", window_loss_ / window_}, {"lr", lr},
+                           {"samples_per_s", window_ * o_.batch / std::max(span, 1e-9)},
+                           {"data_wait_share", window_wait_ / std::max(span, 1e-9)}};
+    if (eval_now) {
+      const auto l2 = validation_l2(planner_, *run_.validation, run_.validation_rows);
+      for (int s = 0; s < 4; ++s) line["val_l2_" + std::to_string(s + 1) + "s"] = l2[s];
+      report_.val_l2 = l2;
+      // Model selection on validation (never on test): best.pt is the lowest mean L2 so far.
+      const double mean = (l2[0] + l2[1] + l2[2] + l2[3]) / 4;
+      if (state_.best_step < 0 || mean < state_.best_val_l2) {
+        state_.best_step = state_.step;
+        state_.best_val_l2 = mean;
+        planner_.save((fs::path(run_.out_dir) / "best.pt").string());
+      }
+    }
+    if (writer_) metrics_ << line.dump() << "\n" << std::flush;
+    spdlog::debug("train: {}", line.dump());
+    window_loss_ = 0, window_ = 0, window_wait_ = 0;
+    window_start_ = Clock::now();
+  }
+
+  // A checkpoint every checkpoint_every steps, at the last step and when told to stop; then a
+  // stop request ends the training with Interrupted (the caller resumes it).
+  void checkpoint_or_stop(int stop_signal, bool final_step) {
+    if (state_.step % o_.checkpoint_every == 0 || final_step || stop_signal) {
+      save_checkpoint(planner_, optimizer_, state_, checkpoint_, group_);
+    }
+    if (stop_signal && !final_step) {
+      throw Interrupted(fmt::format("train: stopped by {} after step {} of {}; checkpoint saved: {} (continue with --resume)",
+                                    signal_name(stop_signal), state_.step, o_.steps, checkpoint_),
+                        stop_signal);
+    }
+  }
+
+  TrainReport finish(double seconds) {
+    report_.seconds = seconds;
+    report_.steps = state_.step;
+    report_.last_loss = state_.last_loss;
+    report_.samples_per_s = trained_ * o_.batch / std::max(seconds, 1e-9);
+    report_.data_wait_share = waited_ / std::max(seconds, 1e-9);
+    report_.drawn = sampler_.drawn();
+    report_.best_step = state_.best_step;
+    report_.best_val_l2 = state_.best_val_l2;
+    if (state_.step == o_.steps && writer_) planner_.save((fs::path(run_.out_dir) / "planner.pt").string());
+    if (group_) group_->barrier();  // no rank returns before rank 0's files are in place
+    return report_;
+  }
+
+  Planner& planner_;
+  const PlannerDataset& data_;
+  const TrainOptions& o_;
+  const TrainRun& run_;
+  ProcessGroup* const group_;
+  const int rank_, world_;
+  const bool writer_;
+  const std::string checkpoint_, metrics_path_;
+  PlannerNetImpl& net_;
+  const torch::Device device_;
+  torch::optim::AdamW optimizer_;
+  MixtureSampler sampler_;
+  const std::vector<torch::Tensor> params_ = net_.parameters();
+  TrainState state_;
+  TrainReport report_;
+  std::ofstream metrics_;
+  // Since the last metrics line: its loss sum, steps and data wait, and when it started.
+  double window_loss_ = 0, window_wait_ = 0;
+  int64_t window_ = 0;
+  Clock::time_point window_start_;
+  double waited_ = 0;  // data wait over the whole training
+  int64_t trained_ = 0;
+};
+
 }  // namespace
 
 TrainReport train_planner(Planner& planner, const PlannerDataset& data, const MixtureSpec& mixture,
                           const TrainOptions& o, const TrainRun& run) {
   AUTOSCALE_CHECK(data.size() > 0, "train: no training samples");
-  ProcessGroup* group = run.group.get();
-  const int rank = group ? group->rank() : 0, world = group ? group->world() : 1;
-  const bool writer = rank == 0;
+  const int world = run.group ? run.group->world() : 1;
   AUTOSCALE_CHECK(o.batch % world == 0, "train.batch {} is the global batch: it must split evenly over {} ranks", o.batch,
                   world);
-  if (writer) fs::create_directories(run.out_dir);
-  const std::string checkpoint = (fs::path(run.out_dir) / "checkpoint.pt").string();
-  const std::string metrics_path = (fs::path(run.out_dir) / "metrics.jsonl").string();
-  auto& net = *planner.impl().net;
-  const torch::Device device = planner.impl().device;
-  net.train();
-
-  torch::optim::AdamW optimizer(net.parameters(), torch::optim::AdamWOptions(o.lr).weight_decay(o.weight_decay));
-  MixtureSampler sampler(mixture.groups, mixture.weights, o.batch, run.seed);
-  TrainState state;
-  // Rank 0 decides whether to resume (its file system view is the one that wrote the checkpoint).
-  bool resume = run.resume && fs::exists(checkpoint);
-  if (group) {
-    torch::Tensor flag = torch::full({1}, resume && writer ? 1.0f : 0.0f);
-    Collectives::broadcast(*group, flag, 0);
-    resume = flag.item<float>() > 0;
-  }
-  if (resume) {
-    state = load_checkpoint(planner, optimizer, checkpoint, rank, world);
-    sampler.restore(state.sampler);
-    if (writer) truncate_metrics(metrics_path, state.step);
-    spdlog::info("resuming {} at step {} of {}", checkpoint, state.step, o.steps);
-  } else {
-    if (writer) fs::remove(metrics_path);
-    // Dropout's stream starts from the run's seed, not from whatever ran before in this process,
-    // so a training that starts fresh after other work (a loop stage) repeats exactly. Each rank
-    // drops out different units (its own stream); rank 0's is the single-process one.
-    torch::manual_seed(run.seed + static_cast<uint64_t>(rank) * 0x9E3779B97F4A7C15ULL);
-    if (group) broadcast_parameters(*group, net);
-  }
-  AUTOSCALE_CHECK(state.step <= o.steps, "{}: the checkpoint is at step {}, past train.steps {}", checkpoint, state.step,
-                  o.steps);
-  const int64_t last = run.stop_after >= 0 ? std::min(o.steps, run.stop_after) : o.steps;
-  const int64_t total = run.schedule_total > 0 ? run.schedule_total : o.steps;
-  const bool autocast = o.bf16 && device.is_cuda();
-
-  TrainReport report;
-  report.device = planner.device();
-  report.world = world;
-  std::ofstream metrics;
-  if (writer) metrics.open(metrics_path, std::ios::app);
-  BatchLoader loader(data, sampler, last - state.step, o.prefetch, device.is_cuda(), rank, world, o.mirror, run.seed);
-  Progress progress("train " + planner.options().kind, static_cast<uint64_t>(o.steps), run.show_progress && writer);
-  const std::vector<torch::Tensor> params = net.parameters();
-  const TerminationScope stop_gracefully;  // SIGTERM/SIGINT: finish the step, checkpoint, stop
-  progress.advance(static_cast<uint64_t>(state.step));
-  const auto t0 = Clock::now();
-  double waited = 0, window_loss = 0;
-  int64_t window = 0, trained = 0;
-  auto window_start = Clock::now();
-  double window_wait = 0;
-  for (int64_t step = state.step; step < last; ++step) {
-    const auto w0 = Clock::now();
-    BatchLoader::Item item = loader.next();
-    const double wait = std::chrono::duration<double>(Clock::now() - w0).count();
-    waited += wait, window_wait += wait;
-    const TensorBatch batch = item.batch.to(device, /*non_blocking=*/device.is_cuda());
-
-    const double lr = learning_rate(o, run.schedule_offset + step, total);
-    set_lr(optimizer, lr);
-    optimizer.zero_grad();
-    torch::Tensor loss;
-    {
-      encode::CudaAutocast guard(autocast);
-      loss = trajectory_loss(net.forward(batch), batch.target);
-    }
-    loss.backward();
-    double value = loss.item<double>();
-    int stop_signal = termination_requested();
-    if (group) value = average_across_ranks(*group, params, value, stop_signal);
-    if (!std::isfinite(value)) {
-      AUTOSCALE_THROW("train: the loss is {} at step {}; stopped without saving, the last good checkpoint is {} ({})",
-                      value, step, checkpoint, fs::exists(checkpoint) ? "kept" : "none written yet");
-    }
-    if (o.clip_norm > 0) {
-      const double norm = torch::nn::utils::clip_grad_norm_(params, o.clip_norm);
-      AUTOSCALE_CHECK(std::isfinite(norm), "train: the gradient norm is {} at step {}; stopped, the last good checkpoint is {}",
-                      norm, step, checkpoint);
-    }
-    optimizer.step();
-    state.step = step + 1;
-    state.sampler = std::move(item.sampler_state);
-    state.last_loss = value;
-    window_loss += value, ++window, ++trained;
-    progress.advance();
-
-    const bool final_step = state.step == last;
-    const bool eval_now = writer && run.validation && run.validation->size() &&
-                          ((o.eval_every && state.step % o.eval_every == 0) || state.step == o.steps);
-    if (state.step % o.log_every == 0 || final_step || eval_now) {
-      const double span = std::chrono::duration<double>(Clock::now() - window_start).count();
-      nlohmann::json line = {{"step", state.step}, {"loss", window_loss / window}, {"lr", lr},
-                             {"samples_per_s", window * o.batch / std::max(span, 1e-9)},
-                             {"data_wait_share", window_wait / std::max(span, 1e-9)}};
-      if (eval_now) {
-        const auto l2 = validation_l2(planner, *run.validation, run.validation_rows);
-        for (int s = 0; s < 4; ++s) line["val_l2_" + std::to_string(s + 1) + "s"] = l2[s];
-        report.val_l2 = l2;
-        // Model selection on validation (never on test): best.pt is the lowest mean L2 so far.
-        const double mean = (l2[0] + l2[1] + l2[2] + l2[3]) / 4;
-        if (state.best_step < 0 || mean < state.best_val_l2) {
-          state.best_step = state.step;
-          state.best_val_l2 = mean;
-          planner.save((fs::path(run.out_dir) / "best.pt").string());
-        }
-      }
-      if (writer) metrics << line.dump() << "\n" << std::flush;
-      spdlog::debug("train: {}", line.dump());
-      window_loss = 0, window = 0, window_wait = 0;
-      window_start = Clock::now();
-    }
-    if (state.step % o.checkpoint_every == 0 || final_step || stop_signal) {
-      save_checkpoint(planner, optimizer, state, checkpoint, group);
-    }
-    if (stop_signal && !final_step) {
-      throw Interrupted(fmt::format("train: stopped by {} after step {} of {}; checkpoint saved: {} (continue with --resume)",
-                                    signal_name(stop_signal), state.step, o.steps, checkpoint),
-                        stop_signal);
-    }
-  }
-  progress.finish();
-  report.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-  report.steps = state.step;
-  report.last_loss = state.last_loss;
-  report.samples_per_s = trained * o.batch / std::max(report.seconds, 1e-9);
-  report.data_wait_share = waited / std::max(report.seconds, 1e-9);
-  report.drawn = sampler.drawn();
-  report.best_step = state.best_step;
-  report.best_val_l2 = state.best_val_l2;
-  if (state.step == o.steps && writer) planner.save((fs::path(run.out_dir) / "planner.pt").string());
-  if (group) group->barrier();  // no rank returns before rank 0's files are in place
-  return report;
+  return Trainer(planner, data, mixture, o, run).run();
 }
 
 }  // namespace autoscale::train
