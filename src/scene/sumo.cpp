@@ -268,24 +268,25 @@ struct Track {
   std::map<int, AgentState> states;  // step -> box-centre state
 };
 
-std::map<std::string, Track> parse_fcd(const std::string& path, const SumoOptions& o,
-                                       const std::map<std::string, VehicleType>& vtypes, SumoWorldStats* stats) {
+// SUMO reports the front bumper, and an angle that follows the (sharply bent) lane under it.
+struct Front {
+  double x, y, heading, speed;
+};
+
+// What an FCD file reports: each vehicle's front per step and its type; persons directly as
+// tracks (small enough to take their reported position as the box centre).
+struct FcdReports {
+  std::map<std::string, std::map<int, Front>> fronts;
+  std::map<std::string, VehicleType> type_of;
+  std::map<std::string, Track> persons;
+};
+
+FcdReports read_fcd(const std::string& path, const std::map<std::string, VehicleType>& vtypes) {
   const std::string xml = read_gzip(path);
   pugi::xml_document doc;
   const auto parsed = doc.load_buffer(xml.data(), xml.size());
   AUTOSCALE_CHECK(parsed, "{}: malformed FCD XML: {}", path, parsed.description());
-  // SUMO reports the front bumper, and an angle that follows the (sharply bent) lane under it.
-  // A rigid car's rear axle trails the front along the path the front has driven: place it
-  // there and take the heading from rear axle to front, so that the rear axle moves along the
-  // heading as a real, non-slipping vehicle's does (SUMO's own angle jumps by up to 1.7 m of
-  // sideways rear motion at junction entries). Before the first report the front is taken to
-  // have come straight along its first angle.
-  struct Front {
-    double x, y, heading, speed;
-  };
-  std::map<std::string, std::map<int, Front>> fronts;
-  std::map<std::string, VehicleType> type_of;
-  std::map<std::string, Track> tracks;
+  FcdReports r;
   auto vtype = [&](const pugi::xml_node& v, const char* fallback) {
     const auto it = vtypes.find(v.attribute("type") ? v.attribute("type").value() : fallback);
     return it != vtypes.end() ? it->second : vtypes.at(fallback);
@@ -296,71 +297,80 @@ std::map<std::string, Track> parse_fcd(const std::string& path, const SumoOption
       const Front f{attr_number(v, "x"), attr_number(v, "y"), (90.0 - attr_number(v, "angle")) * M_PI / 180.0,
                     attr_number(v, "speed")};
       if (std::isfinite(f.x) && std::isfinite(f.y) && std::isfinite(f.heading) && std::isfinite(f.speed)) {
-        fronts[v.attribute("id").value()][step] = f;
-        type_of.emplace(v.attribute("id").value(), vtype(v, "DEFAULT_VEHTYPE"));
+        r.fronts[v.attribute("id").value()][step] = f;
+        r.type_of.emplace(v.attribute("id").value(), vtype(v, "DEFAULT_VEHTYPE"));
       }
     }
-    // Persons are small enough to take their reported position as the box centre.
     for (auto p : ts.children("person")) {
       const double heading = (90.0 - attr_number(p, "angle")) * M_PI / 180.0, speed = attr_number(p, "speed");
       AgentState st{attr_number(p, "x"), attr_number(p, "y"), wrap_angle(heading), speed * std::cos(heading),
                     speed * std::sin(heading), true};
       if (!std::isfinite(st.x) || !std::isfinite(st.y) || !std::isfinite(speed)) continue;
       const VehicleType t = vtype(p, "DEFAULT_PEDTYPE");
-      Track& track = tracks[p.attribute("id").value()];
+      Track& track = r.persons[p.attribute("id").value()];
       track.type = AgentType::kPedestrian;
       track.length = t.length;
       track.width = t.width;
       track.states[step] = st;
     }
   }
-  for (const auto& [id, path] : fronts) {
-    Track& t = tracks[id];
-    const VehicleType& vt = type_of.at(id);
-    t.type = vt.type;
-    t.length = vt.length;
-    t.width = vt.width;
-    const double front_to_axle = t.length - t.length * (1.127 / 5.176);  // Pacifica proportions
-    const double axle_to_center = rear_axle_to_center(t.length);
-    const std::vector<std::pair<int, Front>> seq(path.begin(), path.end());
-    for (size_t i = 0; i < seq.size(); ++i) {
-      const Front& f = seq[i].second;
-      double need = front_to_axle, rx = f.x, ry = f.y;
-      size_t j = i;
-      for (; j > 0 && seq[j].first == seq[j - 1].first + 1; --j) {
-        const Front &a = seq[j].second, &b = seq[j - 1].second;
-        const double seg = std::hypot(a.x - b.x, a.y - b.y);
-        if (seg >= need && seg > 0) {
-          rx = a.x + (b.x - a.x) * need / seg;
-          ry = a.y + (b.y - a.y) * need / seg;
-          need = 0;
-          break;
-        }
-        need -= seg;
+  return r;
+}
+
+// A rigid car's rear axle trails the front along the path the front has driven: place it there
+// and take the heading from rear axle to front, so that the rear axle moves along the heading as
+// a real, non-slipping vehicle's does (SUMO's own angle jumps by up to 1.7 m of sideways rear
+// motion at junction entries). Before the first report the front is taken to have come straight
+// along its first angle.
+Track vehicle_track(const std::map<int, Front>& path, const VehicleType& vt) {
+  Track t;
+  t.type = vt.type;
+  t.length = vt.length;
+  t.width = vt.width;
+  const double front_to_axle = t.length - t.length * (1.127 / 5.176);  // Pacifica proportions
+  const double axle_to_center = rear_axle_to_center(t.length);
+  const std::vector<std::pair<int, Front>> seq(path.begin(), path.end());
+  for (size_t i = 0; i < seq.size(); ++i) {
+    const Front& f = seq[i].second;
+    double need = front_to_axle, rx = f.x, ry = f.y;
+    size_t j = i;
+    for (; j > 0 && seq[j].first == seq[j - 1].first + 1; --j) {
+      const Front &a = seq[j].second, &b = seq[j - 1].second;
+      const double seg = std::hypot(a.x - b.x, a.y - b.y);
+      if (seg >= need && seg > 0) {
+        rx = a.x + (b.x - a.x) * need / seg;
+        ry = a.y + (b.y - a.y) * need / seg;
+        need = 0;
+        break;
       }
-      if (need > 0) {  // straight back from the first report
-        const Front& first = seq[j].second;
-        rx = first.x - need * std::cos(first.heading);
-        ry = first.y - need * std::sin(first.heading);
-      }
-      const double heading = std::atan2(f.y - ry, f.x - rx);
-      AgentState st;
-      st.heading = wrap_angle(heading);
-      st.x = rx + axle_to_center * std::cos(heading);
-      st.y = ry + axle_to_center * std::sin(heading);
-      st.vx = f.speed * std::cos(heading);
-      st.vy = f.speed * std::sin(heading);
-      st.valid = true;
-      t.states[seq[i].first] = st;
+      need -= seg;
     }
+    if (need > 0) {  // straight back from the first report
+      const Front& first = seq[j].second;
+      rx = first.x - need * std::cos(first.heading);
+      ry = first.y - need * std::sin(first.heading);
+    }
+    const double heading = std::atan2(f.y - ry, f.x - rx);
+    AgentState st;
+    st.heading = wrap_angle(heading);
+    st.x = rx + axle_to_center * std::cos(heading);
+    st.y = ry + axle_to_center * std::sin(heading);
+    st.vx = f.speed * std::cos(heading);
+    st.vy = f.speed * std::sin(heading);
+    st.valid = true;
+    t.states[seq[i].first] = st;
   }
-  // Teleports (gridlock removal and reinsertion) show as jumps: drop those tracks.
+  return t;
+}
+
+// Teleports (gridlock removal and reinsertion) show as jumps: drop those tracks.
+void drop_teleported(std::map<std::string, Track>& tracks, double max_jump_m, SumoWorldStats* stats) {
   for (auto it = tracks.begin(); it != tracks.end();) {
     bool jump = false;
     for (auto a = it->second.states.begin(), b = std::next(a); b != it->second.states.end(); ++a, ++b) {
       const double dist = std::hypot(b->second.x - a->second.x, b->second.y - a->second.y);
       const double speed = std::hypot(a->second.vx, a->second.vy);
-      if (b->first != a->first + 1 || dist > speed * kDt * (b->first - a->first) + o.max_jump_m) jump = true;
+      if (b->first != a->first + 1 || dist > speed * kDt * (b->first - a->first) + max_jump_m) jump = true;
     }
     if (jump) {
       ++stats->dropped_jumps;
@@ -369,6 +379,20 @@ std::map<std::string, Track> parse_fcd(const std::string& path, const SumoOption
       ++it;
     }
   }
+}
+
+std::map<std::string, Track> parse_fcd(const std::string& path, const SumoOptions& o,
+                                       const std::map<std::string, VehicleType>& vtypes, SumoWorldStats* stats) {
+  FcdReports reports = read_fcd(path, vtypes);
+  std::map<std::string, Track> tracks = std::move(reports.persons);
+  for (const auto& [id, fronts] : reports.fronts) {
+    // Merged into a person of the same id, should SUMO report one (its states are kept).
+    Track vehicle = vehicle_track(fronts, reports.type_of.at(id));
+    Track& t = tracks[id];
+    t.type = vehicle.type, t.length = vehicle.length, t.width = vehicle.width;
+    for (const auto& [step, state] : vehicle.states) t.states[step] = state;
+  }
+  drop_teleported(tracks, o.max_jump_m, stats);
   stats->vehicles = tracks.size();
   return tracks;
 }
@@ -402,19 +426,28 @@ EgoState ego_state(const Track& t, int step) {
 
 }  // namespace
 
-SumoWorld generate_sumo_world(const SumoOptions& o, uint64_t run_seed, int64_t world, const std::string& work_dir) {
-  o.validate();
-  const uint64_t seed = (run_seed * 1000003ULL + static_cast<uint64_t>(world)) % 2147483647ULL;  // SUMO takes an int
-  const fs::path dir = fs::path(work_dir) / fmt::format("world-{:04d}", world);
+namespace {
+
+// The files one world's SUMO run leaves in its directory.
+struct SumoRunFiles {
+  std::string net, fcd;
+  std::vector<std::string> route_files;  // vehicles, then persons
+};
+
+// netgenerate, randomTrips (vehicles, and persons when asked) and sumo with FCD output, all
+// seeded with `seed`; their output goes to DIR/tools.log.
+SumoRunFiles run_sumo_tools(const SumoOptions& o, uint64_t seed, const fs::path& dir) {
   fs::create_directories(dir);
-  const std::string net = (dir / "net.net.xml").string(), routes = (dir / "routes.rou.xml").string();
-  const std::string trips = (dir / "trips.trips.xml").string(), fcd = (dir / "fcd.xml.gz").string();
+  SumoRunFiles f;
+  f.net = (dir / "net.net.xml").string();
+  f.fcd = (dir / "fcd.xml.gz").string();
+  const std::string routes = (dir / "routes.rou.xml").string(), trips = (dir / "trips.trips.xml").string();
   const std::string persons = (dir / "persons.rou.xml").string(), person_trips = (dir / "persons.trips.xml").string();
   const std::string log = (dir / "tools.log").string();
   // Without SUMO_HOME the tools try to fetch XML schemas from the network.
   ::setenv("SUMO_HOME", o.sumo_home.c_str(), 1);
   const std::string s = std::to_string(seed);
-  std::vector<std::string> netgen{"netgenerate", "--seed", s, "-o", net, "--default.lanenumber",
+  std::vector<std::string> netgen{"netgenerate", "--seed", s, "-o", f.net, "--default.lanenumber",
                                   std::to_string(o.lanes), "--no-turnarounds", "true"};
   if (o.network == "grid") {
     netgen.insert(netgen.end(), {"--grid", "--grid.number", std::to_string(o.grid_number), "--grid.length",
@@ -429,36 +462,37 @@ SumoWorld generate_sumo_world(const SumoOptions& o, uint64_t run_seed, int64_t w
   if (o.traffic_lights) netgen.insert(netgen.end(), {"--tls.guess", "true"});
   if (o.pedestrians) netgen.insert(netgen.end(), {"--sidewalks.guess", "true"});
   run_tool(netgen, log);
-  run_tool({python_executable(), o.sumo_home + "/tools/randomTrips.py", "-n", net, "-e",
+  run_tool({python_executable(), o.sumo_home + "/tools/randomTrips.py", "-n", f.net, "-e",
             fmt::format("{}", o.duration_s), "-p", fmt::format("{}", o.insertion_period_s), "--seed", s,
             "--vehicle-class", o.vehicle_class, "--prefix", "veh", "--validate", "-o", trips, "-r", routes},
            log);
-  std::vector<std::string> route_files{routes};
+  f.route_files = {routes};
   if (o.pedestrians) {
-    run_tool({python_executable(), o.sumo_home + "/tools/randomTrips.py", "-n", net, "-e",
+    run_tool({python_executable(), o.sumo_home + "/tools/randomTrips.py", "-n", f.net, "-e",
               fmt::format("{}", o.duration_s), "-p", fmt::format("{}", o.pedestrian_period_s), "--seed", s,
               "--pedestrians", "--prefix", "ped", "-o", person_trips, "-r", persons},
              log);
-    route_files.push_back(persons);
+    f.route_files.push_back(persons);
   }
   std::string route_list = routes;
-  for (size_t i = 1; i < route_files.size(); ++i) route_list += "," + route_files[i];
-  run_tool({"sumo", "-n", net, "-r", route_list, "--step-length", "0.1", "--end", fmt::format("{}", o.duration_s),
+  for (size_t i = 1; i < f.route_files.size(); ++i) route_list += "," + f.route_files[i];
+  run_tool({"sumo", "-n", f.net, "-r", route_list, "--step-length", "0.1", "--end", fmt::format("{}", o.duration_s),
             "--seed", s, "--lanechange.duration", fmt::format("{}", o.lanechange_duration_s), "--time-to-teleport",
-            "-1", "--fcd-output", fcd, "--no-step-log", "true", "--no-warnings", "true", "--xml-validation", "never"},
+            "-1", "--fcd-output", f.fcd, "--no-step-log", "true", "--no-warnings", "true", "--xml-validation", "never"},
            log);
+  return f;
+}
 
-  SumoWorld out;
-  const std::string log_id = fmt::format("sumo-{}-{}-w{}", o.network, run_seed, world);
-  NetLights lights;
-  out.map = parse_net(net, log_id, &lights);
-  const auto tracks = parse_fcd(fcd, o, parse_vtypes(route_files), &out.stats);
+using TrackEntry = std::pair<const std::string, Track>;
 
-  // Egos: a seeded choice among the vehicles whose track holds at least one window.
+// Egos: a seeded choice of at most max_egos_per_world among the vehicles whose track holds at
+// least one window after the warm-up, in id order.
+std::vector<const TrackEntry*> choose_egos(const std::map<std::string, Track>& tracks, const SumoOptions& o,
+                                           uint64_t seed) {
   const WindowOptions& w = o.window;
-  const int H = w.history_steps(), F = w.future_steps(), Fmin = w.min_future_steps(), stride = w.stride_steps();
+  const int H = w.history_steps(), Fmin = w.min_future_steps();
   const int first_step = static_cast<int>(std::lround(o.warmup_s / kDt));
-  std::vector<const std::pair<const std::string, Track>*> candidates;
+  std::vector<const TrackEntry*> candidates;
   for (const auto& kv : tracks) {
     if (kv.second.type != AgentType::kVehicle) continue;  // pedestrians and cyclists are never the ego
     if (!kv.second.states.empty() && kv.second.states.rbegin()->first - std::max(first_step, kv.second.states.begin()->first) >= H + Fmin) {
@@ -469,55 +503,79 @@ SumoWorld generate_sumo_world(const SumoOptions& o, uint64_t run_seed, int64_t w
   std::shuffle(candidates.begin(), candidates.end(), rng);
   if (candidates.size() > static_cast<size_t>(o.max_egos_per_world)) candidates.resize(o.max_egos_per_world);
   std::sort(candidates.begin(), candidates.end(), [](auto* a, auto* b) { return a->first < b->first; });
+  return candidates;
+}
 
+// The scene of `ego` at step c: steps c - H .. last of every track, the route and command the
+// ego's own path implies, and the lights' states at c.
+Scene cut_scene(const TrackEntry& ego, const std::map<std::string, Track>& tracks, int c, int last, int H,
+                const std::string& log_id, const Map& map, const NetLights& lights, const nlohmann::json& base,
+                uint64_t seed) {
+  Scene sc;
+  sc.token = fmt::format("{}-{}-{:05d}", log_id, ego.first, c);
+  sc.log = log_id;
+  sc.map_id = map.id;
+  sc.domain = Domain::kSynthetic;
+  sc.timestamp_us = static_cast<int64_t>(c) * 100000;
+  sc.generator = "sumo";
+  nlohmann::json params = base;
+  params["ego_vehicle"] = ego.first;
+  sc.generator_params = params.dump();
+  sc.seed = seed;
+  sc.num_history = H;
+  sc.ego_length = ego.second.length;
+  sc.ego_width = ego.second.width;
+  for (int k = c - H; k <= last; ++k) sc.ego.push_back(ego_state(ego.second, k));
+  for (const auto& [id, t] : tracks) {
+    if (&t == &ego.second) continue;
+    Agent a{id, t.type, t.length, t.width, 1.5, {}};
+    bool seen = false;
+    for (int k = c - H; k <= last; ++k) {
+      const auto it = t.states.find(k);
+      a.states.push_back(it == t.states.end() ? AgentState{} : it->second);
+      seen = seen || a.states.back().valid;
+    }
+    if (seen) sc.agents.push_back(std::move(a));
+  }
+  sc.route = route_from_path(map, sc.ego);
+  sc.command = infer_command(sc);
+  for (const auto& [lane, light, index] : lights.links) {
+    const auto p = lights.programs.find(light);
+    if (p != lights.programs.end()) {
+      sc.traffic_lights.push_back({lane, light_at(p->second.first, p->second.second, index, c * kDt)});
+    }
+  }
+  return sc;
+}
+
+}  // namespace
+
+SumoWorld generate_sumo_world(const SumoOptions& o, uint64_t run_seed, int64_t world, const std::string& work_dir) {
+  o.validate();
+  const uint64_t seed = (run_seed * 1000003ULL + static_cast<uint64_t>(world)) % 2147483647ULL;  // SUMO takes an int
+  const SumoRunFiles files = run_sumo_tools(o, seed, fs::path(work_dir) / fmt::format("world-{:04d}", world));
+
+  SumoWorld out;
+  const std::string log_id = fmt::format("sumo-{}-{}-w{}", o.network, run_seed, world);
+  NetLights lights;
+  out.map = parse_net(files.net, log_id, &lights);
+  const auto tracks = parse_fcd(files.fcd, o, parse_vtypes(files.route_files), &out.stats);
+
+  const WindowOptions& w = o.window;
+  const int H = w.history_steps(), F = w.future_steps(), Fmin = w.min_future_steps(), stride = w.stride_steps();
+  const int first_step = static_cast<int>(std::lround(o.warmup_s / kDt));
   const nlohmann::json base = {{"network", o.network}, {"world", world}, {"lanes", o.lanes},
                                {"vehicle_class", o.vehicle_class}, {"pedestrians", o.pedestrians},
                                {"duration_s", o.duration_s}, {"insertion_period_s", o.insertion_period_s}};
-  for (const auto* kv : candidates) {
-    const std::string& ego_id = kv->first;
-    const Track& ego = kv->second;
-    const int begin = std::max(first_step, ego.states.begin()->first), end_step = ego.states.rbegin()->first;
+  for (const TrackEntry* ego : choose_egos(tracks, o, seed)) {
+    const int begin = std::max(first_step, ego->second.states.begin()->first), end_step = ego->second.states.rbegin()->first;
     for (int c = ((begin + H + stride - 1) / stride) * stride; c + Fmin <= end_step; c += stride) {
       const int last = std::min(c + F, end_step);
-      if (overlaps(ego, tracks, c - H, last)) {
+      if (overlaps(ego->second, tracks, c - H, last)) {
         ++out.stats.skipped_overlapping;
         continue;
       }
-      Scene sc;
-      sc.token = fmt::format("{}-{}-{:05d}", log_id, ego_id, c);
-      sc.log = log_id;
-      sc.map_id = out.map.id;
-      sc.domain = Domain::kSynthetic;
-      sc.timestamp_us = static_cast<int64_t>(c) * 100000;
-      sc.generator = "sumo";
-      nlohmann::json params = base;
-      params["ego_vehicle"] = ego_id;
-      sc.generator_params = params.dump();
-      sc.seed = seed;
-      sc.num_history = H;
-      sc.ego_length = ego.length;
-      sc.ego_width = ego.width;
-      for (int k = c - H; k <= last; ++k) sc.ego.push_back(ego_state(ego, k));
-      for (const auto& [id, t] : tracks) {
-        if (&t == &ego) continue;
-        Agent a{id, t.type, t.length, t.width, 1.5, {}};
-        bool seen = false;
-        for (int k = c - H; k <= last; ++k) {
-          const auto it = t.states.find(k);
-          a.states.push_back(it == t.states.end() ? AgentState{} : it->second);
-          seen = seen || a.states.back().valid;
-        }
-        if (seen) sc.agents.push_back(std::move(a));
-      }
-      sc.route = route_from_path(out.map, sc.ego);
-      sc.command = infer_command(sc);
-      for (const auto& [lane, light, index] : lights.links) {
-        const auto p = lights.programs.find(light);
-        if (p != lights.programs.end()) {
-          sc.traffic_lights.push_back({lane, light_at(p->second.first, p->second.second, index, c * kDt)});
-        }
-      }
-      out.scenes.push_back(std::move(sc));
+      out.scenes.push_back(cut_scene(*ego, tracks, c, last, H, log_id, out.map, lights, base, seed));
     }
   }
   return out;
