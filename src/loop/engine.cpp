@@ -17,6 +17,7 @@
 #include "autoscale/mixture/projection.h"
 #include "autoscale/loop/scoring.h"
 #include "autoscale/loop/statistics.h"
+#include "comparison.h"
 #include "job_context.h"
 #include "autoscale/core/seeds.h"
 
@@ -149,28 +150,9 @@ void write_embedding_map(const ExperimentConfig& cfg, const ExperimentData& d, c
 
 std::string json_line(const nlohmann::json& j) { return j.dump() + "\n"; }
 
-std::vector<int64_t> fold_ids(const RunPlan& plan) {
-  if (plan.folds <= 0) return {-1};
-  std::vector<int64_t> ids;
-  for (int64_t k = 0; k < plan.folds; ++k) ids.push_back(k);
-  return ids;
-}
-
-std::string real_syn(double real_share) {
-  const int real = static_cast<int>(std::lround(100 * real_share));
-  return fmt::format("{}:{}", real, 100 - real);
-}
-
-// Mean over runs, with ± std only when there are seeds to disagree.
-std::string pm(const std::vector<double>& x, bool with_std) {
-  if (!std::isfinite(mean(x))) return "–";
-  return with_std ? fmt::format("{:.3f} ± {:.3f}", mean(x), stddev(x)) : fmt::format("{:.3f}", mean(x));
-}
 
 // FOLD/reference_scores.json: the human (logged) trajectory's and constant velocity's PDMS on
-// every test window. A window is "solvable and non-trivial" (NAVSIM filters navtest this way)
-// when the human scores ≥ 0.9 and constant velocity < 0.9: only there can data matter.
-constexpr double kSolvable = 0.9, kTrivial = 0.9;
+// every test window, which tell the solvable, non-trivial windows (comparison.h).
 
 void write_reference_scores(const ExperimentConfig& cfg, const ExperimentData& d, const fs::path& fold_dir) {
   const fs::path file = fold_dir / "reference_scores.json";
@@ -185,53 +167,6 @@ void write_reference_scores(const ExperimentConfig& cfg, const ExperimentData& d
     out[name] = scores;
   }
   write_json(file, out);
-}
-
-// The solvable, non-trivial test windows over every fold's reference scores.
-std::set<std::string> hard_windows(const RunPlan& plan, const fs::path& dir) {
-  std::set<std::string> tokens;
-  for (int64_t fold : fold_ids(plan)) {
-    const fs::path file = (fold < 0 ? dir : dir / fmt::format("fold{}", fold)) / "reference_scores.json";
-    if (!fs::exists(file)) continue;
-    const auto j = read_json(file);
-    const auto& cv = j.at("constant_velocity");
-    for (const auto& [token, human] : j.at("human").items()) {
-      if (human.get<double>() >= kSolvable && cv.contains(token) && cv.at(token).get<double>() < kTrivial) {
-        tokens.insert(token);
-      }
-    }
-  }
-  return tokens;
-}
-
-// The windows of `runs` in `keep`.
-std::vector<ScoredRun> restrict_to(const std::vector<ScoredRun>& runs, const std::set<std::string>& keep) {
-  std::vector<ScoredRun> out;
-  for (const auto& r : runs) {
-    ScoredRun k{r.fold, r.seed, {}, {}, {}};
-    for (size_t i = 0; i < r.tokens.size(); ++i) {
-      if (!keep.count(r.tokens[i])) continue;
-      k.tokens.push_back(r.tokens[i]), k.logs.push_back(r.logs[i]), k.values.push_back(r.values[i]);
-    }
-    if (!k.values.empty()) out.push_back(std::move(k));
-  }
-  return out;
-}
-
-// A result's test windows as a run of the two-level bootstrap.
-ScoredRun scored_run(const JobResult& r) { return {r.spec.fold, r.spec.seed, r.test_tokens, r.test_logs, r.test_pdms}; }
-
-nlohmann::json effect_json(const Effect& e) {
-  auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
-  return {{"mean", num(e.mean)}, {"lo", num(e.lo)},       {"hi", num(e.hi)},     {"se", num(e.se)},
-          {"mde", num(e.mde)},   {"has_ci", e.has_ci},    {"folds", e.folds},    {"seeds", e.seeds},
-          {"logs", e.logs},      {"windows", e.windows}};
-}
-
-std::string effect_md(const Effect& e, bool signed_mean) {
-  const std::string m = signed_mean ? fmt::format("{:+.3f}", e.mean) : fmt::format("{:.3f}", e.mean);
-  if (!e.has_ci) return m;
-  return signed_mean ? fmt::format("{} [{:+.3f}, {:+.3f}]", m, e.lo, e.hi) : fmt::format("{} [{:.3f}, {:.3f}]", m, e.lo, e.hi);
 }
 
 // RUN/metrics.jsonl: one line per completed iteration and job, rebuilt from their files after
@@ -255,6 +190,13 @@ void write_metrics(const fs::path& dir, const std::vector<JobSpec>& jobs) {
 }
 
 }  // namespace
+
+std::vector<int64_t> fold_ids(const RunPlan& plan) {
+  if (plan.folds <= 0) return {-1};
+  std::vector<int64_t> ids;
+  for (int64_t k = 0; k < plan.folds; ++k) ids.push_back(k);
+  return ids;
+}
 
 RunPlan plan_for_run(const ExperimentConfig& cfg) {
   RunPlan p;
@@ -460,197 +402,5 @@ RunSummary run_locked(const ExperimentConfig& cfg, const RunPlan& plan, const st
 }  // namespace
 
 bool run_complete(const std::string& run_dir) { return fs::exists(fs::path(run_dir) / "compare.json"); }
-
-CrossRunDelta compare_across_runs(const std::string& run_a, const std::string& method_a, const std::string& run_b,
-                                  const std::string& method_b, int64_t resamples, uint64_t seed) {
-  auto runs_of = [](const std::string& run, const std::string& method_at) {
-    // "method" at the run's main budget, or "method@N" at budget N (a curve's jobs).
-    const auto at = method_at.find('@');
-    const std::string method = method_at.substr(0, at);
-    int64_t budget = -1;
-    if (at != std::string::npos) {
-      try {
-        size_t used = 0;
-        budget = std::stoll(method_at.substr(at + 1), &used);
-        AUTOSCALE_CHECK(used == method_at.size() - at - 1 && budget >= 0, "bad budget");
-      } catch (const std::exception&) {
-        AUTOSCALE_THROW("{}: expected METHOD or METHOD@BUDGET, got {}", run, quote(method_at));
-      }
-    }
-    const fs::path jobs = fs::path(run) / "jobs";
-    AUTOSCALE_CHECK(fs::is_directory(jobs), "{}: not a run directory (no jobs/)", run);
-    const RunPlan plan = read_run_plan(run);  // the main budget and first planner: a curve's jobs are not it
-    const std::string planner = plan.planners.empty() ? "" : plan.planners.front();
-    std::vector<ScoredRun> runs;
-    std::set<std::pair<int64_t, uint64_t>> seen;
-    std::set<std::string> names;  // sorted: the same order on every file system
-    for (const auto& e : fs::directory_iterator(jobs)) {
-      if (fs::exists(e.path() / "result.json")) names.insert(e.path().string());
-    }
-    for (const auto& dir : names) {
-      const auto r = read_job_result(dir);
-      if (r.spec.method != method) continue;
-      const bool main_budget = budget >= 0 ? r.spec.budget == budget
-                                           : method_info(method).budget != MethodBudget::kBudget || r.spec.budget == plan.budget;
-      if (!main_budget || (!planner.empty() && r.planner != planner)) continue;
-      AUTOSCALE_CHECK(seen.insert({r.spec.fold, r.spec.seed}).second, "{}: two jobs of {} for fold {} seed {}", run,
-                      quote(method), r.spec.fold, r.spec.seed);
-      runs.push_back(scored_run(r));
-    }
-    AUTOSCALE_CHECK(!runs.empty(), "{}: no finished job of {}", run, quote(method_at));
-    return runs;
-  };
-  CrossRunDelta out;
-  const auto pairs = pair_runs(runs_of(run_a, method_a), runs_of(run_b, method_b));
-  AUTOSCALE_CHECK(!pairs.empty(), "{} {} and {} {}: no run of the same fold and seed in both", run_a, method_a, run_b,
-                  method_b);
-  out.pairs = pairs.size();
-  out.delta = two_level_bootstrap(pairs, resamples, seed);
-  return out;
-}
-
-std::string write_comparison(const ExperimentConfig& cfg, const RunPlan& plan, const std::vector<JobResult>& results,
-                             const std::string& run_dir) {
-  // Rows: (method, budget) in plan order; main-budget rows first, then the curve's.
-  // A row is a method (with its planner when planners are compared) at a budget.
-  auto label = [&](const JobSpec& s) { return s.planner.empty() ? s.method : s.method + " (" + s.planner + ")"; };
-  std::vector<std::pair<std::string, int64_t>> keys;
-  std::map<std::pair<std::string, int64_t>, std::vector<const JobResult*>> groups;
-  std::map<std::pair<std::string, int64_t>, const JobSpec*> specs;
-  for (const auto& r : results) {
-    const auto key = std::pair{label(r.spec), r.spec.budget};
-    if (!groups.count(key)) keys.push_back(key), specs[key] = &r.spec;
-    groups[key].push_back(&r);
-  }
-  const bool several = plan.methods.size() > 1 || plan.planners.size() > 1;
-  const std::string reference = several ? cfg.loop.compare.reference : "";
-  const std::string ref_label =
-      plan.planners.empty() ? reference : reference + " (" + plan.planners.front() + ")";
-  const std::vector<const JobResult*>* ref = nullptr;
-  for (const auto& key : keys) {  // the reference at the main budget (real_only, vanilla_all have their own)
-    if (key.first == ref_label && (!ref || key.second == plan.budget)) ref = &groups[key];
-  }
-  auto runs_of = [](const std::vector<const JobResult*>& g) {
-    std::vector<ScoredRun> runs;
-    for (const auto* r : g) runs.push_back(scored_run(*r));
-    return runs;
-  };
-  const auto ref_runs = ref ? runs_of(*ref) : std::vector<ScoredRun>{};
-  const int64_t resamples = cfg.loop.compare.bootstrap;
-  const std::set<std::string> hard = hard_windows(plan, fs::path(run_dir));
-  const uint64_t boot_seed = derive_seed(cfg.seed, "bootstrap");
-
-  nlohmann::json rows = nlohmann::json::array();
-  std::string md = fmt::format(
-      "| Method | N_syn | Real:Syn | Folds × seeds | NC | DAC | TTC | C | EP | PDMS [95% CI] | ΔPDMS vs {} [95% CI] "
-      "| MDE | ΔPDMS, solvable non-trivial | Search (s) |\n"
-      "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
-      reference.empty() ? "–" : ref_label);
-  std::vector<double> mdes;
-  std::string sources_md;  // the selections' shares per synthetic source (exact, per row)
-  for (const auto& key : keys) {
-    const auto& g = groups[key];
-    std::map<std::string, std::vector<double>> v;
-    std::vector<double> n_syn, share, search;
-    for (const auto* r : g) {
-      v["pdms"].push_back(r->test.score), v["nc"].push_back(r->test.nc), v["dac"].push_back(r->test.dac);
-      v["ttc"].push_back(r->test.ttc), v["c"].push_back(r->test.c), v["ep"].push_back(r->test.ep);
-      n_syn.push_back(static_cast<double>(r->n_syn)), share.push_back(r->real_share), search.push_back(r->search_seconds);
-    }
-    std::map<std::string, double> sources;  // mean share of the selection per generator
-    for (const auto* r : g) {
-      int64_t total = 0;
-      for (const auto& [name, n] : r->selection_sources) total += n;
-      for (const auto& [name, n] : r->selection_sources) {
-        sources[name] += static_cast<double>(n) / static_cast<double>(total) / static_cast<double>(g.size());
-      }
-    }
-    if (!sources.empty()) {
-      std::string shares;
-      for (const auto& [name, s] : sources) shares += fmt::format("{}{} {:.3f}", shares.empty() ? "" : ", ", name, s);
-      sources_md += fmt::format("| {} | {} | {} |\n", key.first, key.second, shares);
-    }
-    const auto runs = runs_of(g);
-    const Effect pdms = two_level_bootstrap(runs, resamples, boot_seed);
-    const bool seeds = pdms.seeds >= 2;
-    nlohmann::json m, sd;
-    for (const auto& [name, x] : v) {
-      m[name] = mean(x);
-      sd[name] = seeds ? nlohmann::json(stddev(x)) : nlohmann::json(nullptr);
-    }
-    nlohmann::json delta = nullptr, delta_hard = nullptr, pdms_hard = nullptr;
-    std::string delta_md = "–", mde_md = "–", hard_md = "–";
-    const auto hard_runs = restrict_to(runs, hard);
-    if (!hard_runs.empty()) pdms_hard = effect_json(two_level_bootstrap(hard_runs, resamples, boot_seed));
-    if (ref && &g != ref) {
-      const auto pairs = pair_runs(runs, ref_runs);
-      size_t windows = 0;
-      for (const auto& p : pairs) windows += p.values.size();
-      if (windows > 0) {
-        const Effect d = two_level_bootstrap(pairs, resamples, boot_seed);
-        delta = effect_json(d);
-        delta_md = effect_md(d, true);
-        if (d.has_ci) mde_md = fmt::format("{:.3f}", d.mde), mdes.push_back(d.mde);
-        const auto hard_pairs = restrict_to(pairs, hard);
-        if (!hard_pairs.empty()) {
-          const Effect h = two_level_bootstrap(hard_pairs, resamples, boot_seed);
-          delta_hard = effect_json(h);
-          hard_md = effect_md(h, true);
-        }
-      }
-    }
-    rows.push_back({{"method", specs[key]->method}, {"planner", specs[key]->planner}, {"label", key.first},
-                    {"synthetic_budget", key.second}, {"seeds", pdms.seeds},
-                    {"folds", pdms.folds}, {"runs", g.size()}, {"n_syn", mean(n_syn)}, {"real_share", mean(share)},
-                    {"search_seconds", mean(search)}, {"mean", m}, {"std", sd}, {"pdms", effect_json(pdms)},
-                    {"delta", delta}, {"pdms_hard", pdms_hard}, {"delta_hard", delta_hard},
-                    {"selection_sources", sources}});
-    md += fmt::format("| {} | {:.0f} | {} | {} × {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1f} |\n",
-                      key.first, mean(n_syn), real_syn(mean(share)), pdms.folds, pdms.seeds, pm(v["nc"], seeds),
-                      pm(v["dac"], seeds), pm(v["ttc"], seeds), pm(v["c"], seeds), pm(v["ep"], seeds),
-                      effect_md(pdms, false), delta_md, mde_md, hard_md, mean(search));
-  }
-  nlohmann::json curve = nlohmann::json::array();
-  for (const auto& info : methods()) {
-    if (!info.on_curve) continue;
-    const std::string& method = info.name;
-    std::vector<std::pair<int64_t, std::vector<double>>> points;
-    for (const auto& key : keys) {
-      if (specs[key]->method != method || specs[key]->planner != (plan.planners.empty() ? "" : plan.planners.front())) {
-        continue;
-      }
-      std::vector<double> p;
-      for (const auto* r : groups[key]) p.push_back(r->test.score);
-      points.push_back({key.second, p});
-    }
-    std::sort(points.begin(), points.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
-    if (points.size() < 2) continue;
-    for (const auto& [budget, p] : points) {
-      curve.push_back({{"method", method}, {"synthetic_budget", budget}, {"pdms_mean", mean(p)},
-                       {"pdms_std", p.size() >= 2 ? nlohmann::json(stddev(p)) : nlohmann::json(nullptr)}});
-    }
-  }
-  const fs::path dir(run_dir);
-  write_json(dir / "compare.json", {{"reference", reference.empty() ? nlohmann::json(nullptr) : nlohmann::json(ref_label)},
-                                    {"statistics", "two-level bootstrap: test logs within folds, then seeds"},
-                                    {"rows", rows}, {"curve", curve}});
-  std::sort(mdes.begin(), mdes.end());
-  const std::string hard_line = fmt::format(
-      "Solvable non-trivial test windows (human PDMS ≥ {}, constant velocity < {}): {}.\n", kSolvable, kTrivial,
-      hard.size());
-  const std::string mde_line =
-      mdes.empty() ? "No interval: every fold needs two or more seeds to measure seed noise.\n"
-                   : fmt::format("Minimal detectable ΔPDMS (5% two-sided, 80% power): {:.3f} (median over methods).\n",
-                                 mdes[mdes.size() / 2]);
-  const std::string text = fmt::format(
-      "Test PDMS on {} ({} steps each; {}). CIs: two-level bootstrap over test logs within folds, then seeds; "
-      "ΔPDMS paired by fold and seed on the same test windows.\n{}{}\n{}",
-      cfg.eval.version == eval::PdmsVersion::kV1 ? "NAVSIM v1 PDMS" : "EPDMS", cfg.train.steps,
-      plan.folds > 0 ? fmt::format("{} cross-fitted folds", plan.folds) : std::string("one split"), mde_line, hard_line,
-      md) + (sources_md.empty() ? "" : "\nSynthetic selection by source (mean share over runs):\n\n| Method | N_syn | "
-                                       "shares |\n|---|---|---|\n" + sources_md);
-  write_file_atomic((dir / "summary.md").string(), text);
-  return text;
-}
 
 }  // namespace autoscale::loop
