@@ -3,7 +3,8 @@
 // ends bit-identical to an uninterrupted one. Private to train.
 #pragma once
 
-#include <torch/torch.h>
+#include <torch/optim/adamw.h>
+#include <torch/types.h>
 
 #include <cstdint>
 #include <string>

@@ -3,7 +3,7 @@
 // weights with these; callers outside train only join a group and pass it on.
 #pragma once
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <vector>
 

@@ -1,5 +1,7 @@
 #include "autoscale/train/gradients.h"
 
+#include <torch/csrc/autograd/autograd.h>
+
 #include <cmath>
 #include <limits>
 

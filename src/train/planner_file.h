@@ -2,7 +2,7 @@
 // checkpoint is a planner file plus optimiser and run state, so `eval --agent` reads either).
 #pragma once
 
-#include <torch/torch.h>
+#include <torch/serialize/archive.h>
 
 #include <memory>
 #include <string>

@@ -1,5 +1,8 @@
 #include "planner_net.h"
 
+#include <torch/cuda.h>
+#include <torch/nn.h>
+
 #include "autoscale/core/error.h"
 
 namespace autoscale::train {

@@ -1,7 +1,8 @@
 // The planners' LibTorch modules and the batch packing; internal to the train module.
 #pragma once
 
-#include <torch/torch.h>
+#include <torch/nn/module.h>
+#include <torch/types.h>
 
 #include <memory>
 #include <vector>
