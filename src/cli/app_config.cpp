@@ -4,11 +4,6 @@
 
 namespace autoscale::cli {
 
-void RunConfig::visit(ConfigVisitor& v) {
-  v.field("seed", seed, "seed of every random choice (same seed, same result on CPU)", at_least(0));
-  v.field("threads", threads, "worker threads for OpenMP/BLAS/torch; 0 = every core this process may use (its CPU affinity)", at_least(0));
-}
-
 void ScenarioNetConfig::visit(ConfigVisitor& v) {
   v.section("window", window, "how each recording is cut into scenes");
   v.field("connector_half_width_m", connector_half_width_m,
@@ -29,29 +24,10 @@ void ImportConfig::visit(ConfigVisitor& v) {
   v.section("navsim", navsim, "OpenScene / NAVSIM logs with nuPlan maps");
 }
 
-void EvalConfig::visit(ConfigVisitor& v) {
-  v.renamed("version", "pdms_version");  // before issue 18
-  v.field("pdms_version", pdms_version, "PDM Score version", Choices{"v1", "v2"});
-  v.field("human_filter", human_filter, "v2: ignore metrics the logged human fails too");
-  v.field("ego_size", ego_size, "simulated ego footprint: NAVSIM's Pacifica, or the recorded expert vehicle's size",
-          Choices{"pacifica", "recorded"});
-}
-
 void SynthConfig::visit(ConfigVisitor& v) {
   v.section("perturb", perturb, "perturbed starts of real scenes, labelled by PDM-Closed");
   v.section("corrupt", corrupt, "planted label corruption: copies of synthetic scenes with a wrong ego future");
   v.section("sumo", sumo, "SUMO traffic worlds");
-}
-
-void EncodeConfig::visit(ConfigVisitor& v) {
-  v.field("embedding", embedding, "scene embedding", Choices{"graph_rae", "descriptor"});
-  v.section("graph", graph, "the scene graph the Graph-RAE reads");
-  v.section("graph_rae", graph_rae, "the Graph-RAE model and its training");
-}
-
-void MixtureConfig::visit(ConfigVisitor& v) {
-  v.section("kmeans", kmeans, "scene types: spherical k-means on the embeddings");
-  v.section("index", index, "nearest-neighbour index of the embeddings");
 }
 
 void AppConfig::visit(ConfigVisitor& v) {
@@ -66,12 +42,6 @@ void AppConfig::visit(ConfigVisitor& v) {
   v.section("train", train, "planner training");
   v.section("loop", loop, "the closed loop (autoscale run) and the method comparison (autoscale compare)");
   v.section("slurm", slurm, "batch jobs of `autoscale slurm submit` (one loop step per job, chained with afterok)");
-}
-
-void DataConfig::visit(ConfigVisitor& v) {
-  v.section("split", split, "log-disjoint splits of the real logs");
-  v.field("synthetic_share", synthetic_share, "share of training samples drawn from synthetic data; -1 = natural (by counts)",
-          in_range(-1, 1));
 }
 
 void AppConfig::validate() const {

@@ -6,25 +6,20 @@
 
 #include "autoscale/core/config.h"
 #include "autoscale/encode/graph_rae.h"
+#include "autoscale/loop/experiment.h"
 #include "autoscale/loop/options.h"
 #include "autoscale/loop/slurm_chain.h"
 #include "autoscale/mixture/kmeans.h"
 #include "autoscale/mixture/vector_index.h"
-#include "autoscale/scene/commonroad.h"
-#include "autoscale/scene/corrupt.h"
-#include "autoscale/scene/perturb.h"
-#include "autoscale/scene/sumo.h"
+#include "autoscale/import/commonroad.h"
+#include "autoscale/synth/corrupt.h"
+#include "autoscale/synth/perturb.h"
+#include "autoscale/synth/sumo.h"
 #include "autoscale/scene/split.h"
-#include "autoscale/scene/store.h"
+#include "autoscale/store/store.h"
 #include "autoscale/train/trainer.h"
 
 namespace autoscale::cli {
-
-struct RunConfig {
-  int64_t seed = 0;     // every random choice derives from it
-  int64_t threads = 0;  // 0 = all online cores
-  void visit(ConfigVisitor& v);
-};
 
 struct ScenarioNetConfig {
   scene::WindowOptions window;
@@ -50,13 +45,6 @@ struct ImportConfig {
   void visit(ConfigVisitor& v);
 };
 
-struct EvalConfig {
-  std::string pdms_version = "v1";  // v1 = PDMS (NAVSIM v1.1 leaderboard), v2 = EPDMS one-stage
-  bool human_filter = true;    // v2: metrics the logged human fails are not held against the agent
-  std::string ego_size = "pacifica";  // pacifica (NAVSIM) | recorded (the expert vehicle's own size)
-  void visit(ConfigVisitor& v);
-};
-
 struct SynthConfig {
   scene::PerturbOptions perturb;
   scene::CorruptOptions corrupt;
@@ -64,38 +52,12 @@ struct SynthConfig {
   void visit(ConfigVisitor& v);
 };
 
-struct EncodeConfig {
-  std::string embedding = "graph_rae";  // graph_rae | descriptor (the hand-made baseline)
-  encode::GraphOptions graph;
-  encode::GraphRaeOptions graph_rae;
-  void visit(ConfigVisitor& v);
-};
-
-struct MixtureConfig {
-  mixture::KMeansParams kmeans;
-  mixture::IndexParams index;
-  void visit(ConfigVisitor& v);
-};
-
-struct DataConfig {
-  scene::SplitOptions split;  // log-disjoint real train / val / test
-  // Share of the training samples drawn from synthetic data when co-training; -1 = natural
-  // (proportional to the sample counts).
-  double synthetic_share = -1;
-  void visit(ConfigVisitor& v);
-};
-
-struct AppConfig {
-  RunConfig run;
+// The sections a run reads (loop::ExperimentSections: run, eval, encode, mixture, data, train,
+// loop) are the experiment's own; the others belong to the commands that read them.
+struct AppConfig : loop::ExperimentSections {
   scene::StoreOptions store;
   ImportConfig import;
-  EvalConfig eval;
   SynthConfig synth;
-  EncodeConfig encode;
-  MixtureConfig mixture;
-  DataConfig data;
-  train::TrainOptions train;
-  loop::LoopOptions loop;
   loop::SlurmOptions slurm;
   void visit(ConfigVisitor& v);
   void validate() const;  // cross-field rules, named by key path

@@ -10,7 +10,7 @@
 #include <random>
 
 #include "autoscale/core/error.h"
-#include "autoscale/scene/store.h"
+#include "autoscale/store/store.h"
 #include "command.h"
 #include "commands.h"
 

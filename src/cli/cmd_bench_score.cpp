@@ -9,7 +9,7 @@
 #include "autoscale/core/error.h"
 #include "autoscale/eval/agents.h"
 #include "autoscale/eval/metric_cache.h"
-#include "autoscale/scene/store.h"
+#include "autoscale/store/store.h"
 #include "commands.h"
 
 namespace autoscale::cli {

@@ -23,13 +23,7 @@
 
 namespace autoscale::cli {
 
-eval::EvalOptions eval_options(const AppConfig& config) {
-  eval::EvalOptions o;
-  o.version = eval::parse_version(config.eval.pdms_version);
-  o.human_filter = config.eval.human_filter;
-  o.recorded_ego_size = config.eval.ego_size == "recorded";
-  return o;
-}
+eval::EvalOptions eval_options(const AppConfig& config) { return config.eval.options(); }
 
 int run_score(const ScoreArgs& args, const Invocation& inv) {
   const auto options = eval_options(inv.config);

@@ -14,9 +14,9 @@
 #include "autoscale/core/progress.h"
 #include "autoscale/core/subprocess.h"
 #include "autoscale/core/threads.h"
-#include "autoscale/scene/commonroad.h"
-#include "autoscale/scene/import_inputs.h"
-#include "autoscale/scene/store.h"
+#include "autoscale/import/commonroad.h"
+#include "autoscale/import/import_inputs.h"
+#include "autoscale/store/store.h"
 #include "command.h"
 #include "commands.h"
 

@@ -4,8 +4,8 @@
 #include <cstdio>
 
 #include "autoscale/core/error.h"
-#include "autoscale/scene/features.h"
-#include "autoscale/scene/inspect.h"
+#include "autoscale/store/features.h"
+#include "autoscale/store/inspect.h"
 #include "command.h"
 #include "commands.h"
 

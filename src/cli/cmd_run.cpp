@@ -21,19 +21,8 @@ namespace autoscale::cli {
 namespace fs = std::filesystem;
 
 loop::ExperimentConfig experiment_config(const Invocation& inv) {
-  const auto& c = inv.config;
   loop::ExperimentConfig e;
-  e.loop = c.loop;
-  e.train = c.train;
-  e.eval = eval_options(c);
-  e.split = c.data.split;
-  e.synthetic_share = c.data.synthetic_share;
-  e.embed.method = c.encode.embedding;
-  e.embed.graph = c.encode.graph;
-  e.embed.graph_rae = c.encode.graph_rae;
-  e.embed.seed = static_cast<uint64_t>(c.run.seed);
-  e.kmeans = c.mixture.kmeans;
-  e.seed = static_cast<uint64_t>(c.run.seed);
+  static_cast<loop::ExperimentSections&>(e) = inv.config;  // the run's sections, as the user wrote them
   e.config_yaml = inv.config_yaml;
   e.command_line = inv.command_line;
   return e;

@@ -260,7 +260,7 @@ std::string summary_text(const ExperimentConfig& cfg, const RunPlan& plan, const
   return fmt::format(
              "Test PDMS on {} ({} steps each; {}). CIs: two-level bootstrap over test logs within folds, then seeds; "
              "ΔPDMS paired by fold and seed on the same test windows.\n{}{}\n{}",
-             cfg.eval.version == eval::PdmsVersion::kV1 ? "NAVSIM v1 PDMS" : "EPDMS", cfg.train.steps,
+             cfg.eval_options().version == eval::PdmsVersion::kV1 ? "NAVSIM v1 PDMS" : "EPDMS", cfg.train.steps,
              plan.folds > 0 ? fmt::format("{} cross-fitted folds", plan.folds) : std::string("one split"), mde_line,
              hard_line, table) +
          (sources_md.empty() ? "" : "\nSynthetic selection by source (mean share over runs):\n\n| Method | N_syn | "
@@ -273,7 +273,7 @@ std::string write_comparison(const ExperimentConfig& cfg, const RunPlan& plan, c
                              const std::string& run_dir) {
   const Rows rows = group_rows(results);
   const Reference ref = find_reference(cfg, plan, rows);
-  const Bootstrap boot{cfg.loop.compare.bootstrap, derive_seed(cfg.seed, "bootstrap"), hard_windows(plan, run_dir)};
+  const Bootstrap boot{cfg.loop.compare.bootstrap, derive_seed(cfg.seed(), "bootstrap"), hard_windows(plan, run_dir)};
   nlohmann::json json_rows = nlohmann::json::array();
   std::string table = fmt::format(
       "| Method | N_syn | Real:Syn | Folds × seeds | NC | DAC | TTC | C | EP | PDMS [95% CI] | ΔPDMS vs {} [95% CI] "

@@ -93,7 +93,7 @@ void write_run_files(const ExperimentConfig& cfg, const RunPlan& plan, const Exp
                         {"iterations", cfg.loop.iterations},
                         {"steps", cfg.train.steps},
                         {"synthetic_budget", plan.budget},
-                        {"clusters", d ? d->clusters() : cfg.kmeans.k},
+                        {"clusters", d ? d->clusters() : cfg.mixture.kmeans.k},
                         {"methods", plan.methods},
                         {"seeds", plan.seeds},
                         {"budgets", plan.curve_budgets},
@@ -122,7 +122,7 @@ void write_embedding_map(const ExperimentConfig& cfg, const ExperimentData& d, c
   if (fs::exists(path)) return;
   std::vector<int64_t> all(d.data.size());
   for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int64_t>(i);
-  auto rows = mixture::random_subset(all, kMapPoints, derive_seed(cfg.seed, "map"));
+  auto rows = mixture::random_subset(all, kMapPoints, derive_seed(cfg.seed(), "map"));
   std::sort(rows.begin(), rows.end());
   if (rows.size() < 2) return;
   std::vector<int64_t> z_rows;
@@ -202,7 +202,7 @@ RunPlan plan_for_run(const ExperimentConfig& cfg) {
   RunPlan p;
   p.command = "run";
   p.methods = {cfg.loop.method};
-  p.seeds = {cfg.seed};
+  p.seeds = {cfg.seed()};
   p.budget = cfg.loop.synthetic_budget;
   return p;
 }
@@ -213,7 +213,7 @@ RunPlan plan_for_compare(const ExperimentConfig& cfg) {
   RunPlan p;
   p.command = "compare";
   p.methods = c.methods;
-  for (int64_t s = 0; s < c.seeds; ++s) p.seeds.push_back(cfg.seed + static_cast<uint64_t>(s));
+  for (int64_t s = 0; s < c.seeds; ++s) p.seeds.push_back(cfg.seed() + static_cast<uint64_t>(s));
   p.budget = cfg.loop.synthetic_budget;
   for (double b : c.curve_budgets) {
     const auto n = static_cast<int64_t>(std::llround(b));
@@ -221,11 +221,11 @@ RunPlan plan_for_compare(const ExperimentConfig& cfg) {
       p.curve_budgets.push_back(n);
     }
   }
-  AUTOSCALE_CHECK(c.folds == 0 || cfg.split.folds > 0, "loop.compare.folds: {} needs cross-fitting (data.split.folds)",
+  AUTOSCALE_CHECK(c.folds == 0 || cfg.data.split.folds > 0, "loop.compare.folds: {} needs cross-fitting (data.split.folds)",
                   c.folds);
-  AUTOSCALE_CHECK(c.folds <= cfg.split.folds, "loop.compare.folds: {} of data.split.folds {}", c.folds,
-                  cfg.split.folds);
-  p.folds = c.folds > 0 ? c.folds : cfg.split.folds;
+  AUTOSCALE_CHECK(c.folds <= cfg.data.split.folds, "loop.compare.folds: {} of data.split.folds {}", c.folds,
+                  cfg.data.split.folds);
+  p.folds = c.folds > 0 ? c.folds : cfg.data.split.folds;
   p.planners = c.planners;
   return p;
 }
@@ -353,7 +353,7 @@ RunSummary run_locked(const ExperimentConfig& cfg, const RunPlan& plan, const st
     }
     fs::create_directories(fdir);
     auto fold_cfg = cfg;
-    if (fold >= 0) fold_cfg.split.fold = fold;
+    if (fold >= 0) fold_cfg.data.split.fold = fold;
     const auto t0 = std::chrono::steady_clock::now();
     ExperimentData data = ExperimentData::load(fold_cfg, fdir.string());
     const bool gates = cfg.loop.v2.label_min_pdms > 0 &&

@@ -12,6 +12,22 @@
 
 namespace autoscale::loop {
 
+void DataConfig::visit(ConfigVisitor& v) {
+  v.section("split", split, "log-disjoint splits of the real logs");
+  v.field("synthetic_share", synthetic_share, "share of training samples drawn from synthetic data; -1 = natural (by counts)",
+          in_range(-1, 1));
+}
+
+encode::EmbedRequest ExperimentConfig::embed_request() const {
+  encode::EmbedRequest r;
+  r.method = encode.embedding;
+  r.graph = encode.graph;
+  r.graph_rae = encode.graph_rae;
+  r.seed = seed();
+  return r;
+}
+
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -29,13 +45,13 @@ mixture::Embeddings run_embeddings(const ExperimentConfig& config, const std::ve
   }
   const std::string path = (fs::path(run_dir) / "embeddings.h5").string();
   if (fs::exists(path)) return mixture::read_embeddings(path);  // a resumed run: the same seed made them
-  spdlog::info("encoding {} stores ({}), fitted without {} held-out logs", stores.size(), config.embed.method,
+  spdlog::info("encoding {} stores ({}), fitted without {} held-out logs", stores.size(), config.encode.embedding,
                held_out.size());
-  auto request = config.embed;
+  auto request = config.embed_request();
   request.fit_exclude_logs = held_out;
   auto e = encode::embed_stores(stores, request);
-  auto params = config.kmeans;
-  params.seed = config.seed;
+  auto params = config.mixture.kmeans;
+  params.seed = config.seed();
   std::vector<float> fit_z;
   for (size_t i = 0; i < e.size(); ++i) {
     if (held_out.count(e.logs[i]) || held_out.count(e.source_logs[i])) continue;
@@ -77,7 +93,7 @@ ExperimentData ExperimentData::load(const ExperimentConfig& config, const std::s
   for (const auto& dir : lo.synthetic) d.stores.push_back(scene::SceneStore::open(dir));
   std::vector<const scene::SceneStore*> ptrs;
   for (const auto& s : d.stores) ptrs.push_back(&s);
-  d.data = train::PlannerDataset(config.embed.graph);
+  d.data = train::PlannerDataset(config.encode.graph);
   std::vector<size_t> first_row(d.stores.size() + 1, 0);
   for (size_t s = 0; s < d.stores.size(); ++s) {
     d.data.add_store(d.stores[s], {}, config.show_progress);
@@ -93,12 +109,12 @@ ExperimentData ExperimentData::load(const ExperimentConfig& config, const std::s
   AUTOSCALE_CHECK(!logs.empty(), "loop.real: the stores {} hold no real scenes", fmt::join(lo.real, ", "));
   std::map<std::string, std::string> sources;  // log -> importer: cross-fitted folds stratify by it
   for (size_t i = 0; i < first_row[lo.real.size()]; ++i) sources.emplace(d.data.info(i).log, d.data.info(i).generator);
-  d.splits = scene::split_logs(logs, config.split, config.seed, sources);
+  d.splits = scene::split_logs(logs, config.data.split, config.seed(), sources);
   // A cross-fitted fold fits the encoder and k-means without its held-out logs; a plain split
   // keeps fitting on every scene (label-free, and what a Slurm-fanned encoding reproduces).
   std::set<std::string> held_out;
   for (const auto& [log, split] : d.splits) {
-    if (config.split.folds > 0 && split != scene::Split::kTrain) held_out.insert(log);
+    if (config.data.split.folds > 0 && split != scene::Split::kTrain) held_out.insert(log);
   }
   d.embeddings = run_embeddings(config, ptrs, run_dir, held_out);
   const std::string emb_name = lo.embeddings.empty() ? (fs::path(run_dir) / "embeddings.h5").string() : lo.embeddings;
@@ -147,7 +163,7 @@ ExperimentData ExperimentData::load(const ExperimentConfig& config, const std::s
   AUTOSCALE_CHECK(!d.test.empty(), "data.split: no real test scenes (set data.split.test_logs or test_fraction)");
   spdlog::info("run data: {} real train, {} val, {} test scenes; synthetic pool {} ({} dropped: derived from held-out "
                "logs); {} clusters", d.real_train.size(), d.val.size(), d.test.size(), d.pool.size(), d.leaked, k);
-  d.scoring_cache = std::make_shared<eval::ScoringCache>(config.eval, static_cast<size_t>(lo.scoring_cache_scenes));
+  d.scoring_cache = std::make_shared<eval::ScoringCache>(config.eval_options(), static_cast<size_t>(lo.scoring_cache_scenes));
   return d;
 }
 

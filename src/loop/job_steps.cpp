@@ -68,7 +68,7 @@ train::MixtureSpec training_mixture(const JobContext& ctx, const std::vector<int
 train::MixtureSpec training_mixture(const JobContext& ctx, const std::vector<int64_t>& real_rows,
                                     const std::vector<int64_t>& synthetic_rows) {
   train::MixtureSpec mix{{"real", "synthetic"}, {real_rows, synthetic_rows}, {}};
-  const double share = ctx.config.synthetic_share;
+  const double share = ctx.config.data.synthetic_share;
   const double n_real = static_cast<double>(real_rows.size());
   const double n_syn = static_cast<double>(synthetic_rows.size());
   if (share < 0 || n_syn == 0) {
@@ -85,7 +85,7 @@ Training train_selection(const JobContext& ctx, const fs::path& dir, const Selec
   const auto t0 = std::chrono::steady_clock::now();
   const auto& cfg = ctx.config;
   Training t;
-  t.planner = start.empty() ? std::make_unique<train::Planner>(cfg.train.planner, cfg.embed.graph, seed, cfg.train.device)
+  t.planner = start.empty() ? std::make_unique<train::Planner>(cfg.train.planner, cfg.encode.graph, seed, cfg.train.device)
                             : std::make_unique<train::Planner>(train::Planner::load(start, cfg.train.device));
   auto options = cfg.train;
   options.steps = steps;

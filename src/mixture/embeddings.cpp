@@ -8,8 +8,8 @@
 #include "autoscale/core/atomic_file.h"
 #include "autoscale/core/error.h"
 #include "autoscale/mixture/kmeans.h"
-#include "autoscale/scene/features.h"
-#include "autoscale/scene/h5.h"
+#include "autoscale/store/features.h"
+#include "autoscale/store/h5.h"
 
 namespace autoscale::mixture {
 

@@ -8,7 +8,7 @@
 
 #include "autoscale/core/atomic_file.h"
 #include "autoscale/core/error.h"
-#include "autoscale/scene/h5.h"
+#include "autoscale/store/h5.h"
 
 namespace fs = std::filesystem;
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "autoscale/scene/store.h"
+#include "autoscale/store/store.h"
 #include "command.h"
 
 namespace autoscale::cli {

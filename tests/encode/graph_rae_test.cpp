@@ -9,8 +9,8 @@
 
 #include "autoscale/core/error.h"
 #include "autoscale/core/threads.h"
-#include "autoscale/scene/commonroad.h"
-#include "autoscale/scene/features.h"
+#include "autoscale/import/commonroad.h"
+#include "autoscale/store/features.h"
 
 namespace autoscale::encode {
 namespace {

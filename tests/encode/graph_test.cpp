@@ -7,7 +7,7 @@
 
 #include "../scene/test_util.h"
 #include "autoscale/core/error.h"
-#include "autoscale/scene/commonroad.h"
+#include "autoscale/import/commonroad.h"
 
 namespace autoscale::encode {
 namespace {

@@ -15,10 +15,10 @@
 #include "autoscale/eval/evaluate.h"
 #include "autoscale/eval/pseudo_expert.h"
 #include "autoscale/eval/scoring_cache.h"
-#include "autoscale/scene/perturb.h"
-#include "autoscale/scene/sumo.h"
-#include "autoscale/scene/commonroad.h"
-#include "autoscale/scene/store.h"
+#include "autoscale/synth/perturb.h"
+#include "autoscale/synth/sumo.h"
+#include "autoscale/import/commonroad.h"
+#include "autoscale/store/store.h"
 
 namespace fs = std::filesystem;
 

@@ -7,7 +7,7 @@
 set -u
 ROOT=$1
 source "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
-ORDER=(core scene sim eval mixture encode train loop cli)
+ORDER=(core scene store import synth sim eval mixture encode train loop cli)
 rank() { local i; for i in "${!ORDER[@]}"; do [ "${ORDER[$i]}" = "$1" ] && echo "$i" && return; done; echo 99; }
 
 upward=""

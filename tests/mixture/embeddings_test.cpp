@@ -9,7 +9,7 @@
 #include "autoscale/core/atomic_file.h"
 #include "autoscale/core/error.h"
 #include "autoscale/mixture/kmeans.h"
-#include "autoscale/scene/features.h"
+#include "autoscale/store/features.h"
 
 namespace fs = std::filesystem;
 

@@ -8,7 +8,7 @@
 #include <numeric>
 
 #include "autoscale/core/error.h"
-#include "autoscale/scene/commonroad.h"
+#include "autoscale/import/commonroad.h"
 
 namespace autoscale::train {
 namespace {

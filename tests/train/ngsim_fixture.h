@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "autoscale/scene/commonroad.h"
+#include "autoscale/import/commonroad.h"
 #include "autoscale/train/dataset.h"
 #include "autoscale/train/trainer.h"
 

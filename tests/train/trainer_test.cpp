@@ -17,7 +17,7 @@
 #include "autoscale/core/termination.h"
 #include "autoscale/eval/agents.h"
 #include "autoscale/eval/metric_cache.h"
-#include "autoscale/scene/commonroad.h"
+#include "autoscale/import/commonroad.h"
 #include "autoscale/train/planner.h"
 #include "ngsim_fixture.h"
 #include "planner_net.h"

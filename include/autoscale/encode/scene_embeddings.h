@@ -10,7 +10,7 @@
 #include "autoscale/encode/graph.h"
 #include "autoscale/encode/graph_rae.h"
 #include "autoscale/mixture/embeddings.h"
-#include "autoscale/scene/store.h"
+#include "autoscale/store/store.h"
 
 namespace autoscale::encode {
 

@@ -8,7 +8,7 @@
 #include "autoscale/eval/agents.h"
 #include "autoscale/eval/metric_cache.h"
 #include "autoscale/eval/scoring_cache.h"
-#include "autoscale/scene/store.h"
+#include "autoscale/store/store.h"
 
 namespace autoscale::eval {
 

@@ -22,7 +22,7 @@
 #include <utility>
 
 #include "autoscale/eval/metric_cache.h"
-#include "autoscale/scene/store.h"
+#include "autoscale/store/store.h"
 #include "autoscale/scene/types.h"
 
 namespace autoscale::eval {

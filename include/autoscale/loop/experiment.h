@@ -9,31 +9,54 @@
 #include <string>
 #include <vector>
 
+#include "autoscale/core/run_config.h"
+#include "autoscale/encode/encode_config.h"
 #include "autoscale/encode/scene_embeddings.h"
+#include "autoscale/eval/eval_config.h"
 #include "autoscale/eval/metric_cache.h"
 #include "autoscale/eval/scoring_cache.h"
 #include "autoscale/loop/options.h"
 #include "autoscale/mixture/embeddings.h"
 #include "autoscale/mixture/kmeans.h"
+#include "autoscale/mixture/mixture_config.h"
 #include "autoscale/scene/split.h"
 #include "autoscale/train/dataset.h"
 #include "autoscale/train/trainer.h"
 
 namespace autoscale::loop {
 
-// Everything a run reads from the configuration (the CLI fills it from the app config).
-struct ExperimentConfig {
-  LoopOptions loop;
+// The `data` section: how the real logs are split, and the real dose of every training.
+struct DataConfig {
+  scene::SplitOptions split;  // log-disjoint real train / val / test
+  // Share of the training samples drawn from synthetic data when co-training; -1 = natural
+  // (proportional to the sample counts).
+  double synthetic_share = -1;
+  void visit(ConfigVisitor& v);
+};
+
+// The sections of the configuration a run reads, under the keys of the config file. The CLI's
+// configuration is these plus the sections only other commands read, so a run reads the user's
+// sections as they are: no second set of names.
+struct ExperimentSections {
+  RunConfig run;
+  eval::EvalConfig eval;
+  encode::EncodeConfig encode;
+  mixture::MixtureConfig mixture;
+  DataConfig data;
   train::TrainOptions train;
-  eval::EvalOptions eval;
-  scene::SplitOptions split;
-  double synthetic_share = -1;  // share of training samples from synthetic data; -1 = natural
-  encode::EmbedRequest embed;   // how embeddings are made when loop.embeddings is ""
-  mixture::KMeansParams kmeans;
-  uint64_t seed = 0;
-  std::string config_yaml;      // the resolved config, written into the run directory
+  LoopOptions loop;
+};
+
+// A run's configuration: its sections, and where they came from.
+struct ExperimentConfig : ExperimentSections {
+  std::string config_yaml;   // the resolved config, written into the run directory
   std::string command_line;
   bool show_progress = true;
+
+  uint64_t seed() const { return static_cast<uint64_t>(run.seed); }
+  eval::EvalOptions eval_options() const { return eval.options(); }
+  // How embeddings are made when loop.embeddings is "" (encode.*, seeded by run.seed).
+  encode::EmbedRequest embed_request() const;
 };
 
 class ExperimentData {

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "autoscale/scene/store.h"
+#include "autoscale/store/store.h"
 #include "autoscale/train/planner_input.h"
 
 namespace autoscale::train {

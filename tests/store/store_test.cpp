@@ -1,0 +1,294 @@
+#include "autoscale/store/store.h"
+
+#include <gtest/gtest.h>
+#include <hdf5.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+
+#include "autoscale/core/atomic_file.h"
+#include "autoscale/core/error.h"
+#include "../scene/test_util.h"
+
+namespace fs = std::filesystem;
+
+namespace autoscale::scene {
+namespace {
+
+using testing::make_scene;
+using testing::square_map;
+using testing::temp_dir;
+
+void expect_same(const Scene& a, const Scene& b) {
+  EXPECT_EQ(a.token, b.token);
+  EXPECT_EQ(a.log, b.log);
+  EXPECT_EQ(a.map_id, b.map_id);
+  EXPECT_EQ(a.domain, b.domain);
+  EXPECT_EQ(a.timestamp_us, b.timestamp_us);
+  EXPECT_EQ(a.generator, b.generator);
+  EXPECT_EQ(a.generator_params, b.generator_params);
+  EXPECT_EQ(a.seed, b.seed);
+  EXPECT_EQ(a.source_log, b.source_log);
+  EXPECT_EQ(a.command, b.command);
+  EXPECT_EQ(a.num_history, b.num_history);
+  EXPECT_EQ(a.ego_length, b.ego_length);
+  EXPECT_EQ(a.ego_width, b.ego_width);
+  ASSERT_EQ(a.ego.size(), b.ego.size());
+  for (size_t i = 0; i < a.ego.size(); ++i) {
+    EXPECT_EQ(a.ego[i].x, b.ego[i].x);
+    EXPECT_EQ(a.ego[i].heading, b.ego[i].heading);
+    EXPECT_EQ(a.ego[i].ay, b.ego[i].ay);
+  }
+  ASSERT_EQ(a.agents.size(), b.agents.size());
+  for (size_t i = 0; i < a.agents.size(); ++i) {
+    EXPECT_EQ(a.agents[i].id, b.agents[i].id);
+    EXPECT_EQ(a.agents[i].category, b.agents[i].category);
+    EXPECT_EQ(a.agents[i].type, b.agents[i].type);
+    EXPECT_EQ(a.agents[i].length, b.agents[i].length);
+    ASSERT_EQ(a.agents[i].states.size(), b.agents[i].states.size());
+    for (size_t t = 0; t < a.agents[i].states.size(); ++t) {
+      EXPECT_EQ(a.agents[i].states[t].valid, b.agents[i].states[t].valid);
+      EXPECT_EQ(a.agents[i].states[t].x, b.agents[i].states[t].x);
+      EXPECT_EQ(a.agents[i].states[t].vy, b.agents[i].states[t].vy);
+    }
+  }
+  EXPECT_EQ(a.route, b.route);
+  ASSERT_EQ(a.traffic_lights.size(), b.traffic_lights.size());
+  EXPECT_EQ(a.traffic_lights[0].lane, b.traffic_lights[0].lane);
+  EXPECT_EQ(a.traffic_lights[0].state, b.traffic_lights[0].state);
+}
+
+std::string error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(SceneStore, RoundTripAcrossShardsByRowTokenAndStream) {
+  const auto dir = temp_dir("store-roundtrip");
+  std::vector<Scene> scenes;
+  {
+    SceneStoreWriter w(dir.string(), {/*shard_size=*/3, /*compression=*/4});
+    w.add_map(square_map("m"));
+    for (int k = 0; k < 8; ++k) {
+      scenes.push_back(make_scene("tok-" + std::to_string(k), "m", k, 10 + k));  // varying lengths
+      w.add(scenes.back());
+    }
+    EXPECT_EQ(w.close(), 8u);
+  }
+  const auto store = SceneStore::open(dir.string());
+  ASSERT_EQ(store.size(), 8u);
+  EXPECT_EQ(store.shard_files().size(), 3u);  // 3 + 3 + 2
+  for (size_t i = 0; i < scenes.size(); ++i) expect_same(store.read(i), scenes[i]);
+  expect_same(store.read("tok-5"), scenes[5]);
+  EXPECT_FALSE(store.find("nope").has_value());
+  size_t i = 0;
+  store.for_each([&](const Scene& s) { expect_same(s, scenes[i++]); });
+  EXPECT_EQ(i, 8u);
+  EXPECT_TRUE(*store.map("m") == square_map("m"));
+  EXPECT_TRUE(store.unlisted_files().empty());
+  fs::remove_all(dir);
+}
+
+// /agents/category is optional (added within schema 1): shards written before it read as
+// kUnspecified, with the coarse type intact.
+TEST(SceneStore, ShardsWithoutAgentCategoriesStillRead) {
+  const auto dir = temp_dir("store-nocategory");
+  {
+    SceneStoreWriter w(dir.string(), {});
+    w.add_map(square_map("m"));
+    w.add(make_scene("tok-0", "m", 0, 10));
+    w.close();
+  }
+  const auto shard = (dir / "shard-000000.h5").string();
+  const hid_t f = H5Fopen(shard.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  ASSERT_GE(f, 0);
+  EXPECT_GE(H5Ldelete(f, "agents/category", H5P_DEFAULT), 0);
+  H5Fclose(f);
+  const Scene s = SceneStore::open(dir.string()).read(0);
+  ASSERT_EQ(s.agents.size(), 2u);
+  EXPECT_EQ(s.agents[0].type, AgentType::kVehicle);
+  EXPECT_EQ(s.agents[1].type, AgentType::kPedestrian);
+  for (const auto& a : s.agents) EXPECT_EQ(a.category, AgentCategory::kUnspecified);
+  fs::remove_all(dir);
+}
+
+TEST(SceneStore, AppendAddsShardsAndReusesIdenticalMaps) {
+  const auto dir = temp_dir("store-append");
+  {
+    SceneStoreWriter w(dir.string(), {});
+    w.add_map(square_map("m"));
+    w.add(make_scene("a", "m", 0));
+    w.close();
+  }
+  {
+    SceneStoreWriter w(dir.string(), {1024, 0, /*append=*/true});
+    w.add_map(square_map("m"));  // identical: reused
+    w.add(make_scene("b", "m", 1));
+    EXPECT_NE(error_of([&] { w.add(make_scene("a", "m", 2)); }).find("scene a: duplicate token"), std::string::npos);
+    Map changed = square_map("m");
+    changed.lanes[0].speed_limit = 1.0;
+    EXPECT_NE(error_of([&] { w.add_map(changed); }).find("map \"m\" already exists with different content"),
+              std::string::npos);
+    w.close();
+  }
+  const auto store = SceneStore::open(dir.string());
+  EXPECT_EQ(store.size(), 2u);
+  EXPECT_EQ(store.read("b").timestamp_us, 1000000);
+  EXPECT_EQ(store.map_ids(), std::vector<std::string>{"m"});
+  fs::remove_all(dir);
+}
+
+TEST(SceneStore, RejectsBadScenesNamingTokenFieldAndRow) {
+  const auto dir = temp_dir("store-bad");
+  SceneStoreWriter w(dir.string(), {});
+  w.add_map(square_map("m"));
+  Scene nan_scene = make_scene("t-nan", "m", 0);
+  nan_scene.ego[4].y = std::nan("");
+  EXPECT_EQ(error_of([&] { w.add(nan_scene); }), "scene t-nan: ego state row 4 column y is nan");
+  Scene inf_agent = make_scene("t-inf", "m", 0);
+  inf_agent.agents[1].states[2].vx = INFINITY;
+  EXPECT_EQ(error_of([&] { w.add(inf_agent); }), "scene t-inf: agent agent-1 state row 2 column vx is inf");
+  Scene no_map = make_scene("t-map", "other", 0);
+  EXPECT_EQ(error_of([&] { w.add(no_map); }), "scene t-map: map \"other\" was not added to the store");
+  Scene empty = make_scene("t-empty", "m", 0);
+  empty.ego.clear();
+  empty.agents.clear();
+  EXPECT_EQ(error_of([&] { w.add(empty); }), "scene t-empty: no ego states");
+  Map bad_map = square_map("bad");
+  bad_map.lanes[0].centerline[1].x = std::nan("");
+  EXPECT_EQ(error_of([&] { w.add_map(bad_map); }), "map bad: lane l1 centerline point 1 is (nan, 0)");
+}
+
+TEST(SceneStore, WriterWithoutCloseLeavesNothing) {
+  const auto dir = temp_dir("store-abort");
+  try {
+    SceneStoreWriter w(dir.string(), {2, 4});
+    w.add_map(square_map("m"));
+    for (int k = 0; k < 5; ++k) w.add(make_scene("t" + std::to_string(k), "m", k));  // two shards flushed
+    throw std::runtime_error("importer failed half-way");
+  } catch (const std::runtime_error&) {
+  }
+  EXPECT_FALSE(fs::exists(dir)) << "a new store that failed must disappear";
+
+  // Appending that fails leaves the existing store exactly as it was.
+  {
+    SceneStoreWriter w(dir.string(), {});
+    w.add_map(square_map("m"));
+    w.add(make_scene("keep", "m", 0));
+    w.close();
+  }
+  try {
+    SceneStoreWriter w(dir.string(), {1, 4, true});
+    w.add(make_scene("x1", "m", 1));
+    w.add(make_scene("x2", "m", 2));
+    throw std::runtime_error("killed");
+  } catch (const std::runtime_error&) {
+  }
+  const auto store = SceneStore::open(dir.string());
+  EXPECT_EQ(store.size(), 1u);
+  EXPECT_TRUE(store.unlisted_files().empty());
+  fs::remove_all(dir);
+}
+
+TEST(SceneStore, RefusesToOverwriteAnExistingDirectory) {
+  const auto dir = temp_dir("store-exists");
+  fs::create_directories(dir);
+  std::ofstream(dir / "something") << "x";
+  EXPECT_NE(error_of([&] { SceneStoreWriter w(dir.string(), {}); }).find("already exists and is not empty"),
+            std::string::npos);
+  EXPECT_TRUE(fs::exists(dir / "something"));
+  fs::remove_all(dir);
+}
+
+TEST(SceneStore, DamagedOrForeignFilesGiveOneClearLine) {
+  const auto dir = temp_dir("store-damaged");
+  {
+    SceneStoreWriter w(dir.string(), {});
+    w.add_map(square_map("m"));
+    for (int k = 0; k < 4; ++k) w.add(make_scene("t" + std::to_string(k), "m", k));
+    w.close();
+  }
+  EXPECT_NE(error_of([&] { SceneStore::open((dir / "nope").string()); }).find("not a directory"), std::string::npos);
+  EXPECT_NE(error_of([&] { SceneStore::open("/tmp"); }).find("no index.h5"), std::string::npos);
+
+  // Truncate the shard: opening the store still works (index intact) but reading names the file.
+  const auto shard = dir / "shard-000000.h5";
+  const auto size = fs::file_size(shard);
+  fs::resize_file(shard, size / 2);
+  const auto store = SceneStore::open(dir.string());
+  const std::string e = error_of([&] { store.read(0); });
+  EXPECT_NE(e.find("shard-000000.h5"), std::string::npos) << e;
+
+  // A text file posing as the index.
+  write_file_atomic((dir / "index.h5").string(), "not hdf5 at all");
+  EXPECT_NE(error_of([&] { SceneStore::open(dir.string()); }).find("is not an HDF5 file"), std::string::npos);
+  // An empty index.
+  write_file_atomic((dir / "index.h5").string(), "");
+  EXPECT_NE(error_of([&] { SceneStore::open(dir.string()); }).find("index.h5"), std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST(SceneStore, UnlistedFilesAreReported) {
+  const auto dir = temp_dir("store-unlisted");
+  {
+    SceneStoreWriter w(dir.string(), {});
+    w.add_map(square_map("m"));
+    w.add(make_scene("a", "m", 0));
+    w.close();
+  }
+  std::ofstream(dir / ".shard-000001.h5.tmp-123-0") << "left by kill -9";
+  const auto store = SceneStore::open(dir.string());
+  EXPECT_EQ(store.unlisted_files(), std::vector<std::string>{".shard-000001.h5.tmp-123-0"});
+  fs::remove_all(dir);
+}
+
+// The store must be readable by h5py users as docs/data-format.md describes: write here,
+// check every value from Python.
+TEST(SceneStore, ReadableWithH5py) {
+  if (!fs::exists(AUTOSCALE_PYTHON)) GTEST_SKIP() << "no " << AUTOSCALE_PYTHON;
+  const auto dir = temp_dir("store-h5py");
+  nlohmann::json expected;
+  {
+    SceneStoreWriter w(dir.string(), {2, 4});
+    w.add_map(square_map("m"));
+    for (int k = 0; k < 5; ++k) {
+      const Scene s = make_scene("tok-" + std::to_string(k), "m", k, 8 + k);
+      w.add(s);
+      nlohmann::json j;
+      j["log"] = s.log;
+      j["map_id"] = s.map_id;
+      j["domain"] = static_cast<int>(s.domain);
+      j["num_history"] = s.num_history;
+      for (const auto& e : s.ego) j["ego"].push_back({e.x, e.y, e.heading, e.vx, e.vy, e.ax, e.ay});
+      for (const auto& a : s.agents) {
+        nlohmann::json ja{{"id", a.id}, {"type", static_cast<int>(a.type)}, {"size", {a.length, a.width, a.height}}};
+        for (const auto& st : a.states) {
+          ja["state"].push_back({st.x, st.y, st.heading, st.vx, st.vy});
+          ja["valid"].push_back(st.valid ? 1 : 0);
+        }
+        j["agents"].push_back(ja);
+      }
+      j["route"] = s.route;
+      j["traffic_lights"] = nlohmann::json::array();
+      for (const auto& l : s.traffic_lights) j["traffic_lights"].push_back({l.lane, static_cast<int>(l.state)});
+      expected[s.token] = j;
+    }
+    w.close();
+  }
+  const auto json_path = dir.string() + ".expected.json";
+  write_file_atomic(json_path, expected.dump());
+  const std::string cmd = std::string(AUTOSCALE_PYTHON) + " " + AUTOSCALE_TESTS_DIR +
+                          "/scripts/check_cpp_store.py " + dir.string() + " " + json_path;
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  fs::remove_all(dir);
+  fs::remove(json_path);
+}
+
+}  // namespace
+}  // namespace autoscale::scene

@@ -1,0 +1,161 @@
+#include "autoscale/synth/sumo.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "autoscale/core/error.h"
+#include "autoscale/scene/derive.h"
+#include "autoscale/scene/geometry.h"
+#include "autoscale/store/inspect.h"
+#include "../scene/test_util.h"
+
+namespace fs = std::filesystem;
+
+namespace autoscale::scene {
+namespace {
+
+bool have_sumo() { return std::system("command -v netgenerate >/dev/null 2>&1 && command -v sumo >/dev/null 2>&1") == 0; }
+
+SumoOptions small_world() {
+  SumoOptions o;
+  o.grid_number = 3;
+  o.grid_length = 100;
+  o.duration_s = 60;
+  o.warmup_s = 10;
+  o.max_egos_per_world = 6;
+  return o;
+}
+
+const SumoWorld& world() {
+  static const SumoWorld w = [] {
+    const auto dir = testing::temp_dir("sumo");
+    auto out = generate_sumo_world(small_world(), 5, 0, dir.string());
+    fs::remove_all(dir);
+    return out;
+  }();
+  return w;
+}
+
+#define REQUIRE_SUMO() \
+  if (!have_sumo()) GTEST_SKIP() << "SKIPPED: SUMO is not installed (apt-get install sumo sumo-tools)"
+
+TEST(Sumo, ConvertsAWorldIntoSyntheticScenesWithProvenance) {
+  REQUIRE_SUMO();
+  const auto& w = world();
+  ASSERT_GT(w.scenes.size(), 20u);
+  EXPECT_GT(w.stats.vehicles, 20u);
+  EXPECT_FALSE(w.map.lanes.empty());
+  EXPECT_TRUE(validate_map(w.map).empty());
+  size_t connectors = 0;
+  for (const auto& l : w.map.lanes) connectors += l.connector;
+  EXPECT_GT(connectors, 0u);
+  for (const auto& s : w.scenes) {
+    EXPECT_EQ(s.domain, Domain::kSynthetic);
+    EXPECT_EQ(s.generator, "sumo");
+    EXPECT_TRUE(s.source_log.empty());
+    const auto params = nlohmann::json::parse(s.generator_params);
+    EXPECT_EQ(params["network"], "grid");
+    EXPECT_TRUE(validate_scene(s, w.map).empty()) << s.token;
+  }
+}
+
+TEST(Sumo, AgentsNeverOverlapTheEgoAtTheCurrentFrame) {
+  REQUIRE_SUMO();
+  for (const auto& s : world().scenes) {
+    const auto& e = s.current_ego();
+    const double d = rear_axle_to_center(s.ego_length);
+    const auto ego = box_corners(e.x + d * std::cos(e.heading), e.y + d * std::sin(e.heading), e.heading, s.ego_length,
+                                 s.ego_width);
+    for (const auto& a : s.agents) {
+      const auto& st = a.states[s.current_index()];
+      if (!st.valid) continue;
+      EXPECT_FALSE(boxes_overlap(ego, box_corners(st.x, st.y, st.heading, a.length, a.width))) << s.token << " " << a.id;
+    }
+  }
+}
+
+TEST(Sumo, HeadingsFollowMotionAndLaneChangesDoNotJump) {
+  REQUIRE_SUMO();
+  size_t moving = 0, aligned = 0;
+  for (const auto& s : world().scenes) {
+    for (size_t k = 1; k < s.ego.size(); ++k) {
+      const double dx = s.ego[k].x - s.ego[k - 1].x, dy = s.ego[k].y - s.ego[k - 1].y;
+      // Sideways motion in one 0.1 s step (SUMO's default lane change would be a 3.2 m jump).
+      const double lateral = -std::sin(s.ego[k - 1].heading) * dx + std::cos(s.ego[k - 1].heading) * dy;
+      EXPECT_LT(std::abs(lateral), 0.5) << s.token << " step " << k;
+      if (std::hypot(dx, dy) > 0.5) {
+        const double mean = s.ego[k - 1].heading + 0.5 * wrap_angle(s.ego[k].heading - s.ego[k - 1].heading);
+        ++moving;
+        aligned += std::abs(wrap_angle(std::atan2(dy, dx) - mean)) < 0.3;
+      }
+    }
+  }
+  // In a turn of radius R the trailing rear axle (on the front's path) deviates by asin(l / 2R):
+  // about 0.25 rad in SUMO's tightest junction turns.
+  EXPECT_GE(aligned * 100, moving * 95) << aligned << " of " << moving;  // measured: 3906 of 4059
+}
+
+TEST(Sumo, ExpertDrivesOnTheDrivableArea) {
+  REQUIRE_SUMO();
+  const auto& w = world();
+  size_t inside = 0, total = 0;
+  for (const auto& s : w.scenes) {
+    for (const auto& e : s.ego) {
+      const Vec2 p{e.x, e.y};
+      bool on = false;
+      for (const auto& rb : w.map.roadblocks) on = on || (!rb.connector && point_in_polygon(rb.polygon, p));
+      for (const auto& a : w.map.areas) on = on || point_in_polygon(a.polygon, p);
+      inside += on;
+      ++total;
+    }
+  }
+  EXPECT_GE(inside * 100, total * 99) << inside << " of " << total;
+}
+
+TEST(Sumo, SameSeedSameWorld) {
+  REQUIRE_SUMO();
+  const auto dir = testing::temp_dir("sumo-again");
+  const auto again = generate_sumo_world(small_world(), 5, 0, dir.string());
+  fs::remove_all(dir);
+  ASSERT_EQ(again.scenes.size(), world().scenes.size());
+  for (size_t i = 0; i < again.scenes.size(); i += 7) {
+    EXPECT_EQ(again.scenes[i].token, world().scenes[i].token);
+    EXPECT_EQ(again.scenes[i].ego.back().x, world().scenes[i].ego.back().x);
+  }
+}
+
+TEST(Sumo, PedestriansAndVehicleClassSizes) {
+  REQUIRE_SUMO();
+  SumoOptions o = small_world();
+  o.pedestrians = true;
+  o.vehicle_class = "truck";
+  o.max_egos_per_world = 2;
+  const auto dir = testing::temp_dir("sumo-ped");
+  const auto w = generate_sumo_world(o, 9, 0, dir.string());
+  fs::remove_all(dir);
+  ASSERT_FALSE(w.scenes.empty());
+  size_t pedestrians = 0;
+  for (const auto& s : w.scenes) {
+    EXPECT_DOUBLE_EQ(s.ego_length, 7.1);  // SUMO's truck class
+    EXPECT_DOUBLE_EQ(s.ego_width, 2.4);
+    for (const auto& a : s.agents) {
+      if (a.type != AgentType::kPedestrian) continue;
+      ++pedestrians;
+      EXPECT_LT(a.length, 1.0);
+    }
+  }
+  EXPECT_GT(pedestrians, 0u);
+}
+
+TEST(Sumo, BadOptionsAreRejected) {
+  SumoOptions o = small_world();
+  o.duration_s = 10;
+  EXPECT_THROW(o.validate(), Error);
+}
+
+}  // namespace
+}  // namespace autoscale::scene
