@@ -178,6 +178,34 @@ class NavsimImportTest(unittest.TestCase):
         self.assertIn("nuPlan map not found", r.stderr)
         self.assertFalse(os.path.exists(os.path.join(self.dir, "x")))
 
+    def test_malformed_logs_are_one_error_line(self):
+        """Frames of the wrong shape (issue 23, finding 7): one error line naming the file, exit 1,
+        no store; the traceback only with --debug."""
+        with open(self.log, "rb") as f:
+            frames = pickle.load(f)
+        cases = {
+            "badanns.pkl": ("malformed log (AttributeError", [dict(fr, anns=5) for fr in frames]),
+            "strings.pkl": ("could not convert string to float", [dict(fr, ego2global_translation=["a", "b", "c"])
+                                                                  for fr in frames]),
+            "notalist.pkl": ("not an OpenScene log", {"frames": frames}),
+        }
+        for name, (message, data) in cases.items():
+            path = os.path.join(self.dir, name)
+            with open(path, "wb") as f:
+                pickle.dump(data, f)
+            out = os.path.join(self.dir, "s-" + name)
+            r = subprocess.run(["/usr/bin/python3", SCRIPT, "--quiet", "--out", out, "--maps-root",
+                                os.path.join(self.dir, "maps"), path], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+            self.assertTrue(r.stderr.startswith("error: " + path + ": "), r.stderr)
+            self.assertIn(message, r.stderr)
+            self.assertFalse(os.path.exists(out), "a store was left for " + name)
+        r = subprocess.run(["/usr/bin/python3", SCRIPT, "--quiet", "--debug", "--out", os.path.join(self.dir, "s-dbg"),
+                            "--maps-root", os.path.join(self.dir, "maps"), os.path.join(self.dir, "badanns.pkl")],
+                           capture_output=True, text=True)
+        self.assertIn("Traceback", r.stderr)
+
 
 if __name__ == "__main__":
     unittest.main()
