@@ -3,7 +3,11 @@
 
 #include "autoscale/encode/autocast.h"
 
-#include <torch/torch.h>
+#include <torch/cuda.h>
+#include <torch/nn.h>
+#include <torch/optim/adam.h>
+#include <torch/serialize.h>
+#include <torch/utils.h>
 
 #include <fmt/format.h>
 

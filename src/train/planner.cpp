@@ -1,6 +1,7 @@
 #include "autoscale/train/planner.h"
 
-#include <torch/torch.h>
+#include <torch/serialize.h>
+#include <torch/utils.h>
 
 #include <cmath>
 #include <filesystem>

@@ -3,7 +3,9 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 #include <ATen/CPUGeneratorImpl.h>
-#include <torch/torch.h>
+#include <torch/types.h>
+#include <torch/nn/utils/clip_grad.h>  // after types.h: it is not self-contained
+#include <torch/utils.h>
 
 #include <chrono>
 #include <cmath>
