@@ -26,7 +26,7 @@ double resident_bytes() {
 }  // namespace
 
 int run_bench_score(const BenchScoreArgs& args, const Invocation& inv) {
-  const auto options = eval_options(inv.config);
+  const auto options = inv.config.eval.options();
   const auto store = scene::SceneStore::open(args.scenes);
   const auto agent = eval::make_agent(args.agent);
   const size_t n = args.limit ? std::min(args.limit, store.size()) : store.size();

@@ -23,10 +23,8 @@
 
 namespace autoscale::cli {
 
-eval::EvalOptions eval_options(const AppConfig& config) { return config.eval.options(); }
-
 int run_score(const ScoreArgs& args, const Invocation& inv) {
-  const auto options = eval_options(inv.config);
+  const auto options = inv.config.eval.options();
   const auto cases = eval::read_cases(args.cases);
   std::vector<std::string> lines(cases.size());
   std::vector<std::string> errors(cases.size());
@@ -81,7 +79,7 @@ std::optional<std::map<std::string, scene::Split>> stored_split(const std::strin
 }  // namespace
 
 int run_eval(const EvalArgs& args, const Invocation& inv) {
-  const auto options = eval_options(inv.config);
+  const auto options = inv.config.eval.options();
   const auto store = scene::SceneStore::open(args.scenes);
   std::vector<size_t> rows;
   if (args.split.empty()) {

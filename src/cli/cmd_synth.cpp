@@ -31,7 +31,7 @@ namespace autoscale::cli {
 int run_synth_perturb(const SynthPerturbArgs& args, const Invocation& inv) {
   const auto [shard, shards] = parse_shard(args.shard);
   const auto& options = inv.config.synth.perturb;
-  const auto eval = eval_options(inv.config);
+  const auto eval = inv.config.eval.options();
   const int future_steps = static_cast<int>(std::lround(options.future_s / scene::kStepSeconds));
   const scene::PerturbLabeller pdm_closed = [&](const scene::Scene& s, std::shared_ptr<const scene::Map> map) {
     const auto label = eval::label_with_pdm_closed(s, std::move(map), eval, future_steps);

@@ -21,9 +21,6 @@ struct Invocation {
   std::string config_path;  // --config ("" = defaults)
 };
 
-// The evaluator's options from the config's eval section.
-eval::EvalOptions eval_options(const AppConfig& config);
-
 struct ImportArgs {
   std::vector<std::string> inputs;  // files or directories
   std::string out;                  // store directory

@@ -260,7 +260,7 @@ std::string summary_text(const ExperimentConfig& cfg, const RunPlan& plan, const
   return fmt::format(
              "Test PDMS on {} ({} steps each; {}). CIs: two-level bootstrap over test logs within folds, then seeds; "
              "ΔPDMS paired by fold and seed on the same test windows.\n{}{}\n{}",
-             cfg.eval_options().version == eval::PdmsVersion::kV1 ? "NAVSIM v1 PDMS" : "EPDMS", cfg.train.steps,
+             cfg.eval.options().version == eval::PdmsVersion::kV1 ? "NAVSIM v1 PDMS" : "EPDMS", cfg.train.steps,
              plan.folds > 0 ? fmt::format("{} cross-fitted folds", plan.folds) : std::string("one split"), mde_line,
              hard_line, table) +
          (sources_md.empty() ? "" : "\nSynthetic selection by source (mean share over runs):\n\n| Method | N_syn | "

@@ -163,7 +163,7 @@ ExperimentData ExperimentData::load(const ExperimentConfig& config, const std::s
   AUTOSCALE_CHECK(!d.test.empty(), "data.split: no real test scenes (set data.split.test_logs or test_fraction)");
   spdlog::info("run data: {} real train, {} val, {} test scenes; synthetic pool {} ({} dropped: derived from held-out "
                "logs); {} clusters", d.real_train.size(), d.val.size(), d.test.size(), d.pool.size(), d.leaked, k);
-  d.scoring_cache = std::make_shared<eval::ScoringCache>(config.eval_options(), static_cast<size_t>(lo.scoring_cache_scenes));
+  d.scoring_cache = std::make_shared<eval::ScoringCache>(config.eval.options(), static_cast<size_t>(lo.scoring_cache_scenes));
   return d;
 }
 

@@ -54,7 +54,6 @@ struct ExperimentConfig : ExperimentSections {
   bool show_progress = true;
 
   uint64_t seed() const { return static_cast<uint64_t>(run.seed); }
-  eval::EvalOptions eval_options() const { return eval.options(); }
   // How embeddings are made when loop.embeddings is "" (encode.*, seeded by run.seed).
   encode::EmbedRequest embed_request() const;
 };
