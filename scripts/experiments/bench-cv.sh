@@ -16,7 +16,6 @@ shift || true
 BIN=${AUTOSCALE:-build/autoscale}
 CFG=configs/bench-cv.yaml
 SHARED=${AUTOSCALE_SHARED_DIR:-../shared}/data-samples
-WORKERS=${WORKERS:-2}
 mkdir -p "$OUT"
 if [ ! -d "$OUT/real" ]; then
   "$BIN" import "$SHARED/commonroad-ngsim" -o "$OUT/real.tmp" -q -c "$CFG"
@@ -39,18 +38,4 @@ SETS=(loop.real="[$OUT/real]" loop.synthetic="[$SYNTHETIC]" "$@")
 if [ ! -f "$RUN/run.json" ]; then
   "$BIN" compare -c "$CFG" -o "$RUN" --max-steps 0 -q --threads 2 "${SETS[@]}"
 fi
-jobs=$(python3 -c "
-import json; r = json.load(open('$RUN/run.json'))
-planners = max(1, len(r.get('planners', [])))
-per = len(r['seeds']) * (len(r['methods']) * planners + len(r['budgets']) * sum(m in r['methods'] for m in ('vanilla_random', 'autoscale', 'autoscale_v2')))
-print(per * max(1, r.get('folds', 0)))")
-echo "bench-cv: $jobs jobs on $WORKERS workers"
-for w in $(seq 0 $((WORKERS - 1))); do
-  (
-    for ((j = w; j < jobs; j += WORKERS)); do
-      "$BIN" compare --resume "$RUN" --job "$j" -q --threads 1 >>"$OUT/worker$w.log" 2>&1
-    done
-  ) &
-done
-wait
-"$BIN" compare --resume "$RUN" --threads 2
+exec scripts/experiments/compare-jobs.sh "$RUN"

@@ -28,6 +28,7 @@ void SynthConfig::visit(ConfigVisitor& v) {
   v.section("perturb", perturb, "perturbed starts of real scenes, labelled by PDM-Closed");
   v.section("corrupt", corrupt, "planted label corruption: copies of synthetic scenes with a wrong ego future");
   v.section("sumo", sumo, "SUMO traffic worlds");
+  v.section("scene_type", scene_type, "scene types by rule (synth select): stop, turn or cruise from the expert's future");
 }
 
 void AppConfig::visit(ConfigVisitor& v) {

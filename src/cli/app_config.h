@@ -16,6 +16,7 @@
 #include "autoscale/synth/perturb.h"
 #include "autoscale/synth/sumo.h"
 #include "autoscale/scene/split.h"
+#include "autoscale/store/scene_type.h"
 #include "autoscale/store/store.h"
 #include "autoscale/train/trainer.h"
 
@@ -49,6 +50,7 @@ struct SynthConfig {
   scene::PerturbOptions perturb;
   scene::CorruptOptions corrupt;
   scene::SumoOptions sumo;
+  scene::SceneTypeOptions scene_type;
   void visit(ConfigVisitor& v);
 };
 

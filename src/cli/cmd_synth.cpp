@@ -1,6 +1,8 @@
 // `autoscale synth perturb` (perturbed starts of real scenes, labelled by PDM-Closed as the
 // pseudo-expert), `synth corrupt` (planted harm) and `synth sumo` (SUMO traffic worlds).
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <memory>
 #include <spdlog/spdlog.h>
@@ -18,6 +20,7 @@
 #include "autoscale/eval/pseudo_expert.h"
 #include "autoscale/synth/corrupt.h"
 #include "autoscale/synth/perturb_store.h"
+#include "autoscale/store/scene_type.h"
 #include "autoscale/store/store.h"
 #include "autoscale/synth/sumo.h"
 #include "command.h"
@@ -131,6 +134,24 @@ int run_synth_sumo(const SynthSumoArgs& args, const Invocation& inv) {
   return 0;
 }
 
+int run_synth_select(const SynthSelectArgs& args, const Invocation& inv) {
+  scene::SelectOptions options{{}, args.as_real, args.tag, inv.config.synth.scene_type};
+  for (const auto& t : args.types) {
+    options.keep.push_back(with_context("--type", [&] { return scene::parse_scene_type(t); }));
+  }
+  const auto input = scene::SceneStore::open(args.scenes);
+  scene::StoreOptions store_options = inv.config.store;
+  store_options.append = args.append;
+  scene::SceneStoreWriter writer(args.out, store_options);
+  const auto seen = scene::select_by_type(input, options, writer);
+  AUTOSCALE_CHECK(writer.added() > 0 || args.append, "{}: no scene of type {} among {} (stop {}, turn {}, cruise {})",
+                  args.scenes, fmt::join(args.types, "|"), input.size(), seen[0], seen[1], seen[2]);
+  const size_t n = writer.close();
+  std::printf("%s: stop %zu, turn %zu, cruise %zu; wrote %zu scenes%s to %s\n", args.scenes.c_str(), seen[0], seen[1],
+              seen[2], n, args.as_real ? " (marked real)" : "", args.out.c_str());
+  return 0;
+}
+
 Commands bind_synth(CLI::App& app, GlobalOptions&) {
   auto* synth = app.add_subcommand("synth", "generate synthetic scenes");
   synth->require_subcommand(1);
@@ -152,9 +173,20 @@ Commands bind_synth(CLI::App& app, GlobalOptions&) {
   sumo_cmd->add_option("--shard", sumo->shard, "this process's worlds: w % N == i for i/N");
   sumo_cmd->add_flag("--append", sumo->append, "add to an existing store");
   sumo_cmd->add_option("--work-dir", sumo->work_dir, "keep SUMO's networks, routes and FCD here");
+  auto select = std::make_shared<SynthSelectArgs>();
+  auto* select_cmd = synth->add_subcommand("select", "copy the scenes of some types (synth.scene_type: stop, turn, "
+                                           "cruise) to a new store");
+  select_cmd->add_option("--scenes", select->scenes, "store to read")->required();
+  select_cmd->add_option("-o,--out", select->out, "store for the selected scenes")->required();
+  select_cmd->add_option("--type", select->types, "scene types to keep (repeatable; default all)");
+  select_cmd->add_flag("--as-real", select->as_real, "mark the copies real (testbed T1: SUMO worlds as the real domain)");
+  select_cmd->add_option("--tag", select->tag, "planted group: the copies' generator becomes GENERATOR:TAG (exact "
+                         "group shares in compare)");
+  select_cmd->add_flag("--append", select->append, "add to an existing store");
   return {{perturb_cmd, [perturb](const Invocation& inv) { return run_synth_perturb(*perturb, inv); }},
           {corrupt_cmd, [corrupt](const Invocation& inv) { return run_synth_corrupt(*corrupt, inv); }},
-          {sumo_cmd, [sumo](const Invocation& inv) { return run_synth_sumo(*sumo, inv); }}};
+          {sumo_cmd, [sumo](const Invocation& inv) { return run_synth_sumo(*sumo, inv); }},
+          {select_cmd, [select](const Invocation& inv) { return run_synth_select(*select, inv); }}};
 }
 
 }  // namespace autoscale::cli

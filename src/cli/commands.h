@@ -105,6 +105,16 @@ struct SynthSumoArgs {
 };
 int run_synth_sumo(const SynthSumoArgs& args, const Invocation& inv);
 
+struct SynthSelectArgs {
+  std::string scenes;
+  std::string out;
+  std::vector<std::string> types{"stop", "turn", "cruise"};
+  bool as_real = false;  // testbed T1: simulated worlds standing in for recorded logs
+  std::string tag;       // planted group name appended to the generator
+  bool append = false;
+};
+int run_synth_select(const SynthSelectArgs& args, const Invocation& inv);
+
 struct BenchMixtureArgs {
   std::string what;  // kmeans | index
   size_t n = 100000;

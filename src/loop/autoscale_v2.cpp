@@ -5,13 +5,16 @@
 //   2. prior   the domain classifier's top-N of the gated pool (τ = 0, or no evidence: exactly it)
 //   3. feedback  the training logs are dealt into F inner folds; a proxy trained on the other folds
 //              plus the prior scores each fold's windows: out-of-fold PDMS for every training log
-//              (no proxy trains on synthetic scenes made from the logs it scores)
+//              (no proxy trains on synthetic scenes made from the logs it scores); with
+//              validation_feedback the validation logs are dealt across the folds as well
 //   4. candidate the prior tilted by τ toward the clusters where solvable windows fail, filled in
 //              each cluster by real-likeness and relevance to those failures (ranks)
 //   5. evidence fold f's candidate, aimed at the other folds' failures only, is trained like the
 //              prior's proxy (same seed) and scores fold f's windows; the candidate aimed at every
 //              fold's failures replaces the prior only when the paired gain over logs is above 0
 //              by z standard errors (cross-fitting: the procedure is scored, not its fit)
+//   6. rounds  an accepted candidate is the prior of the next step (up to `rounds` steps); the
+//              first rejected step ends the search
 //
 // Everything is written under JOB/v2/ as it is made; decision.json (written last) and
 // chosen/selection.json let a resumed job skip the search.
@@ -127,7 +130,6 @@ class V2Search {
 
   Selection search(const Selection& prior, const std::vector<int64_t>& gated, const std::vector<double>& dc,
                    nlohmann::json& decision) {
-    const auto& ev = o_.evidence;
     // Inner folds over the training logs, stratified by source as the outer folds are.
     std::vector<std::string> logs;
     std::map<std::string, std::string> sources;
@@ -146,32 +148,67 @@ class V2Search {
     }
     std::vector<Window> windows;
     for (int64_t r : thin_windows(d_.data, d_.real_train, o_.window_stride_s)) windows.push_back({r, inner_fold(r)});
+    if (o_.validation_feedback) {
+      std::set<std::string> val_logs;
+      for (int64_t r : d_.val) val_logs.insert(d_.data.info(static_cast<size_t>(r)).log);
+      int64_t next = 0;  // dealt in name order: the same folds for every seed
+      for (const auto& log : val_logs) inner_fold_[log] = next++ % o_.inner_folds;
+      for (int64_t r : thin_windows(d_.data, d_.val, o_.window_stride_s)) windows.push_back({r, inner_fold(r)});
+      decision["validation_logs"] = val_logs.size();
+    }
     // Inner leakage guard: a fold's proxies never train on synthetic scenes made from its logs.
     std::vector<Selection> priors;
     for (int64_t f = 0; f < o_.inner_folds; ++f) priors.push_back(without_fold(prior, f));
-    proxy_pass(priors, windows, /*candidate=*/false);
-
-    const auto target = failure_target(windows, -1);
-    decision["failure_target"] = target;
+    proxy_pass(priors, windows, "prior");
     decision["prior_oof_pdms"] = mean_of(windows, &Window::prior);
     decision["windows"] = windows.size();
+
+    Selection current = prior;
+    nlohmann::json steps = nlohmann::json::array();
+    for (int64_t round = 0; round < o_.rounds; ++round) {
+      nlohmann::json step;
+      const bool accepted = try_step(round, current, priors, gated, dc, windows, step);
+      steps.push_back(step);
+      if (!accepted) break;
+    }
+    // The first step's record at the top level, as before rounds existed.
+    for (const char* key : {"failure_target", "candidate_weights", "candidate_quotas", "candidate_oof_pdms", "evidence",
+                            "reason"}) {
+      if (steps.front().contains(key)) decision[key] = steps.front()[key];
+    }
+    decision["steps"] = steps;
+    decision["steps_accepted"] = std::count_if(steps.begin(), steps.end(), [](const nlohmann::json& st) {
+      return st.value("accepted", false);
+    });
+    return current;
+  }
+
+  // One candidate step from `current` (whose per-fold selections are `per_fold` and whose proxies'
+  // out-of-fold scores are each window's `prior`). Accepted: `current`, `per_fold` and the window
+  // scores become the candidate's, the next step's baseline.
+  bool try_step(int64_t round, Selection& current, std::vector<Selection>& per_fold, const std::vector<int64_t>& gated,
+                const std::vector<double>& dc, std::vector<Window>& windows, nlohmann::json& step) {
+    const auto& ev = o_.evidence;
+    const auto target = failure_target(windows, -1);
+    step["failure_target"] = target;
     if (std::all_of(target.begin(), target.end(), [](double t) { return t == 0; })) {
-      decision["reason"] = "no solvable failure out of fold: the prior is kept";
-      return prior;
+      step["reason"] = "no solvable failure out of fold: the prior is kept";
+      return false;
     }
     // Cross-fitted candidates: fold f's is aimed at the other folds' failures only, so its
     // score on fold f measures the procedure, not its fit to the windows it is scored on.
     std::vector<Selection> candidates;
     for (int64_t f = 0; f < o_.inner_folds; ++f) {
-      candidates.push_back(candidate_selection(priors[static_cast<size_t>(f)], prior.weights, gated, dc,
+      candidates.push_back(candidate_selection(per_fold[static_cast<size_t>(f)], current.weights, gated, dc,
                                                failure_target(windows, f), windows, f));
     }
-    const Selection candidate = candidate_selection(prior, prior.weights, gated, dc, target, windows, -1);
-    write_selection(ctx_, dir_ / "candidate", candidate);
-    decision["candidate_weights"] = candidate.weights;
-    decision["candidate_quotas"] = candidate.quotas;
-    proxy_pass(candidates, windows, /*candidate=*/true);
-    decision["candidate_oof_pdms"] = mean_of(windows, &Window::candidate);
+    const Selection candidate = candidate_selection(current, current.weights, gated, dc, target, windows, -1);
+    const std::string name = round == 0 ? "candidate" : fmt::format("candidate{}", round + 1);
+    write_selection(ctx_, dir_ / name, candidate);
+    step["candidate_weights"] = candidate.weights;
+    step["candidate_quotas"] = candidate.quotas;
+    proxy_pass(candidates, windows, name);
+    step["candidate_oof_pdms"] = mean_of(windows, &Window::candidate);
 
     // Paired gains, one unit per log (its windows move together).
     std::map<std::string, std::pair<double, int64_t>> per_log;
@@ -184,12 +221,19 @@ class V2Search {
     std::vector<int64_t> counts;
     for (const auto& [log, sc] : per_log) sums.push_back(sc.first), counts.push_back(sc.second);
     const auto e = mixture::paired_evidence(sums, counts, ev.z);
-    decision["evidence"] = {{"gain", number_json(e.mean)}, {"se", number_json(e.se)}, {"lower", number_json(e.lower)},
-                            {"logs", e.units},          {"windows", e.windows}, {"z", ev.z}};
-    spdlog::info("{}: candidate out-of-fold gain {:+.4f} (SE {:.4f}, {} logs): {}", ctx_.spec.name(), e.mean, e.se,
-                 e.units, e.accept ? "accepted" : "the prior is kept");
-    if (!e.accept) decision["reason"] = "the paired gain's lower bound is not above 0: the prior is kept";
-    return e.accept ? candidate : prior;
+    step["evidence"] = {{"gain", number_json(e.mean)}, {"se", number_json(e.se)}, {"lower", number_json(e.lower)},
+                        {"logs", e.units},          {"windows", e.windows}, {"z", ev.z}};
+    step["accepted"] = e.accept;
+    spdlog::info("{}: step {} candidate out-of-fold gain {:+.4f} (SE {:.4f}, {} logs): {}", ctx_.spec.name(),
+                 round + 1, e.mean, e.se, e.units, e.accept ? "accepted" : "the prior is kept");
+    if (!e.accept) {
+      step["reason"] = "the paired gain's lower bound is not above 0: the prior is kept";
+      return false;
+    }
+    current = candidate;
+    per_fold = std::move(candidates);
+    for (auto& w : windows) w.prior = w.candidate, w.candidate = kNaN;
+    return true;
   }
 
   static double mean_of(const std::vector<Window>& windows, double Window::*field_ptr) {
@@ -270,7 +314,9 @@ class V2Search {
 
   // Trains one proxy per inner fold on the other folds' logs plus the fold's selection and
   // scores the fold's windows with it (and, on the prior's pass, with the logged plan: solvability).
-  void proxy_pass(const std::vector<Selection>& selections, std::vector<Window>& windows, bool candidate) {
+  // Written under v2/<name>_fold<f>/.
+  void proxy_pass(const std::vector<Selection>& selections, std::vector<Window>& windows, const std::string& name) {
+    const bool candidate = name != "prior";
     const auto& cfg = ctx_.config;
     const int64_t steps = std::max<int64_t>(1, std::llround(cfg.loop.proxy_fraction * static_cast<double>(cfg.train.steps)));
     const auto human = eval::make_agent("human");
@@ -283,7 +329,7 @@ class V2Search {
       for (size_t i = 0; i < windows.size(); ++i) {
         if (windows[i].fold == f) rows.push_back(windows[i].row), at.push_back(i);
       }
-      const fs::path pdir = dir_ / fmt::format("{}_fold{}", candidate ? "candidate" : "prior", f);
+      const fs::path pdir = dir_ / fmt::format("{}_fold{}", name, f);
       write_selection(ctx_, pdir, selections[static_cast<size_t>(f)]);
       auto trained = train_selection(ctx_, pdir / "train", selections[static_cast<size_t>(f)], steps, ctx_.spec.seed,
                                      "", 0, 0, &train_rows);

@@ -27,6 +27,13 @@ void AutoscaleV2Options::visit(ConfigVisitor& v) {
           at_least(2));
   v.field("window_stride_s", window_stride_s, "out-of-fold windows are scored this far apart per log [s]",
           at_least(0));
+  v.field("validation_feedback", validation_feedback,
+          "also score the validation logs out of sample (dealt across the inner folds; no proxy trains on them), so "
+          "feedback sees scene types the training logs lack");
+  v.field("rounds", rounds,
+          "candidate steps at most: an accepted candidate is the next step's prior; the first rejected step ends the "
+          "search",
+          at_least(1));
   v.section("evidence", evidence, "the candidate step and the paired evidence it needs");
 }
 

@@ -10,7 +10,7 @@
 namespace autoscale::scene {
 
 void CorruptOptions::visit(ConfigVisitor& v) {
-  v.field("kind", kind, "how the ego future is corrupted", Choices{"lateral_drift", "slow"});
+  v.field("kind", kind, "how the ego future is corrupted", Choices{"lateral_drift", "slow", "constant_velocity"});
   v.field("lateral_m", lateral_m, "lateral_drift: sideways offset at the end of the future, + to the right [m]");
   v.field("speed_factor", speed_factor, "slow: the future replays its path this much slower", {0, 1, true, true});
   v.field("fraction", fraction, "share of the input scenes that get a corrupted copy", in_range(0, 1));
@@ -47,9 +47,15 @@ Scene corrupt_label(const Scene& scene, const CorruptOptions& options) {
   out.generator = "corrupt_" + options.kind;
   out.generator_params = fmt::format(R"({{"kind":"{}","lateral_m":{},"speed_factor":{},"from":"{}"}})", options.kind,
                                      options.lateral_m, options.speed_factor, scene.generator);
+  const EgoState& at = scene.ego[static_cast<size_t>(now)];
+  const double speed = std::hypot(at.vx, at.vy);
   for (int i = 1; i <= future; ++i) {
     EgoState& s = out.ego[static_cast<size_t>(now + i)];
-    if (options.kind == "lateral_drift") {
+    if (options.kind == "constant_velocity") {
+      const double d = speed * i * kStepSeconds;
+      s = {at.x + d * std::cos(at.heading), at.y + d * std::sin(at.heading), at.heading,
+           speed * std::cos(at.heading), speed * std::sin(at.heading), 0.0, 0.0};
+    } else if (options.kind == "lateral_drift") {
       const double d = options.lateral_m * i / future;
       s.x += d * std::sin(s.heading);  // the right of heading h is (sin h, −cos h)
       s.y -= d * std::cos(s.heading);

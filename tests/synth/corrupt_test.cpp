@@ -66,6 +66,27 @@ TEST(Corrupt, SlowReplaysThePathAtTheFactor) {
   EXPECT_EQ(h.generator, "corrupt_slow");
 }
 
+TEST(Corrupt, ConstantVelocityDrivesOnAlongTheCurrentHeading) {
+  const Scene real = real_scene();
+  CorruptOptions o;
+  o.kind = "constant_velocity";
+  const Scene h = corrupt_label(real, o);
+  const int now = real.current_index(), F = real.num_future();
+  const EgoState& at = real.ego[now];
+  const double speed = std::hypot(at.vx, at.vy);
+  for (int i = 1; i <= F; ++i) {
+    const EgoState& s = h.ego[now + i];
+    const double dx = s.x - at.x, dy = s.y - at.y;
+    EXPECT_NEAR(dx * std::cos(at.heading) + dy * std::sin(at.heading), speed * i * kStepSeconds, 1e-9);  // along
+    EXPECT_NEAR(-dx * std::sin(at.heading) + dy * std::cos(at.heading), 0.0, 1e-9);                       // no turn
+    EXPECT_EQ(s.heading, at.heading);
+    EXPECT_NEAR(std::hypot(s.vx, s.vy), speed, 1e-9);
+  }
+  EXPECT_EQ(h.generator, "corrupt_constant_velocity");
+  // The recording itself does not drive straight at constant speed: the copy differs.
+  EXPECT_GT(std::hypot(h.ego.back().x - real.ego.back().x, h.ego.back().y - real.ego.back().y), 0.1);
+}
+
 TEST(Corrupt, ChoiceIsSeededByTokenAndBadOptionsAreNamed) {
   CorruptOptions o;
   o.fraction = 0.25;

@@ -36,6 +36,14 @@ struct AutoscaleV2Options {
   double label_min_pdms = 0.9;  // a synthetic scene trains only if its own label scores at least this (0 = no gate)
   int64_t inner_folds = 2;      // the training logs are dealt into this many folds for out-of-fold feedback
   double window_stride_s = 2.0; // out-of-fold windows scored this far apart per log [s]
+  // The validation logs join the feedback too, dealt across the inner folds: no proxy trains on
+  // them, so each is out of sample for the fold that scores it. They show scene types the
+  // training logs lack (testbed T1's removed stops); off, only the training logs are read.
+  bool validation_feedback = false;
+  // Steps in a row: an accepted candidate becomes the next step's prior (its proxies' scores are
+  // the new baseline, so a step costs only its candidate's proxies); the first rejected step,
+  // or no failure left to aim at, ends the search.
+  int64_t rounds = 3;
   mixture::EvidenceOptions evidence;
 
   void visit(ConfigVisitor& v);

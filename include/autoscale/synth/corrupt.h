@@ -14,7 +14,7 @@
 namespace autoscale::scene {
 
 struct CorruptOptions {
-  std::string kind = "lateral_drift";  // lateral_drift | slow
+  std::string kind = "lateral_drift";  // lateral_drift | slow | constant_velocity
   double lateral_m = 2.5;     // lateral_drift: offset at the end of the future, + to the right of each pose [m]
   double speed_factor = 0.5;  // slow: the future replays the same path this much slower
   double fraction = 1.0;      // share of the input scenes that get a corrupted copy
@@ -26,7 +26,9 @@ struct CorruptOptions {
 // The scene with its ego future corrupted: history, current state, agents, lights, map and route
 // unchanged. lateral_drift moves future state i sideways by lateral_m · t_i / t_end, to the
 // right of its heading; slow re-times the path so that the state at time t is the original one
-// at t · speed_factor (velocities and accelerations scaled alike). The copy's token is
+// at t · speed_factor (velocities and accelerations scaled alike); constant_velocity replaces the
+// future by driving on along the current heading at the current speed (T1's "drives through":
+// no braking for a red light or a stopping leader, no turn). The copy's token is
 // "harm-<token>", its domain synthetic; log, map and source_log stay (a real input's log becomes
 // its source_log), so leakage guards and splits treat it as its twin. Error names the token when the scene has no future.
 Scene corrupt_label(const Scene& scene, const CorruptOptions& options);
