@@ -13,7 +13,9 @@ Scene dict keys (one scene):
   category (optional; 0 unspecified, 1 car, 2 truck, 3 bus, 4 motorcycle, 5 bicycle,
   6 tricycle, 7 pedestrian; shards written before it read as 0), size (length, width, height), state: (T, 5) = x, y, heading, vx, vy (box centre, global),
   valid: (T,) bool}; route: list of roadblock ids; traffic_lights: list of (lane id, state
-  0 unknown / 1 green / 2 yellow / 3 red).
+  0 unknown / 1 green / 2 yellow / 3 red) at the current frame; traffic_light_future (optional;
+  read as empty lists from shards written before it): one list per light of its states at the
+  future steps current + 1, current + 2, ... (0.1 s apart), empty when only the current state is known.
 Map dict keys: id; lanes: list of {id, roadblock, connector, speed_limit (m/s or nan),
   left, right, centerline (P, 2), polygon (Q, 2), successors, predecessors};
   roadblocks: list of {id, connector, polygon: list of rings (exterior first)};
@@ -101,7 +103,7 @@ def _write_shard(path, scenes, compression):
             off = {k: [0] for k in ("ego", "agent", "route", "light", "state")}
             ego, agent_id, agent_type, agent_size, agent_state, agent_valid = [], [], [], [], [], []
             agent_category = []
-            route, light_lane, light_state = [], [], []
+            route, light_lane, light_state, light_future, light_future_offset = [], [], [], [], [0]
             for s in scenes:
                 e = np.asarray(s["ego"], dtype=np.float64)
                 ego.append(e)
@@ -117,9 +119,15 @@ def _write_shard(path, scenes, compression):
                 off["agent"].append(off["agent"][-1] + len(s["agents"]))
                 route.extend(s["route"])
                 off["route"].append(len(route))
-                for lane, state in s["traffic_lights"]:
+                futures = s.get("traffic_light_future") or [[] for _ in s["traffic_lights"]]
+                if len(futures) != len(s["traffic_lights"]):
+                    raise StoreError("scene %s: %d traffic_light_future lists for %d traffic_lights" % (
+                        s["token"], len(futures), len(s["traffic_lights"])))
+                for (lane, state), future in zip(s["traffic_lights"], futures):
                     light_lane.append(lane)
                     light_state.append(state)
+                    light_future.extend(future)
+                    light_future_offset.append(len(light_future))
                 off["light"].append(len(light_lane))
             c = compression
             col = lambda key: [s[key] for s in scenes]
@@ -149,6 +157,8 @@ def _write_shard(path, scenes, compression):
             _dataset(f, "route/roadblock", route, c, STR)
             _dataset(f, "traffic_lights/lane", light_lane, c, STR)
             _dataset(f, "traffic_lights/state", light_state, c, np.uint8)
+            _dataset(f, "traffic_lights/future_offset", light_future_offset, c, np.int64)
+            _dataset(f, "traffic_lights/future", light_future, c, np.uint8)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -425,6 +435,13 @@ class StoreReader:
                 cats = np.zeros(a1 - a0, dtype=np.uint8)
             states, valid = f["agents/state"][so[0]:so[-1]], f["agents/valid"][so[0]:so[-1]] != 0
             rel = so - so[0]
+            # Optional columns (schema 1): older shards hold the current light states only.
+            if "traffic_lights/future_offset" in f:
+                fo = g("traffic_lights/future_offset", l0, l1 + 1)
+                fut = f["traffic_lights/future"][fo[0]:fo[-1]]
+                light_future = [[int(x) for x in fut[fo[k] - fo[0]:fo[k + 1] - fo[0]]] for k in range(l1 - l0)]
+            else:
+                light_future = [[] for _ in range(l1 - l0)]
             agents = [dict(id=ids[k], type=int(types[k]), category=int(cats[k]), size=sizes[k].tolist(),
                            state=states[rel[k]:rel[k + 1]], valid=valid[rel[k]:rel[k + 1]]) for k in range(a1 - a0)]
             return dict(token=s("scenes/token"), log=s("scenes/log"), map_id=s("scenes/map_id"),
@@ -435,7 +452,8 @@ class StoreReader:
                         source_log=s("scenes/source_log"), ego=f["ego/state"][e0:e1], agents=agents,
                         route=list(f["route/roadblock"].asstr()[r0:r1]),
                         traffic_lights=list(zip(f["traffic_lights/lane"].asstr()[l0:l1],
-                                                [int(x) for x in f["traffic_lights/state"][l0:l1]])))
+                                                [int(x) for x in f["traffic_lights/state"][l0:l1]])),
+                        traffic_light_future=light_future)
 
     def map(self, map_id):
         return self.read_map_file(os.path.join(self.path, self.map_files[map_id]))

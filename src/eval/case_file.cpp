@@ -227,9 +227,19 @@ ScoringCase parse_case(const json& j, size_t index) {
     }
     if (c.has("traffic_lights")) {
       const Field lights = c["traffic_lights"];
+      auto state = [](bool red) { return red ? scene::LightState::kRed : scene::LightState::kGreen; };
       for (size_t i = 0; i < lights.size(); ++i) {
-        in.lights.push_back({lights.at(i)["lane"].string(),
-                             lights.at(i)["red"].boolean() ? scene::LightState::kRed : scene::LightState::kGreen});
+        const Field light = lights.at(i);
+        scene::TrafficLight l{light["lane"].string(), state(light["red"].boolean()), {}};
+        // Optional extension: the states of NAVSIM's later 2 Hz frames (t = 0.5, 1.0, ... s), which
+        // v2 TLC samples and holds; spread onto the 0.1 s grid of scene::TrafficLight::future.
+        if (light.has("future_red")) {
+          const Field future = light["future_red"];
+          for (size_t k = 1; k < 5 * (future.size() + 1); ++k) {
+            l.future.push_back(k < 5 ? l.state : state(future.at(k / 5 - 1).boolean()));
+          }
+        }
+        in.lights.push_back(std::move(l));
       }
     }
     out.trajectory = parse_plan(c["trajectory"]);

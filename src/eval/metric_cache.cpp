@@ -26,6 +26,23 @@ sim::VehicleParams scaled_vehicle(double length, double width) {
   v.cog_position_from_rear_axle = pacifica.cog_position_from_rear_axle * r;
   return v;
 }
+
+// NAVSIM scores against its 2 Hz scene frames, sample-and-hold: frame k (t = 0.5 k s) covers
+// steps 5k .. 5k + 4 of the 0.1 s horizon.
+constexpr size_t kStepsPerFrame = 5;
+constexpr size_t kScoredFrames = (sim::kNumStates - 1) / kStepsPerFrame + 1;  // t = 0 .. 4 s
+
+// A light's state in frame k: the current one at k = 0, else the future step at t = 0.5 k s;
+// past what the source knows, the last known state holds.
+scene::LightState state_in_frame(const scene::TrafficLight& light, size_t k) {
+  if (k == 0 || light.future.empty()) return light.state;
+  return light.future[std::min(k * kStepsPerFrame, light.future.size()) - 1];
+}
+
+size_t light_frames(const std::vector<scene::TrafficLight>& lights) {
+  const bool any_future = std::any_of(lights.begin(), lights.end(), [](const auto& l) { return !l.future.empty(); });
+  return any_future ? kScoredFrames : 1;
+}
 }
 
 MetricCache MetricCache::build(SceneInputs inputs, const EvalOptions& options) {
@@ -51,16 +68,20 @@ MetricCache MetricCache::build(SceneInputs inputs, const EvalOptions& options) {
     // Red lane connectors: PDM-Closed plans against those of the corrected route; the v2 scorer
     // (TLC) uses those of the logged route (metric_cache_processor._load_route_dicts on the
     // frame's roadblock ids, not the corrected ones).
+    // PDM-Closed sees t = 0's states only; TLC sees every 2 Hz frame whose states are known.
     std::unordered_set<std::string> logged_roadblocks(in.route.begin(), in.route.end());
     std::vector<RedLight> red;
+    c.red_lights_.assign(light_frames(in.lights), {});
     for (const auto& light : in.lights) {
-      if (light.state != scene::LightState::kRed) continue;
       const scene::Polygon* poly = c.map_.lane_polygon(light.lane);
       if (!poly) continue;
-      if (c.route_.lanes.count(light.lane)) red.push_back({light.lane, poly});
+      if (light.state == scene::LightState::kRed && c.route_.lanes.count(light.lane)) red.push_back({light.lane, poly});
       const auto lane = std::find_if(in.map->lanes.begin(), in.map->lanes.end(),
                                      [&](const scene::Lane& l) { return l.id == light.lane; });
-      if (lane != in.map->lanes.end() && logged_roadblocks.count(lane->roadblock)) c.red_lights_.push_back(poly);
+      if (lane == in.map->lanes.end() || !logged_roadblocks.count(lane->roadblock)) continue;
+      for (size_t k = 0; k < c.red_lights_.size(); ++k) {
+        if (state_in_frame(light, k) == scene::LightState::kRed) c.red_lights_[k].push_back(poly);
+      }
     }
     if (in.reference) {
       c.reference_global_ = sim::relative_to_absolute(in.initial.pose(), in.reference->poses);

@@ -341,7 +341,7 @@ PdmClosedResult pdm_closed(const sim::State& initial, const RoutePlan& route, co
   scene.map = &map;
   scene.observation = &forecast;
   scene.centerline = &route.centerline;
-  scene.red_lights = lights;
+  scene.red_lights = {lights};  // the planning observation holds t = 0's lights
   const auto scores = score_proposals(simulated, scene, scorer);
   PdmClosedResult result;
   for (size_t i = 0; i < scores.size(); ++i) {

@@ -735,6 +735,10 @@ Scene make_scene(const FileContext& f, const Track& ego, const std::vector<Track
   s.route = route_from_path(*f.map, s.ego);
   s.command = infer_command(s);
   s.traffic_lights = lights_at(f, c);
+  for (int k = c + 1; k <= end; ++k) {  // lights_at lists the same lanes, in the same order, at every step
+    const auto later = lights_at(f, k);
+    for (size_t i = 0; i < later.size(); ++i) s.traffic_lights[i].future.push_back(later[i].state);
+  }
   return s;
 }
 

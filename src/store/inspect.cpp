@@ -132,6 +132,12 @@ std::vector<std::string> validate_scene(const Scene& s, const Map& map) {
   for (const auto& id : s.route) {
     if (!roadblocks.count(id)) out.push_back(fmt::format("route roadblock {} is not in map {}", id, map.id));
   }
+  for (const auto& l : s.traffic_lights) {
+    if (l.future.size() > static_cast<size_t>(std::max(0, s.num_future()))) {
+      out.push_back(fmt::format("traffic light on lane {} has {} future states, the ego {} future steps", l.lane,
+                                l.future.size(), s.num_future()));
+    }
+  }
   return out;
 }
 

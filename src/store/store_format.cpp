@@ -107,10 +107,11 @@ void write_shard(h5::File& f, const std::vector<Scene>& scenes, int compression)
   const size_t n = scenes.size();
   f.write_attr("num_scenes", static_cast<int64_t>(n));
 
-  std::vector<int64_t> ego_offset{0}, agent_offset{0}, route_offset{0}, light_offset{0}, state_offset{0};
+  std::vector<int64_t> ego_offset{0}, agent_offset{0}, route_offset{0}, light_offset{0}, state_offset{0},
+      light_future_offset{0};
   std::vector<double> ego_size, ego_state, agent_size, agent_state;
   std::vector<std::string> agent_id, route, light_lane;
-  std::vector<uint8_t> agent_type, agent_category, agent_valid, light_state;
+  std::vector<uint8_t> agent_type, agent_category, agent_valid, light_state, light_future;
   for (const auto& s : scenes) {
     ego_size.insert(ego_size.end(), {s.ego_length, s.ego_width});
     for (const auto& e : s.ego) ego_state.insert(ego_state.end(), {e.x, e.y, e.heading, e.vx, e.vy, e.ax, e.ay});
@@ -134,6 +135,8 @@ void write_shard(h5::File& f, const std::vector<Scene>& scenes, int compression)
     for (const auto& l : s.traffic_lights) {
       light_lane.push_back(l.lane);
       light_state.push_back(static_cast<uint8_t>(l.state));
+      for (LightState st : l.future) light_future.push_back(static_cast<uint8_t>(st));
+      light_future_offset.push_back(static_cast<int64_t>(light_future.size()));
     }
     light_offset.push_back(static_cast<int64_t>(light_lane.size()));
   }
@@ -166,6 +169,8 @@ void write_shard(h5::File& f, const std::vector<Scene>& scenes, int compression)
   f.write("route/roadblock", route, c);
   f.write("traffic_lights/lane", light_lane, c);
   f.write("traffic_lights/state", light_state, c);
+  f.write("traffic_lights/future_offset", light_future_offset, c);
+  f.write("traffic_lights/future", light_future, c);
 }
 
 size_t shard_size(const h5::File& file) { return file.rows("scenes/token"); }
@@ -218,6 +223,19 @@ std::vector<Scene> read_shard(const h5::File& f, size_t first, size_t count) {
   const auto route = f.read_str("route/roadblock", r0, route_offset.back() - r0);
   const auto light_lane = f.read_str("traffic_lights/lane", l0, light_offset.back() - l0);
   const auto light_state = f.read_u8("traffic_lights/state", l0, light_offset.back() - l0);
+  // Optional columns (added within schema 1): shards written before them hold the current
+  // states only, which the scorer holds over the horizon.
+  const bool has_light_future = f.exists("traffic_lights/future_offset");
+  std::vector<int64_t> future_offset;
+  std::vector<uint8_t> light_future;
+  if (has_light_future) {
+    AUTOSCALE_CHECK(f.rows("traffic_lights/future_offset") == f.rows("traffic_lights/lane") + 1,
+                    "{}: /traffic_lights/future_offset has {} rows, /traffic_lights/lane {} (+1 expected)", f.path(),
+                    f.rows("traffic_lights/future_offset"), f.rows("traffic_lights/lane"));
+    future_offset = f.read_i64("traffic_lights/future_offset", l0, light_offset.back() - l0 + 1);
+    check_offsets(f, "traffic_lights/future_offset", future_offset, f.rows("traffic_lights/future"));
+    light_future = f.read_u8("traffic_lights/future", future_offset.front(), future_offset.back() - future_offset.front());
+  }
 
   std::vector<Scene> out(n);
   for (size_t i = 0; i < n; ++i) {
@@ -266,7 +284,16 @@ std::vector<Scene> read_shard(const h5::File& f, size_t first, size_t count) {
     for (int64_t r = light_offset[i]; r < light_offset[i + 1]; ++r) {
       AUTOSCALE_CHECK(light_state[r - l0] <= 3, "{}: scene {}: light state {} is not 0..3", f.path(), s.token,
                       light_state[r - l0]);
-      s.traffic_lights.push_back({light_lane[r - l0], static_cast<LightState>(light_state[r - l0])});
+      TrafficLight light{light_lane[r - l0], static_cast<LightState>(light_state[r - l0]), {}};
+      if (has_light_future) {
+        for (int64_t k = future_offset[r - l0]; k < future_offset[r - l0 + 1]; ++k) {
+          const uint8_t st = light_future[k - future_offset.front()];
+          AUTOSCALE_CHECK(st <= 3, "{}: scene {}: light {} future state {} is not 0..3", f.path(), s.token,
+                          light.lane, st);
+          light.future.push_back(static_cast<LightState>(st));
+        }
+      }
+      s.traffic_lights.push_back(std::move(light));
     }
   }
   return out;

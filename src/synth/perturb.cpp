@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -81,6 +82,11 @@ Scene perturb_start(const Scene& real, const Perturbation& p, int k) {
 
 void fit_agents_to_ego(Scene& s) {
   for (auto& a : s.agents) a.states.resize(s.ego.size());  // extra steps invalid, surplus cut
+  // The lights keep what the recording knew, no further than the new future.
+  const size_t future = static_cast<size_t>(std::max(0, s.num_future()));
+  for (auto& l : s.traffic_lights) {
+    if (l.future.size() > future) l.future.resize(future);
+  }
 }
 
 }  // namespace autoscale::scene

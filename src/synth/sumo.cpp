@@ -507,7 +507,7 @@ std::vector<const TrackEntry*> choose_egos(const std::map<std::string, Track>& t
 }
 
 // The scene of `ego` at step c: steps c - H .. last of every track, the route and command the
-// ego's own path implies, and the lights' states at c.
+// ego's own path implies, and the lights' states from c to the end of the window.
 Scene cut_scene(const TrackEntry& ego, const std::map<std::string, Track>& tracks, int c, int last, int H,
                 const std::string& log_id, const Map& map, const NetLights& lights, const nlohmann::json& base,
                 uint64_t seed) {
@@ -541,9 +541,11 @@ Scene cut_scene(const TrackEntry& ego, const std::map<std::string, Track>& track
   sc.command = infer_command(sc);
   for (const auto& [lane, light, index] : lights.links) {
     const auto p = lights.programs.find(light);
-    if (p != lights.programs.end()) {
-      sc.traffic_lights.push_back({lane, light_at(p->second.first, p->second.second, index, c * kDt)});
-    }
+    if (p == lights.programs.end()) continue;
+    const auto& [phases, offset] = p->second;
+    TrafficLight tl{lane, light_at(phases, offset, index, c * kDt), {}};
+    for (int k = c + 1; k <= last; ++k) tl.future.push_back(light_at(phases, offset, index, k * kDt));
+    sc.traffic_lights.push_back(std::move(tl));
   }
   return sc;
 }

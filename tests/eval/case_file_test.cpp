@@ -79,6 +79,27 @@ TEST(CaseFile, ErrorsNameTheCaseAndTheField) {
   EXPECT_EQ(error_of(j.dump()), "bug.json: case straight-clean: trajectory.poses: no poses");
 }
 
+// The optional "future_red" of a light lists NAVSIM's later 2 Hz frames (t = 0.5, 1.0, ... s);
+// each is spread over its 0.5 s of the 0.1 s grid, the current state covering 0.1-0.4 s.
+TEST(CaseFile, LightFutureFramesSpreadOntoTheStepGrid) {
+  nlohmann::json j = nlohmann::json::parse(read_file(kCases))[0];
+  j["traffic_lights"] = nlohmann::json::parse(R"([{"lane": "x", "red": true, "future_red": [false, true]},
+                                                  {"lane": "y", "red": false}])");
+  const auto cases = parse_cases(j.dump(), "lights.json");
+  const auto& lights = cases.at(0).inputs.lights;
+  ASSERT_EQ(lights.size(), 2u);
+  using scene::LightState;
+  std::vector<LightState> want(4, LightState::kRed);
+  want.insert(want.end(), 5, LightState::kGreen);
+  want.insert(want.end(), 5, LightState::kRed);
+  EXPECT_EQ(lights[0].state, LightState::kRed);
+  EXPECT_EQ(lights[0].future, want);
+  EXPECT_TRUE(lights[1].future.empty());
+  j["traffic_lights"][0]["future_red"][1] = "yes";
+  EXPECT_NE(error_of(j.dump()).find("case straight-clean: traffic_lights[0].future_red[1]: expected true or false"),
+            std::string::npos);
+}
+
 // A map the scorer cannot follow scored PDMS 1 instead of being refused (issue 23): a route
 // to a roadblock the map lacks, an empty route, repeated lane or roadblock ids.
 TEST(CaseFile, MalformedMapsAreRefusedNamingTheField) {

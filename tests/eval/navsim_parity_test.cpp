@@ -340,6 +340,44 @@ TEST(NavsimParity, TrafficLightsComeFromTheLoggedRoute) {
   EXPECT_EQ(cache.score(straight).scores.tlc, 0.0);
 }
 
+// TLC reads the light in NAVSIM's 2 Hz frames, each held for 0.5 s (navsim-pdms.md 5.3): the
+// states a scene knows ahead decide, and a red that falls between two frames is not seen. The
+// straight plan is inside connector "l" from about 1.6 s to the end of the horizon.
+TEST(NavsimParity, TrafficLightsFollowTheFutureFramesSampleAndHold) {
+  using scene::LightState;
+  auto tlc = [](LightState now, std::vector<LightState> future) {
+    SceneInputs in;
+    in.token = "light-ahead";
+    in.initial = ego_at(-20, 0, 0, 10.0);
+    in.map = std::make_shared<scene::Map>(junction());
+    in.route = {"A", "S", "L", "D"};
+    in.lights = {{"l", now, std::move(future)}};
+    EvalOptions v2;
+    v2.version = PdmsVersion::kV2;
+    const auto cache = MetricCache::build(in, v2);
+    Plan straight;
+    for (int k = 1; k <= 8; ++k) straight.poses.push_back({5.0 * k, 0.0, 0.0});
+    return cache.score(straight).scores.tlc;
+  };
+  auto steps = [](int n, LightState s, int from, int to, LightState other) {  // future steps 1..n
+    std::vector<LightState> out;
+    for (int k = 1; k <= n; ++k) out.push_back(k >= from && k <= to ? other : s);
+    return out;
+  };
+  // Red now, green from the next step: held, the red would fail the plan; known, it passes.
+  EXPECT_EQ(tlc(LightState::kRed, steps(50, LightState::kGreen, 0, 0, LightState::kRed)), 1.0);
+  EXPECT_EQ(tlc(LightState::kRed, {}), 0.0);
+  // Green now, red from 2.0 s while the ego is in the connector: fails.
+  EXPECT_EQ(tlc(LightState::kGreen, steps(50, LightState::kGreen, 20, 50, LightState::kRed)), 0.0);
+  // Red only from 4.5 s, past the horizon: passes.
+  EXPECT_EQ(tlc(LightState::kGreen, steps(50, LightState::kGreen, 45, 50, LightState::kRed)), 1.0);
+  // Red at 1.6-1.9 s only: between the frames at 1.5 s and 2.0 s, so NAVSIM does not see it.
+  EXPECT_EQ(tlc(LightState::kGreen, steps(50, LightState::kGreen, 16, 19, LightState::kRed)), 1.0);
+  EXPECT_EQ(tlc(LightState::kGreen, steps(50, LightState::kGreen, 15, 19, LightState::kRed)), 0.0);
+  // A source that knows 1 s ahead holds its last known state to the horizon.
+  EXPECT_EQ(tlc(LightState::kGreen, steps(10, LightState::kGreen, 10, 10, LightState::kRed)), 0.0);
+}
+
 struct V2Road {
   scene::Map map = straight_road();
   ScoringMap scoring{map, {0, 0}, {"lane"}, 1000.0};

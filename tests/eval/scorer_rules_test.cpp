@@ -247,11 +247,18 @@ TEST(ScorerRules, V2LaneKeepingAndTrafficLights) {
   EXPECT_EQ(score_one(drive(0, -1.6, 10), road, {}, PdmsVersion::kV2).lk, 1.0);
   const Observation obs = Observation::from_tracks({}, 41);
   const scene::Polygon red = {rect(200, -4, 230, 0), {}};
-  ScoringScene scene{&road.scoring, &obs, &road.centerline, {&red}, {}};
+  ScoringScene scene{&road.scoring, &obs, &road.centerline, {{&red}}, {}};
   ScorerParams p;
   p.version = PdmsVersion::kV2;
   EXPECT_EQ(score_proposals({drive(170, -2, 10)}, scene, p)[0].tlc, 0.0);
   EXPECT_EQ(score_proposals({drive(100, -2, 10)}, scene, p)[0].tlc, 1.0);
+  // Per 2 Hz frame: red for the first 2 s only, then the last frame (green) holds.
+  scene.red_lights = {{&red}, {&red}, {&red}, {&red}, {}};
+  EXPECT_EQ(score_proposals({drive(170, -2, 10)}, scene, p)[0].tlc, 1.0);  // reaches x = 200 at ~2.6 s
+  scene.red_lights = {{}, {}, {}, {}, {}, {&red}};
+  EXPECT_EQ(score_proposals({drive(170, -2, 10)}, scene, p)[0].tlc, 0.0);  // red from 2.5 s on
+  scene.red_lights = {};
+  EXPECT_EQ(score_proposals({drive(170, -2, 10)}, scene, p)[0].tlc, 1.0);
 }
 
 }  // namespace

@@ -256,14 +256,24 @@ TEST(CommonRoadData, SindLightStatesReachTheConnectors) {
   }
   // CHN_SIND-831_1052: light 103 (approach lanelets 6, 7, 8) is green 19 steps, yellow 6, then
   // red: at 0.5 s per step, green until 9.5 s, yellow until 12.5 s. Lanelet 6 leads into 25.
+  // The future states follow the same log, step by step, to the end of each window.
+  auto want = [](double t) {
+    return t < 9.5 - 1e-9 ? LightState::kGreen : t < 12.5 - 1e-9 ? LightState::kYellow : LightState::kRed;
+  };
+  size_t turning = 0;
   for (const auto& s : sind()[0].r.scenes) {
     const double t = s.timestamp_us * 1e-6;
     for (const auto& l : s.traffic_lights) {
+      ASSERT_EQ(l.future.size(), static_cast<size_t>(s.num_future())) << s.token << " lane " << l.lane;
       if (l.lane != "25") continue;
-      const LightState want = t < 9.5 - 1e-9 ? LightState::kGreen : t < 12.5 - 1e-9 ? LightState::kYellow : LightState::kRed;
-      EXPECT_EQ(l.state, want) << s.token << " at " << t << " s";
+      EXPECT_EQ(l.state, want(t)) << s.token << " at " << t << " s";
+      for (size_t k = 0; k < l.future.size(); ++k) {
+        EXPECT_EQ(l.future[k], want(t + 0.1 * static_cast<double>(k + 1))) << s.token << " future step " << k + 1;
+      }
+      turning += l.state != l.future.back();
     }
   }
+  EXPECT_GT(turning, 0u);  // some windows see the light change ahead
 }
 
 // A damaged file stops the import with one line naming the file and the element.

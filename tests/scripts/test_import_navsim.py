@@ -135,6 +135,16 @@ class NavsimImportTest(unittest.TestCase):
         self.assertEqual(self.reader.read_token("tok011")["traffic_lights"], [("5", 3)])
         self.assertEqual(len(self.reader.read_token("tok011")["ego"]), 15 + 1 + 40)  # 4 s of future left
 
+    def test_later_frames_light_states_are_held_on_the_10_hz_grid(self):
+        # The light turns red at frame 10 (t = 5 s); from frame 8 that is 1.0 s ahead: future steps
+        # 1..9 (0.1 .. 0.9 s) hold frames 8 and 9 (green), step 10 onwards is red.
+        future = self.reader.read_token("tok008")["traffic_light_future"]
+        self.assertEqual(len(future), 1)
+        self.assertEqual(len(future[0]), 50)
+        self.assertEqual(future[0][:9], [1] * 9)
+        self.assertEqual(future[0][9:], [3] * 41)
+        self.assertEqual(self.reader.read_token("tok011")["traffic_light_future"], [[3] * 40])
+
     def test_ego_is_interpolated_to_10_hz_in_the_global_frame(self):
         s = self.reader.read_token("tok004")
         ego = s["ego"]

@@ -29,7 +29,7 @@ def scene(token, k=0, steps=12):
     return dict(token=token, log="log-%d" % (k % 2), map_id="m", domain=k % 2, timestamp_us=1000 * k, command=1,
                 num_history=3, ego_size=(4.5, 1.9), generator="test", generator_params='{"k": %d}' % k, seed=k,
                 source_log="", ego=ego, agents=[dict(id="a1", type=0, size=[4, 1.8, 1.5], state=state, valid=valid)],
-                route=["rb1"], traffic_lights=[("l1", 3)])
+                route=["rb1"], traffic_lights=[("l1", 3)], traffic_light_future=[[3, 3, 1] if k % 2 else []])
 
 
 class StoreTest(unittest.TestCase):
@@ -53,6 +53,8 @@ class StoreTest(unittest.TestCase):
         np.testing.assert_array_equal(s["ego"], scene("t3", 3)["ego"])
         np.testing.assert_array_equal(s["agents"][0]["valid"], scene("t3", 3)["agents"][0]["valid"])
         self.assertEqual(s["traffic_lights"], [("l1", 3)])
+        self.assertEqual(s["traffic_light_future"], [[3, 3, 1] if 3 % 2 else []])
+        self.assertEqual(r.read_token("t2")["traffic_light_future"], [[]])
         self.assertEqual(s["generator_params"], '{"k": 3}')
         m = r.map("m")
         self.assertEqual(len(m["areas"][0]["polygon"]), 2)  # exterior + hole

@@ -58,6 +58,7 @@ void expect_same(const Scene& a, const Scene& b) {
   ASSERT_EQ(a.traffic_lights.size(), b.traffic_lights.size());
   EXPECT_EQ(a.traffic_lights[0].lane, b.traffic_lights[0].lane);
   EXPECT_EQ(a.traffic_lights[0].state, b.traffic_lights[0].state);
+  EXPECT_EQ(a.traffic_lights[0].future, b.traffic_lights[0].future);
 }
 
 std::string error_of(const std::function<void()>& fn) {
@@ -115,6 +116,41 @@ TEST(SceneStore, ShardsWithoutAgentCategoriesStillRead) {
   EXPECT_EQ(s.agents[0].type, AgentType::kVehicle);
   EXPECT_EQ(s.agents[1].type, AgentType::kPedestrian);
   for (const auto& a : s.agents) EXPECT_EQ(a.category, AgentCategory::kUnspecified);
+  fs::remove_all(dir);
+}
+
+// Light states at future steps round-trip per light; shards written before the columns existed
+// read with empty futures (the scorer then holds the current state).
+TEST(SceneStore, LightFutureStatesRoundTripAndOlderShardsHoldTheCurrentState) {
+  const auto dir = temp_dir("store-lightfuture");
+  Scene a = make_scene("tok-0", "m", 0, 10);
+  Scene b = make_scene("tok-1", "m", 1, 10);
+  a.traffic_lights[0].future = {LightState::kRed, LightState::kRed, LightState::kGreen};
+  b.traffic_lights.push_back({"l1", LightState::kYellow, {LightState::kRed}});
+  {
+    SceneStoreWriter w(dir.string(), {});
+    w.add_map(square_map("m"));
+    w.add(a);
+    w.add(b);
+    w.close();
+  }
+  {
+    auto store = SceneStore::open(dir.string());
+    const Scene ra = store.read(0), rb = store.read(1);
+    EXPECT_EQ(ra.traffic_lights[0].future, a.traffic_lights[0].future);
+    ASSERT_EQ(rb.traffic_lights.size(), 2u);
+    EXPECT_TRUE(rb.traffic_lights[0].future.empty());
+    EXPECT_EQ(rb.traffic_lights[1].future, std::vector<LightState>{LightState::kRed});
+  }
+  const auto shard = (dir / "shard-000000.h5").string();
+  const hid_t f = H5Fopen(shard.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  ASSERT_GE(f, 0);
+  EXPECT_GE(H5Ldelete(f, "traffic_lights/future", H5P_DEFAULT), 0);
+  EXPECT_GE(H5Ldelete(f, "traffic_lights/future_offset", H5P_DEFAULT), 0);
+  H5Fclose(f);
+  const Scene old = SceneStore::open(dir.string()).read(0);
+  EXPECT_EQ(old.traffic_lights[0].state, LightState::kRed);
+  EXPECT_TRUE(old.traffic_lights[0].future.empty());
   fs::remove_all(dir);
 }
 

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <map>
 #include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -61,6 +63,36 @@ TEST(Sumo, ConvertsAWorldIntoSyntheticScenesWithProvenance) {
     EXPECT_EQ(params["network"], "grid");
     EXPECT_TRUE(validate_scene(s, w.map).empty()) << s.token;
   }
+}
+
+// Every light carries its states over the whole future (per-frame lights for EPDMS's TLC), and
+// they are the world's signal plan: a later scene's current state of the same lane agrees.
+TEST(Sumo, LightFutureStatesAgreeWithLaterScenes) {
+  REQUIRE_SUMO();
+  std::map<std::pair<int64_t, std::string>, LightState> current;  // (time, lane) -> state
+  size_t lights = 0, changing = 0;
+  for (const auto& s : world().scenes) {
+    for (const auto& l : s.traffic_lights) {
+      ASSERT_EQ(l.future.size(), static_cast<size_t>(s.num_future())) << s.token << " " << l.lane;
+      current[{s.timestamp_us, l.lane}] = l.state;
+      ++lights;
+      changing += std::any_of(l.future.begin(), l.future.end(), [&](LightState f) { return f != l.state; });
+    }
+  }
+  ASSERT_GT(lights, 0u);
+  EXPECT_GT(changing, 0u);
+  size_t compared = 0;
+  for (const auto& s : world().scenes) {
+    for (const auto& l : s.traffic_lights) {
+      for (size_t k = 0; k < l.future.size(); ++k) {
+        const auto later = current.find({s.timestamp_us + static_cast<int64_t>(k + 1) * 100000, l.lane});
+        if (later == current.end()) continue;
+        EXPECT_EQ(l.future[k], later->second) << s.token << " " << l.lane << " step " << k + 1;
+        ++compared;
+      }
+    }
+  }
+  EXPECT_GT(compared, 100u);
 }
 
 TEST(Sumo, AgentsNeverOverlapTheEgoAtTheCurrentFrame) {

@@ -43,7 +43,7 @@ struct SceneInputs {
   std::shared_ptr<const scene::Map> map;
   std::vector<std::string> route;
   std::vector<AgentTrack> tracks;            // 2 Hz frames from t = 0
-  std::vector<scene::TrafficLight> lights;   // at t = 0
+  std::vector<scene::TrafficLight> lights;   // at t = 0, with their future states when known
   std::vector<sim::State> history;           // v2 history comfort: history_states() of the logged past
                                              // (empty: no history, HC = 1)
   std::optional<Plan> reference;             // given progress reference (else PDM-Closed plans one)
@@ -88,7 +88,7 @@ class MetricCache {
   RoutePlan route_;
   ScoringMap map_;
   Observation observation_;
-  std::vector<const scene::Polygon*> red_lights_;
+  std::vector<std::vector<const scene::Polygon*>> red_lights_;  // per 2 Hz frame, see ScoringScene
   std::vector<sim::Pose> reference_global_;  // 0.1 s apart from t = 0.1
   std::vector<sim::State> reference_simulated_;
   double reference_bound_ = 0.0;  // the reference's progress x multiplier, for EP normalisation

@@ -56,7 +56,9 @@ struct ScoringScene {
   const ScoringMap* map = nullptr;
   const Observation* observation = nullptr;  // 51 steps (v1) or 41 (v2)
   const Centerline* centerline = nullptr;
-  std::vector<const scene::Polygon*> red_lights;  // v2 TLC: red lane connectors, held over the horizon
+  // v2 TLC: red lane connectors per 2 Hz frame (frame k at t = 0.5 k s), each frame held for its
+  // 0.5 s and the last one to the horizon (NAVSIM's sample-and-hold of its scene frames).
+  std::vector<std::vector<const scene::Polygon*>> red_lights;
   std::vector<sim::State> history;                // v2 HC: logged ego states before t = 0; empty = HC 1
   ScoreTimings* timings = nullptr;
 };

@@ -104,7 +104,11 @@ struct Agent {
 // to the lane before the stop line (CommonRoad) move them onto its successors.
 struct TrafficLight {
   std::string lane;  // the lane (connector) it controls
-  LightState state = LightState::kUnknown;
+  LightState state = LightState::kUnknown;  // at the current frame
+  // States at the scene's future steps (index k: current + k + 1, on the ego's 0.1 s grid), as
+  // far as the source knows them; empty when it gives the current frame only, and then the
+  // current state is held (what NAVSIM's scorer would see from a single frame).
+  std::vector<LightState> future;
 };
 
 struct Scene {
@@ -127,7 +131,7 @@ struct Scene {
   std::vector<EgoState> ego;  // num_history + 1 + num_future states
   std::vector<Agent> agents;
   std::vector<std::string> route;  // roadblock ids in driving order
-  std::vector<TrafficLight> traffic_lights;  // at the current frame
+  std::vector<TrafficLight> traffic_lights;  // current states (and future ones, see TrafficLight)
 
   int current_index() const { return num_history; }
   int num_steps() const { return static_cast<int>(ego.size()); }

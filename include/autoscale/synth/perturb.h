@@ -40,7 +40,8 @@ Perturbation draw_perturbation(const PerturbOptions& options, uint64_t run_seed,
 // source_log are set for a synthetic scene.
 Scene perturb_start(const Scene& real, const Perturbation& p, int k);
 
-// After the future is labelled: every agent gets exactly one state per ego state again.
+// After the future is labelled: every agent gets exactly one state per ego state again, and no
+// light keeps future states past the new future.
 void fit_agents_to_ego(Scene& scene);
 
 }  // namespace autoscale::scene
