@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <random>
 #include <set>
@@ -32,6 +33,10 @@ void SumoOptions::visit(ConfigVisitor& v) {
   v.field("random_iterations", random_iterations, "growth iterations of a random network", at_least(5));
   v.field("lanes", lanes, "lanes per direction", in_range(1, 4));
   v.field("traffic_lights", traffic_lights, "signalise junctions (netgenerate --tls.guess)");
+  v.field("stop_offset_m", stop_offset_m,
+          "distance before the junction's edge at which vehicles stop at red lights [m] (a stopOffset on every "
+          "edge; 0: SUMO's own, 1 m)",
+          at_least(0));
   v.field("duration_s", duration_s, "simulated time per world [s]", at_least(20));
   v.field("warmup_s", warmup_s, "no scene starts before this time [s]", at_least(0));
   v.field("insertion_period_s", insertion_period_s, "one new vehicle every ... seconds", positive());
@@ -434,6 +439,32 @@ struct SumoRunFiles {
   std::vector<std::string> route_files;  // vehicles, then persons
 };
 
+// SUMO stops a vehicle at a red light 1 m short of the junction's edge; scored, the expert's
+// logged stop is tracked (LQR) with an overshoot of one to three metres into the red lane
+// connector, which EPDMS's traffic-light compliance counts as running the light (TLC fails the
+// expert in 19% of stop windows on T1's validation worlds; 1.5% with a 3 m offset). Drivers
+// stop short of the line: a stopOffset on every edge (a netconvert patch of the generated net)
+// moves the stop back; the network and its light programs are otherwise unchanged.
+void add_stop_offsets(const std::string& net, double offset_m, const fs::path& dir, const std::string& log) {
+  pugi::xml_document doc;
+  AUTOSCALE_CHECK(doc.load_file(net.c_str()), "{}: not readable XML", net);
+  const std::string patch = (dir / "stop_offsets.edg.xml").string();
+  {
+    std::ofstream out(patch);
+    out << "<edges>\n";
+    for (auto e : doc.child("net").children("edge")) {
+      if (std::string(e.attribute("function").value()) == "internal") continue;
+      out << fmt::format("  <edge id=\"{}\"><stopOffset value=\"{}\" vClasses=\"all\"/></edge>\n",
+                         e.attribute("id").value(), offset_m);
+    }
+    out << "</edges>\n";
+    AUTOSCALE_CHECK(out.good(), "{}: write failed", patch);
+  }
+  const std::string patched = net + ".patched.xml";
+  run_tool({"netconvert", "-s", net, "-e", patch, "-o", patched}, log);
+  fs::rename(patched, net);
+}
+
 // netgenerate, randomTrips (vehicles, and persons when asked) and sumo with FCD output, all
 // seeded with `seed`; their output goes to DIR/tools.log.
 SumoRunFiles run_sumo_tools(const SumoOptions& o, uint64_t seed, const fs::path& dir) {
@@ -462,6 +493,7 @@ SumoRunFiles run_sumo_tools(const SumoOptions& o, uint64_t seed, const fs::path&
   if (o.traffic_lights) netgen.insert(netgen.end(), {"--tls.guess", "true"});
   if (o.pedestrians) netgen.insert(netgen.end(), {"--sidewalks.guess", "true"});
   run_tool(netgen, log);
+  if (o.stop_offset_m > 0) add_stop_offsets(f.net, o.stop_offset_m, dir, log);
   run_tool({python_executable(), o.sumo_home + "/tools/randomTrips.py", "-n", f.net, "-e",
             fmt::format("{}", o.duration_s), "-p", fmt::format("{}", o.insertion_period_s), "--seed", s,
             "--vehicle-class", o.vehicle_class, "--prefix", "veh", "--validate", "-o", trips, "-r", routes},
@@ -568,6 +600,7 @@ SumoWorld generate_sumo_world(const SumoOptions& o, uint64_t run_seed, int64_t w
   const int first_step = static_cast<int>(std::lround(o.warmup_s / kDt));
   const nlohmann::json base = {{"network", o.network}, {"world", world}, {"lanes", o.lanes},
                                {"vehicle_class", o.vehicle_class}, {"pedestrians", o.pedestrians},
+                               {"stop_offset_m", o.stop_offset_m},
                                {"duration_s", o.duration_s}, {"insertion_period_s", o.insertion_period_s}};
   for (const TrackEntry* ego : choose_egos(tracks, o, seed)) {
     const int begin = std::max(first_step, ego->second.states.begin()->first), end_step = ego->second.states.rbegin()->first;

@@ -95,6 +95,41 @@ TEST(Sumo, LightFutureStatesAgreeWithLaterScenes) {
   EXPECT_GT(compared, 100u);
 }
 
+// The closest a standing ego's front bumper comes to the end of its lane (the junction's edge):
+// the first car of a queue at a red light.
+double closest_stop_to_junction(const SumoWorld& w) {
+  double closest = INFINITY;
+  for (const auto& s : w.scenes) {
+    for (const auto& e : s.ego) {
+      if (std::hypot(e.vx, e.vy) > 0.05) continue;
+      const double reach = rear_axle_to_center(s.ego_length) + 0.5 * s.ego_length;
+      const Vec2 front{e.x + reach * std::cos(e.heading), e.y + reach * std::sin(e.heading)};
+      for (const auto& l : w.map.lanes) {
+        if (l.connector || l.successors.empty() || l.polygon.size() < 3 || !point_in_ring(l.polygon, {e.x, e.y})) continue;
+        closest = std::min(closest, std::hypot(l.centerline.back().x - front.x, l.centerline.back().y - front.y));
+      }
+    }
+  }
+  return closest;
+}
+
+// stop_offset_m moves where vehicles wait at a red light (SUMO's own: 1 m before the junction).
+TEST(Sumo, StopOffsetMovesTheStopLineBack) {
+  REQUIRE_SUMO();
+  SumoOptions o = small_world();
+  o.max_egos_per_world = 30;
+  const auto dir = testing::temp_dir("sumo-stop-offset");
+  const auto own = generate_sumo_world(o, 5, 0, (dir / "own").string());
+  o.stop_offset_m = 3.0;
+  const auto offset = generate_sumo_world(o, 5, 0, (dir / "offset").string());
+  fs::remove_all(dir);
+  const double own_gap = closest_stop_to_junction(own), offset_gap = closest_stop_to_junction(offset);
+  EXPECT_NEAR(own_gap, 1.0, 0.3);
+  EXPECT_GT(offset_gap, own_gap + 1.5);  // measured 2.69: a car creeping to its stop
+  EXPECT_LT(offset_gap, 3.3);
+  EXPECT_EQ(nlohmann::json::parse(offset.scenes.at(0).generator_params)["stop_offset_m"], 3.0);
+}
+
 TEST(Sumo, AgentsNeverOverlapTheEgoAtTheCurrentFrame) {
   REQUIRE_SUMO();
   for (const auto& s : world().scenes) {

@@ -24,6 +24,7 @@ struct SumoOptions {
   int64_t random_iterations = 40;
   int64_t lanes = 2;             // lanes per direction
   bool traffic_lights = true;    // let netgenerate guess signalised junctions
+  double stop_offset_m = 0.0;    // where vehicles stop before a junction's edge (0: SUMO's own, 1 m)
   double duration_s = 120.0;     // simulated time
   double warmup_s = 20.0;        // no scene starts before the network has filled
   double insertion_period_s = 1.2;  // one new vehicle every ... seconds (randomTrips -p)
