@@ -91,6 +91,15 @@ def check_scene(scene):
                              % (tok, a["id"], r, cols[c], st[r, c]))
         if not all(math.isfinite(v) for v in a["size"]):
             raise StoreError("scene %s: agent %s size %s is not finite" % (tok, a["id"], list(a["size"])))
+    futures = scene.get("traffic_light_future")
+    if futures is not None:
+        if len(futures) != len(scene["traffic_lights"]):
+            raise StoreError("scene %s: %d traffic_light_future lists for %d traffic_lights"
+                             % (tok, len(futures), len(scene["traffic_lights"])))
+        for (lane, _), future in zip(scene["traffic_lights"], futures):
+            if len(future) > len(ego) - 1 - int(scene["num_history"]) or any(not 0 <= int(x) <= 3 for x in future):
+                raise StoreError("scene %s: light on lane %s: %d future states (the ego has %d future steps), "
+                                 "each 0..3" % (tok, lane, len(future), len(ego) - 1 - int(scene["num_history"])))
 
 
 def _write_shard(path, scenes, compression):
@@ -119,10 +128,9 @@ def _write_shard(path, scenes, compression):
                 off["agent"].append(off["agent"][-1] + len(s["agents"]))
                 route.extend(s["route"])
                 off["route"].append(len(route))
-                futures = s.get("traffic_light_future") or [[] for _ in s["traffic_lights"]]
-                if len(futures) != len(s["traffic_lights"]):
-                    raise StoreError("scene %s: %d traffic_light_future lists for %d traffic_lights" % (
-                        s["token"], len(futures), len(s["traffic_lights"])))
+                futures = s.get("traffic_light_future")
+                if futures is None:
+                    futures = [[] for _ in s["traffic_lights"]]
                 for (lane, state), future in zip(s["traffic_lights"], futures):
                     light_lane.append(lane)
                     light_state.append(state)

@@ -222,6 +222,7 @@ def convert_log(path, args, writer):
     agents = [frame_agents(f, e) for f, e in zip(frames, egos)]
     frame_lights = [[(str(int(l[0])) if isinstance(l[0], (int, np.integer)) else str(l[0]), 3 if l[1] else 1)
                      for l in f.get("traffic_lights", [])] for f in frames]
+    light_dicts = [dict(fl) for fl in frame_lights]
 
     H, F, Fmin = (int(round(v / STEP)) for v in (args.history_s, args.future_s, args.min_future_s))
     params = dict(source=os.path.basename(path), map=map_name, history_s=args.history_s, future_s=args.future_s,
@@ -253,10 +254,12 @@ def convert_log(path, args, writer):
         cmd = f.get("driving_command")
         command = int(np.argmax(cmd)) if cmd is not None and len(cmd) == 4 else 3
         lights = frame_lights[i]
-        # Later frames' states, sample-and-hold onto the 0.1 s grid (as NAVSIM's scorer holds each
-        # 2 Hz frame); a lane a later frame does not list is unknown there (NAVSIM: not red).
-        held = [np.searchsorted(times, t0 + STEP * k + 1e-6, side="right") - 1 for k in range(1, future + 1)]
-        light_future = [[dict(frame_lights[j]).get(lane, 0) for j in held] for lane, _ in lights]
+        # Later frames' states, sample-and-hold onto the 0.1 s grid: step k holds frame i + k // 5,
+        # by index as NAVSIM's scorer does (frames are ~0.5 s apart with jitter; a timestamp lookup
+        # would read a frame late whenever the spacing is a little over 0.5 s). A lane a later
+        # frame does not list is unknown there (NAVSIM: not red).
+        held = [min(i + k // 5, len(frames) - 1) for k in range(1, future + 1)]
+        light_future = [[light_dicts[j].get(lane, 0) for j in held] for lane, _ in lights]
         scenes.append(dict(token=str(f["token"]), log=log, map_id=map_id, domain=0, timestamp_us=int(f["timestamp"]),
                            command=command, num_history=H, ego_size=(5.176, 2.297), generator="navsim",
                            generator_params=json.dumps(params), seed=0, source_log="", ego=ego, agents=scene_agents,

@@ -6,7 +6,8 @@
 #   OUT/oracle   vanilla_random on the useful group only (the known best selection)
 #   OUT/anti     vanilla_random on the harmful group only (the known worst)
 # and prints each method's ΔPDMS against random, oracle − random and random − anti-oracle
-# (`autoscale paired`) and test PDMS per scene type (t1_by_type.py). The selection's share of
+# (`autoscale paired`) and test PDMS per scene type (t1_by_type.py); PDMS is the config's
+# eval.pdms_version (configs/t1.yaml: EPDMS v2). The selection's share of
 # each group is in OUT/compare/summary.md.
 #   scripts/experiments/bench-t1.sh [OUT] [key=value ...]   (default out/t1; overrides go to every compare)
 # T1_WORLDS="TRAIN VAL TEST POOL CRUISE TRUCKS" sets the world counts (default "6 4 15 6 1 6");

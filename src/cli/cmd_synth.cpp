@@ -90,7 +90,12 @@ int run_synth_corrupt(const SynthCorruptArgs& args, const Invocation& inv) {
 
 int run_synth_sumo(const SynthSumoArgs& args, const Invocation& inv) {
   const auto [shard, shards] = parse_shard(args.shard);
-  const auto& options = inv.config.synth.sumo;
+  scene::SumoOptions options = inv.config.synth.sumo;
+  if (!args.scenario.empty()) {
+    options.network = "scenario";
+    options.scenario = args.scenario;
+  }
+  with_context("--scenario", [&] { options.validate(); });
   std::vector<int64_t> worlds;
   for (int64_t w = static_cast<int64_t>(shard); w < options.worlds; w += static_cast<int64_t>(shards)) worlds.push_back(w);
   std::string work = args.work_dir;
@@ -173,6 +178,8 @@ Commands bind_synth(CLI::App& app, GlobalOptions&) {
   sumo_cmd->add_option("--shard", sumo->shard, "this process's worlds: w % N == i for i/N");
   sumo_cmd->add_flag("--append", sumo->append, "add to an existing store");
   sumo_cmd->add_option("--work-dir", sumo->work_dir, "keep SUMO's networks, routes and FCD here");
+  sumo_cmd->add_option("--scenario", sumo->scenario, "run this .sumocfg's own network, demand and light programs "
+                       "(synth.sumo.network=scenario; synth.sumo.area bounds what is recorded)");
   auto select = std::make_shared<SynthSelectArgs>();
   auto* select_cmd = synth->add_subcommand("select", "copy the scenes of some types (synth.scene_type: stop, turn, "
                                            "cruise) to a new store");

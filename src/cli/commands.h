@@ -102,6 +102,7 @@ struct SynthSumoArgs {
   std::string shard = "0/1";  // worlds w with w % N == i
   bool append = false;
   std::string work_dir;       // SUMO's files ("" = a temporary directory, removed afterwards)
+  std::string scenario;       // a .sumocfg: synth.sumo.network=scenario with this file
 };
 int run_synth_sumo(const SynthSumoArgs& args, const Invocation& inv);
 

@@ -73,6 +73,10 @@ MetricCache MetricCache::build(SceneInputs inputs, const EvalOptions& options) {
     std::vector<RedLight> red;
     c.red_lights_.assign(light_frames(in.lights), {});
     for (const auto& light : in.lights) {
+      const bool ever_red = light.state == scene::LightState::kRed ||
+                            std::find(light.future.begin(), light.future.end(), scene::LightState::kRed) !=
+                                light.future.end();
+      if (!ever_red) continue;  // most lights: no map lookups
       const scene::Polygon* poly = c.map_.lane_polygon(light.lane);
       if (!poly) continue;
       if (light.state == scene::LightState::kRed && c.route_.lanes.count(light.lane)) red.push_back({light.lane, poly});

@@ -350,6 +350,11 @@ void SceneStoreWriter::add(const Scene& scene) {
     AUTOSCALE_CHECK(a.states.size() == scene.ego.size(), "scene {}: agent {} has {} states, the ego has {}",
                     scene.token, a.id, a.states.size(), scene.ego.size());
   }
+  for (const auto& l : scene.traffic_lights) {
+    AUTOSCALE_CHECK(l.future.size() <= static_cast<size_t>(scene.num_future()),
+                    "scene {}: light on lane {} has {} future states, the ego {} future steps", scene.token, l.lane,
+                    l.future.size(), scene.num_future());
+  }
   check_finite(scene);
   const auto shard = static_cast<int64_t>(shard_files_.size());
   token_rows_[scene.token] = index_.size();

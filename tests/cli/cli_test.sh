@@ -102,6 +102,10 @@ if command -v netgenerate >/dev/null 2>&1; then
   check "  ...reports its worlds" contains "$T/out" "simulated 1 SUMO worlds (shard 1/2)"
   "$BIN" inspect "$T/sumo" --strict >"$T/out" 2>/dev/null
   check "  ...writes valid synthetic scenes" contains "$T/out" "generators  sumo:"
+  "$BIN" synth sumo -o "$T/sumo-bad" --scenario "$T/no.sumocfg" 2>"$T/err" >/dev/null
+  check "a missing SUMO scenario is refused" [ $? -ne 0 ]
+  check "  ...naming the flag and the file" contains "$T/err" "--scenario: synth.sumo.scenario: \"$T/no.sumocfg\" is not a file"
+  check "  ...and writing nothing" [ ! -e "$T/sumo-bad" ]
 else
   echo "SKIPPED synth sumo checks: SUMO is not installed"
 fi

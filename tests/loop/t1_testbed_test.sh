@@ -57,12 +57,11 @@ for path in decisions:
     assert len(steps) == k or (len(steps) == k + 1 and not steps[-1].get("accepted", False)), steps
     assert k > 0 or not d["accepted"], d
 PY
-# Under EPDMS v2 the quality gate sees what v1 forgives: a constant-velocity label through a red
-# light (TLC) or into a stopping leader scores far below the recorded label it replaced.
+# Under EPDMS v2 (configs/t1.yaml) the quality gate sees what v1 forgives: a constant-velocity
+# label through a red light (TLC) or into a stopping leader scores far below the recorded label.
 "$BIN" compare -c "$REPO/configs/t1.yaml" -o "$T/v2gate" --max-steps 0 -q --threads 2 loop.real="[$OUT/real]" \
   loop.synthetic="[$OUT/useful,$OUT/harmful]" "loop.compare.methods=[autoscale_v2]" loop.compare.reference=autoscale_v2 \
-  encode.embedding=descriptor \
-  eval.pdms_version=v2 loop.compare.seeds=1 "data.split.val_logs=[sumo-grid-102-w0]" \
+  encode.embedding=descriptor loop.compare.seeds=1 "data.split.val_logs=[sumo-grid-102-w0]" \
   "data.split.test_logs=[sumo-grid-103-w0,sumo-grid-103-w1]" >"$T/v2gate.txt" 2>&1
 check "v2 gate: compare prepares" [ $? -eq 0 ]
 check "v2 gate: constant-velocity labels score well below the recorded ones" "$PY" - "$T/v2gate/label_scores.json" <<'PY'
@@ -74,7 +73,9 @@ assert harmful and len(harmful) == len(useful), (len(harmful), len(useful))
 mean = lambda x: sum(x) / len(x)
 print("label EPDMS: recorded %.3f, constant velocity %.3f" % (mean(useful), mean(harmful)))
 assert mean(harmful) < mean(useful) - 0.1, (mean(useful), mean(harmful))
-assert sum(v < 0.9 for v in harmful) > len(harmful) / 4, harmful
+passing = lambda x: sum(v >= 0.8 for v in x) / len(x)  # configs/t1.yaml's gate
+print("pass the 0.8 gate: recorded %.2f, constant velocity %.2f" % (passing(useful), passing(harmful)))
+assert passing(harmful) < 0.5 * passing(useful), (passing(useful), passing(harmful))
 PY
 echo "$checks checks, $failures failures"
 [ "$failures" -eq 0 ]

@@ -75,10 +75,10 @@ def quaternion(yaw):
     return [math.cos(yaw / 2), 0.0, 0.0, math.sin(yaw / 2)]
 
 
-def make_log(path, frames=20):
+def make_log(path, frames=20, jitter_s=0.0, red_from=10):
     out = []
     for i in range(frames):
-        t = 0.5 * i
+        t = 0.5 * i + (jitter_s if i % 2 else 0.0)  # recorded frames are ~0.5 s apart, not exactly
         s = 10.0 * t  # ego at 10 m/s in the right lane
         x, y = along(s, -2)
         car_s = 30 + 8.0 * t  # a slower car 30 m ahead
@@ -99,7 +99,7 @@ def make_log(path, frames=20):
         out.append(dict(token="tok%03d" % i, timestamp=1_600_000_000_000_000 + int(t * 1e6), log_name="2021.05.12.log",
                         map_location="las_vegas", ego2global_translation=np.array([x, y, 0.0]),
                         ego2global_rotation=quaternion(HEADING), ego_dynamic_state=[10.0, 0.0, 0.0, 0.0],
-                        roadblock_ids=[10, 20], traffic_lights=[(5, i >= 10)], driving_command=np.array([0, 1, 0, 0]),
+                        roadblock_ids=[10, 20], traffic_lights=[(5, i >= red_from)], driving_command=np.array([0, 1, 0, 0]),
                         anns=dict(gt_boxes=np.array(boxes).reshape(-1, 7), gt_names=names,
                                   gt_velocity_3d=np.array(vel).reshape(-1, 3), track_tokens=tracks)))
     with open(path, "wb") as f:
@@ -144,6 +144,20 @@ class NavsimImportTest(unittest.TestCase):
         self.assertEqual(future[0][:9], [1] * 9)
         self.assertEqual(future[0][9:], [3] * 41)
         self.assertEqual(self.reader.read_token("tok011")["traffic_light_future"], [[3] * 40])
+
+    def test_later_frames_are_held_by_index_when_timestamps_jitter(self):
+        # Odd frames recorded 30 ms late, the light red from frame 9 (t = 4.53 s): NAVSIM holds
+        # frame i + k // 5 at step k, so from frame 8 the red starts at step 5 (a timestamp
+        # lookup at 4.5 s would still read frame 8's green).
+        log = os.path.join(self.dir, "2021.05.13.log.pkl")
+        make_log(log, jitter_s=0.03, red_from=9)
+        store = os.path.join(self.dir, "store-jitter")
+        r = subprocess.run(["/usr/bin/python3", SCRIPT, "--quiet", "--out", store, "--maps-root",
+                            os.path.join(self.dir, "maps"), log], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        future = StoreReader(store).read_token("tok008")["traffic_light_future"][0]
+        self.assertEqual(future[:4], [1] * 4)
+        self.assertEqual(future[4:], [3] * (len(future) - 4))
 
     def test_ego_is_interpolated_to_10_hz_in_the_global_frame(self):
         s = self.reader.read_token("tok004")

@@ -81,6 +81,13 @@ class StoreTest(unittest.TestCase):
             bad["agents"][0]["state"][2, 3] = np.inf  # row 2 is valid
             with self.assertRaisesRegex(StoreError, "scene bad2: agent a1 state row 2 column vx is inf"):
                 w.add_scene(bad)
+            bad = scene("bad3")  # 12 states, 3 of history: 8 future steps
+            bad["traffic_light_future"] = [[3] * 9]
+            with self.assertRaisesRegex(StoreError, "scene bad3: light on lane l1: 9 future states"):
+                w.add_scene(bad)
+            bad["traffic_light_future"] = [[3, 7]]
+            with self.assertRaisesRegex(StoreError, "scene bad3: light on lane l1: 2 future states .* each 0..3"):
+                w.add_scene(bad)
             ok = scene("ok")
             ok["agents"][0]["state"][1, 0] = np.nan  # row 1 is not valid: allowed
             w.add_scene(ok)

@@ -142,6 +142,19 @@ TEST(SceneStore, LightFutureStatesRoundTripAndOlderShardsHoldTheCurrentState) {
     EXPECT_TRUE(rb.traffic_lights[0].future.empty());
     EXPECT_EQ(rb.traffic_lights[1].future, std::vector<LightState>{LightState::kRed});
   }
+  {  // a light cannot know more future than the scene has
+    Scene c = make_scene("tok-2", "m", 2, 10);
+    c.traffic_lights[0].future.assign(static_cast<size_t>(c.num_future()) + 1, LightState::kRed);
+    SceneStoreWriter w((dir.string() + "-long"), {});
+    w.add_map(square_map("m"));
+    try {
+      w.add(c);
+      ADD_FAILURE() << "a light future longer than the ego's was accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("scene tok-2: light on lane l2 has"), std::string::npos) << e.what();
+    }
+  }
+  fs::remove_all(dir.string() + "-long");
   const auto shard = (dir / "shard-000000.h5").string();
   const hid_t f = H5Fopen(shard.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
   ASSERT_GE(f, 0);

@@ -130,6 +130,59 @@ TEST(Sumo, StopOffsetMovesTheStopLineBack) {
   EXPECT_EQ(nlohmann::json::parse(offset.scenes.at(0).generator_params)["stop_offset_m"], 3.0);
 }
 
+// The real Bologna (Andrea Costa) network with its calibrated demand and its own light
+// programs (acosta_tls.add.xml replaces the network's), recorded in a bounded area.
+TEST(Sumo, BolognaScenarioRunsItsOwnNetworkDemandAndLightPrograms) {
+  REQUIRE_SUMO();
+  SumoOptions o;
+  o.network = "scenario";
+  o.scenario = std::string(AUTOSCALE_SHARED_DIR) + "/data-samples/sumo-bologna/acosta/run.sumocfg";
+  ASSERT_TRUE(fs::exists(o.scenario)) << o.scenario;
+  o.area = {600, 400, 1200, 900};
+  o.duration_s = 100;
+  o.warmup_s = 70;
+  o.max_egos_per_world = 10;
+  const auto dir = testing::temp_dir("sumo-bologna");
+  const auto w = generate_sumo_world(o, 3, 0, dir.string());
+  fs::remove_all(dir);
+  ASSERT_GT(w.scenes.size(), 50u);
+  EXPECT_GT(w.map.lanes.size(), 500u);  // the whole city network
+  EXPECT_TRUE(validate_map(w.map).empty());
+  bool distribution_type = false;
+  size_t checked = 0;
+  for (const auto& s : w.scenes) {
+    EXPECT_EQ(s.log, "sumo-acosta-3-w0");
+    EXPECT_TRUE(validate_scene(s, w.map).empty()) << s.token;
+    const auto& e = s.current_ego();
+    // Recorded in the area (SUMO filters by the front bumper; a bus's rear axle trails by ~10 m).
+    EXPECT_TRUE(e.x >= 585 && e.x <= 1215 && e.y >= 385 && e.y <= 915) << s.token << " " << e.x << " " << e.y;
+    EXPECT_EQ(nlohmann::json::parse(s.generator_params)["scenario"], o.scenario);
+    for (const auto& a : s.agents) distribution_type = distribution_type || std::abs(a.length - 4.5) < 1e-9;
+    // Light 209, link 2 (via :63_2_0): the utopia program is green until 79 s, the network's own
+    // program red from 45 s.
+    const double t = s.timestamp_us * 1e-6;
+    for (const auto& l : s.traffic_lights) {
+      if (l.lane != ":63_2_0" || t < 72 || t > 78) continue;
+      EXPECT_EQ(l.state, LightState::kGreen) << s.token;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 0u);
+  EXPECT_TRUE(distribution_type);  // a vType of the scenario's vTypeDistribution (4.5 m hatchbacks)
+}
+
+TEST(Sumo, ScenarioOptionsAreChecked) {
+  SumoOptions o;
+  o.network = "scenario";
+  EXPECT_THROW(o.validate(), Error);
+  o.scenario = "/no/such.sumocfg";
+  EXPECT_THROW(o.validate(), Error);
+  o.network = "grid";
+  o.scenario.clear();
+  o.area = {1, 2, 0, 3};
+  EXPECT_THROW(o.validate(), Error);
+}
+
 TEST(Sumo, AgentsNeverOverlapTheEgoAtTheCurrentFrame) {
   REQUIRE_SUMO();
   for (const auto& s : world().scenes) {

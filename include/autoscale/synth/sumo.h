@@ -1,7 +1,8 @@
 // Synthetic traffic worlds from SUMO (Debian's sumo + sumo-tools, headless): a generated road
-// network, random demand, a 10 Hz simulation with floating-car-data output, converted into
+// network and random demand, or a scenario's own network and demand (a .sumocfg such as the
+// real Bologna networks), a 10 Hz simulation with floating-car-data output, converted into
 // scenes where each suitable vehicle in turn is the expert ego. The domain gap is real: SUMO's
-// drivers are idealised (no tracking noise, Krauss/IDM behaviour, straight generated roads).
+// drivers are idealised (no tracking noise, Krauss/IDM behaviour).
 #pragma once
 
 #include <cstdint>
@@ -15,7 +16,9 @@
 namespace autoscale::scene {
 
 struct SumoOptions {
-  std::string network = "grid";  // grid | spider | random (netgenerate)
+  std::string network = "grid";  // grid | spider | random (netgenerate) | scenario (its own net and demand)
+  std::string scenario;          // network scenario: the .sumocfg to run (its net, routes, additionals)
+  std::vector<double> area;      // scenario: [xmin, ymin, xmax, ymax] recorded (net coordinates); empty = all
   int64_t grid_number = 3;       // junctions per side (grid)
   double grid_length = 120.0;    // m between junctions (grid)
   int64_t spider_arms = 5;
@@ -24,7 +27,7 @@ struct SumoOptions {
   int64_t random_iterations = 40;
   int64_t lanes = 2;             // lanes per direction
   bool traffic_lights = true;    // let netgenerate guess signalised junctions
-  double stop_offset_m = 0.0;    // where vehicles stop before a junction's edge (0: SUMO's own, 1 m)
+  double stop_offset_m = 0.0;    // where vehicles stop before a junction's edge (0: SUMO's own gap, ~1 m)
   double duration_s = 120.0;     // simulated time
   double warmup_s = 20.0;        // no scene starts before the network has filled
   double insertion_period_s = 1.2;  // one new vehicle every ... seconds (randomTrips -p)
