@@ -17,6 +17,9 @@ void GraphOptions::visit(ConfigVisitor& v) {
   v.field("lane_points", lane_points, "points per resampled centerline", at_least(2));
   v.field("agent_neighbours", agent_neighbours, "agent-agent kNN edges (within 30 m)", at_least(0));
   v.field("lanes_per_actor", lanes_per_actor, "ego/agent-to-lane edges to the nearest lanes (within 5 m)", at_least(0));
+  v.field("ego_future_input", ego_future_input,
+          "the ego node's input holds its future (the label); false: input-only embeddings (the future stays the "
+          "behaviour term's target), blind to corrupted labels");
 }
 
 int lane_features(const GraphOptions& o) { return static_cast<int>(2 * o.lane_points) + 4; }
@@ -77,8 +80,9 @@ void add_edge(SceneGraph& g, int a, int b, EdgeType t) {
 
 namespace {
 
-// Ego: state, command and the future it drives (the behaviour the embedding must capture).
-void add_ego(SceneGraph& g, const scene::Scene& s, const Frame& f) {
+// Ego: state, command and the future it drives (the behaviour the embedding must capture; an
+// input of the ego node only with ego_future_input).
+void add_ego(SceneGraph& g, const scene::Scene& s, const Frame& f, const GraphOptions& o) {
   const int c = s.current_index();
   const scene::EgoState& e = s.current_ego();
   g.ego = {static_cast<float>(std::hypot(e.vx, e.vy)), static_cast<float>(e.ax), static_cast<float>(e.ay)};
@@ -88,7 +92,11 @@ void add_ego(SceneGraph& g, const scene::Scene& s, const Frame& f) {
     const Vec2 p = f.point(fe.x, fe.y);
     g.future.insert(g.future.end(), {float(p.x), float(p.y), float(scene::wrap_angle(fe.heading - e.heading))});
   }
-  g.ego.insert(g.ego.end(), g.future.begin(), g.future.end());
+  if (o.ego_future_input) {
+    g.ego.insert(g.ego.end(), g.future.begin(), g.future.end());
+  } else {
+    g.ego.resize(g.ego.size() + g.future.size(), 0.f);
+  }
 }
 
 // Agents: the nearest observed ones within the radius. Returns their positions in the ego frame.
@@ -239,7 +247,7 @@ SceneGraph build_graph(const scene::Scene& s, const scene::Map& map, const Graph
   const scene::EgoState& e = s.current_ego();
   const Frame f{e.x, e.y, std::cos(e.heading), std::sin(e.heading), e.heading};
   SceneGraph g;
-  add_ego(g, s, f);
+  add_ego(g, s, f, o);
   const std::vector<Vec2> agent_pos = add_agents(g, s, f, o);
   const LaneNodes lanes = add_lanes(g, s, map, f, o);
   add_edges(g, agent_pos, lanes, o);

@@ -80,6 +80,25 @@ TEST(Graph, AugmentationNeverTouchesTheEgoFuture) {
   EXPECT_EQ(augment(g, o, r1).agents, augment(g, o, r2).agents);  // seeded
 }
 
+// Input-only graphs: a scene and a copy with another ego future (a corrupted label) give the
+// same inputs; the future itself is still there as the behaviour target.
+TEST(Graph, InputOnlyGraphsCannotSeeTheLabel) {
+  const auto r = scene::import_commonroad(kData + "USA_US101-4_1_T-1.xml", {});
+  ASSERT_FALSE(r.scenes.empty());
+  scene::Scene a = r.scenes.front(), b = a;
+  for (int k = b.current_index() + 1; k < b.num_steps(); ++k) b.ego[k].y += 0.5 * (k - b.current_index());
+  GraphOptions with, without;
+  without.ego_future_input = false;
+  const auto ga = build_graph(a, r.map, without), gb = build_graph(b, r.map, without);
+  EXPECT_EQ(ga.ego, gb.ego);
+  EXPECT_EQ(ga.agents, gb.agents);
+  EXPECT_EQ(ga.lanes, gb.lanes);
+  EXPECT_NE(ga.future, gb.future);
+  EXPECT_EQ(ga.future, build_graph(a, r.map, with).future);
+  EXPECT_NE(build_graph(a, r.map, with).ego, build_graph(b, r.map, with).ego);
+  for (size_t k = 7; k < ga.ego.size(); ++k) EXPECT_EQ(ga.ego[k], 0.f);
+}
+
 TEST(Graph, RejectsBadScenesWithAClearError) {
   const auto map = scene::testing::square_map("m");
   auto message = [&](const scene::Scene& s, const scene::Map& m) {

@@ -21,6 +21,10 @@ struct GraphOptions {
   int64_t lane_points = 10;    // each centerline resampled to this many points
   int64_t agent_neighbours = 8;  // agent <-> agent kNN edges (within 30 m)
   int64_t lanes_per_actor = 3;   // ego/agent -> nearest lanes (within 5 m)
+  // The ego node carries its own future (the label) as input. false: an input-only embedding
+  // (the future's slots are zero; it stays the behaviour term's target), so that ranking and
+  // retrieval cannot tell a scene's correct label from a corrupted copy's.
+  bool ego_future_input = true;
 
   void visit(ConfigVisitor& v);
 };
