@@ -2,7 +2,10 @@
 // static mixture and moves only on evidence.
 //
 //   1. gate    a synthetic scene can be chosen only if its own label scores ≥ label_min_pdms
-//   2. prior   the domain classifier's top-N of the gated pool (τ = 0, or no evidence: exactly it)
+//   2. prior   a static mixture of the gated pool: the domain classifier's top-N (real_likeness) or
+//              gated_random's uniform draw (uniform); with several listed, a later one replaces the
+//              first only on the paired out-of-fold evidence of step 5 (τ = 0, or no evidence: exactly
+//              the first). The chosen prior's order also fills each cluster's quota in the steps.
 //   3. feedback  the training logs are dealt into F inner folds; a proxy trained on the other folds
 //              plus the prior scores each fold's windows: out-of-fold PDMS for every training log
 //              (no proxy trains on synthetic scenes made from the logs it scores); with
@@ -25,6 +28,7 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <numeric>
 #include <set>
 #include <unordered_map>
 
@@ -77,19 +81,16 @@ class V2Search {
     }
     nlohmann::json decision = {{"method", "autoscale_v2"}};
     const auto gated = gate(decision);
-    const auto dc = real_likeness(gated);
     const int64_t n = std::min<int64_t>(ctx_.spec.budget, static_cast<int64_t>(gated.size()));
-    Selection prior;
-    for (int64_t i : mixture::top_scored(dc, n, derive_seed(ctx_.spec.seed, "domain_classifier"))) {
-      prior.rows.push_back(gated[static_cast<size_t>(i)]);
-    }
-    prior.weights = mixture::cluster_histogram(clusters_of(prior.rows), d_.clusters());
-    write_selection(ctx_, dir_ / "prior", prior);
-    decision["prior_weights"] = prior.weights;
-    Selection chosen = prior;
+    std::vector<Prior> priors;
+    for (const auto& name : o_.priors) priors.push_back(make_prior(name, gated, n));
+    write_selection(ctx_, dir_ / "prior", priors.front().selection);
+    decision["prior"] = priors.front().name;
+    decision["prior_weights"] = priors.front().selection.weights;
+    Selection chosen = priors.front().selection;
     const auto& ev = o_.evidence;
-    if (ev.trust > 0 && n > 0) chosen = search(prior, gated, dc, decision);
-    decision["accepted"] = chosen.rows != prior.rows;
+    if (ev.trust > 0 && n > 0) chosen = search(priors, gated, decision);
+    decision["accepted"] = chosen.rows != priors.front().selection.rows;
     result.search_seconds = seconds_since(t0);  // of this process: a resumed search counts from its restart
     decision["search_seconds"] = result.search_seconds;
     write_selection(ctx_, dir_ / "chosen", chosen);
@@ -121,15 +122,62 @@ class V2Search {
     return kept;
   }
 
-  // P(real | z) of every gated scene: the domain classifier fitted on the real training windows.
-  std::vector<double> real_likeness(const std::vector<int64_t>& gated) const {
-    if (gated.empty()) return {};
-    return mixture::domain_classifier_scores(embedding_rows(d_, d_.real_train), embedding_rows(d_, gated),
-                                             d_.embeddings.dim);
+  // A static mixture of the gated pool: its n highest-keyed scenes. The key (higher first) also
+  // fills each cluster's quota in the steps, so a zero step reproduces the selection.
+  struct Prior {
+    std::string name;
+    std::vector<double> key;  // per gated scene
+    Selection selection;
+  };
+
+  Prior make_prior(const std::string& name, const std::vector<int64_t>& gated, int64_t n) const {
+    Prior p{name, {}, {}};
+    if (name == "real_likeness") {
+      // P(real | z) of every gated scene: the domain classifier fitted on the real training windows.
+      if (!gated.empty()) {
+        p.key = mixture::domain_classifier_scores(embedding_rows(d_, d_.real_train), embedding_rows(d_, gated),
+                                                  d_.embeddings.dim);
+      }
+      for (int64_t i : mixture::top_scored(p.key, n, derive_seed(ctx_.spec.seed, "domain_classifier"))) {
+        p.selection.rows.push_back(gated[static_cast<size_t>(i)]);
+      }
+    } else {
+      AUTOSCALE_CHECK(name == "uniform", "loop.v2.priors: unknown prior {}", name);
+      // gated_random's draw: a partial Fisher-Yates shuffle is a prefix of the full one with the
+      // same seed, so the key "earlier in the full shuffle" makes its top-n exactly that draw.
+      std::vector<int64_t> index(gated.size());
+      std::iota(index.begin(), index.end(), 0);
+      const auto order =
+          mixture::random_subset(index, static_cast<int64_t>(index.size()), derive_seed(ctx_.spec.seed, "gated_random"));
+      p.key.resize(gated.size());
+      for (size_t at = 0; at < order.size(); ++at) p.key[static_cast<size_t>(order[at])] = -static_cast<double>(at);
+      for (size_t at = 0; at < static_cast<size_t>(n); ++at) p.selection.rows.push_back(gated[static_cast<size_t>(order[at])]);
+    }
+    p.selection.weights = mixture::cluster_histogram(clusters_of(p.selection.rows), d_.clusters());
+    return p;
   }
 
-  Selection search(const Selection& prior, const std::vector<int64_t>& gated, const std::vector<double>& dc,
-                   nlohmann::json& decision) {
+  // The paired out-of-fold gain of each window's `candidate` over its `prior`, one unit per log
+  // (a log's windows move together).
+  mixture::PairedEvidence log_paired_gain(const std::vector<Window>& windows) const {
+    std::map<std::string, std::pair<double, int64_t>> per_log;
+    for (const auto& w : windows) {
+      if (std::isnan(w.prior) || std::isnan(w.candidate)) continue;
+      auto& [sum, count] = per_log[d_.data.info(static_cast<size_t>(w.row)).log];
+      sum += w.candidate - w.prior, ++count;
+    }
+    std::vector<double> sums;
+    std::vector<int64_t> counts;
+    for (const auto& [log, sc] : per_log) sums.push_back(sc.first), counts.push_back(sc.second);
+    return mixture::paired_evidence(sums, counts, o_.evidence.z);
+  }
+
+  static nlohmann::json evidence_json(const mixture::PairedEvidence& e, double z) {
+    return {{"gain", number_json(e.mean)}, {"se", number_json(e.se)}, {"lower", number_json(e.lower)},
+            {"logs", e.units},          {"windows", e.windows}, {"z", z}};
+  }
+
+  Selection search(const std::vector<Prior>& priors, const std::vector<int64_t>& gated, nlohmann::json& decision) {
     // Inner folds over the training logs, stratified by source as the outer folds are.
     std::vector<std::string> logs;
     std::map<std::string, std::string> sources;
@@ -140,7 +188,7 @@ class V2Search {
     if (static_cast<int64_t>(logs.size()) < o_.inner_folds) {
       decision["reason"] = fmt::format("{} training logs for {} inner folds: the prior is kept", logs.size(),
                                        o_.inner_folds);
-      return prior;
+      return priors.front().selection;
     }
     const auto dealt = scene::fold_logs(logs, o_.inner_folds, derive_seed(ctx_.spec.seed, "inner_folds"), sources);
     for (size_t f = 0; f < dealt.size(); ++f) {
@@ -157,17 +205,47 @@ class V2Search {
       decision["validation_logs"] = val_logs.size();
     }
     // Inner leakage guard: a fold's proxies never train on synthetic scenes made from its logs.
-    std::vector<Selection> priors;
-    for (int64_t f = 0; f < o_.inner_folds; ++f) priors.push_back(without_fold(prior, f));
-    proxy_pass(priors, windows, "prior");
+    auto per_fold = [&](const Selection& s) {
+      std::vector<Selection> out;
+      for (int64_t f = 0; f < o_.inner_folds; ++f) out.push_back(without_fold(s, f));
+      return out;
+    };
+    std::vector<Selection> folds_current = per_fold(priors.front().selection);
+    proxy_pass(folds_current, windows, "prior");
     decision["prior_oof_pdms"] = mean_of(windows, &Window::prior);
     decision["windows"] = windows.size();
+    const Prior* chosen = &priors.front();
+    nlohmann::json challengers = nlohmann::json::array();
+    for (size_t i = 1; i < priors.size(); ++i) {  // each challenger against the incumbent, paired
+      auto folds_challenger = per_fold(priors[i].selection);
+      proxy_pass(folds_challenger, windows, "prior_" + priors[i].name);
+      const auto e = log_paired_gain(windows);
+      challengers.push_back({{"prior", priors[i].name},
+                             {"against", chosen->name},
+                             {"oof_pdms", number_json(mean_of(windows, &Window::candidate))},
+                             {"evidence", evidence_json(e, o_.evidence.z)},
+                             {"accepted", e.accept}});
+      spdlog::info("{}: prior {} against {}: out-of-fold gain {:+.4f} (SE {:.4f}, {} logs): {}", ctx_.spec.name(),
+                   priors[i].name, chosen->name, e.mean, e.se, e.units, e.accept ? "it replaces it" : "kept out");
+      if (e.accept) {
+        chosen = &priors[i];
+        folds_current = std::move(folds_challenger);
+        for (auto& w : windows) w.prior = w.candidate;
+      }
+      for (auto& w : windows) w.candidate = kNaN;
+    }
+    if (!challengers.empty()) {
+      decision["prior_challengers"] = challengers;
+      decision["prior"] = chosen->name;
+      decision["prior_weights"] = chosen->selection.weights;
+      decision["prior_oof_pdms"] = mean_of(windows, &Window::prior);
+    }
 
-    Selection current = prior;
+    Selection current = chosen->selection;
     nlohmann::json steps = nlohmann::json::array();
     for (int64_t round = 0; round < o_.rounds; ++round) {
       nlohmann::json step;
-      const bool accepted = try_step(round, current, priors, gated, dc, windows, step);
+      const bool accepted = try_step(round, current, folds_current, gated, chosen->key, windows, step);
       steps.push_back(step);
       if (!accepted) break;
     }
@@ -187,7 +265,7 @@ class V2Search {
   // out-of-fold scores are each window's `prior`). Accepted: `current`, `per_fold` and the window
   // scores become the candidate's, the next step's baseline.
   bool try_step(int64_t round, Selection& current, std::vector<Selection>& per_fold, const std::vector<int64_t>& gated,
-                const std::vector<double>& dc, std::vector<Window>& windows, nlohmann::json& step) {
+                const std::vector<double>& key, std::vector<Window>& windows, nlohmann::json& step) {
     const auto& ev = o_.evidence;
     const auto target = failure_target(windows, -1);
     step["failure_target"] = target;
@@ -199,10 +277,10 @@ class V2Search {
     // score on fold f measures the procedure, not its fit to the windows it is scored on.
     std::vector<Selection> candidates;
     for (int64_t f = 0; f < o_.inner_folds; ++f) {
-      candidates.push_back(candidate_selection(per_fold[static_cast<size_t>(f)], current.weights, gated, dc,
+      candidates.push_back(candidate_selection(per_fold[static_cast<size_t>(f)], current.weights, gated, key,
                                                failure_target(windows, f), windows, f));
     }
-    const Selection candidate = candidate_selection(current, current.weights, gated, dc, target, windows, -1);
+    const Selection candidate = candidate_selection(current, current.weights, gated, key, target, windows, -1);
     const std::string name = round == 0 ? "candidate" : fmt::format("candidate{}", round + 1);
     write_selection(ctx_, dir_ / name, candidate);
     step["candidate_weights"] = candidate.weights;
@@ -210,19 +288,8 @@ class V2Search {
     proxy_pass(candidates, windows, name);
     step["candidate_oof_pdms"] = mean_of(windows, &Window::candidate);
 
-    // Paired gains, one unit per log (its windows move together).
-    std::map<std::string, std::pair<double, int64_t>> per_log;
-    for (const auto& w : windows) {
-      if (std::isnan(w.prior) || std::isnan(w.candidate)) continue;
-      auto& [sum, count] = per_log[d_.data.info(static_cast<size_t>(w.row)).log];
-      sum += w.candidate - w.prior, ++count;
-    }
-    std::vector<double> sums;
-    std::vector<int64_t> counts;
-    for (const auto& [log, sc] : per_log) sums.push_back(sc.first), counts.push_back(sc.second);
-    const auto e = mixture::paired_evidence(sums, counts, ev.z);
-    step["evidence"] = {{"gain", number_json(e.mean)}, {"se", number_json(e.se)}, {"lower", number_json(e.lower)},
-                        {"logs", e.units},          {"windows", e.windows}, {"z", ev.z}};
+    const auto e = log_paired_gain(windows);
+    step["evidence"] = evidence_json(e, ev.z);
     step["accepted"] = e.accept;
     spdlog::info("{}: step {} candidate out-of-fold gain {:+.4f} (SE {:.4f}, {} logs): {}", ctx_.spec.name(),
                  round + 1, e.mean, e.se, e.units, e.accept ? "accepted" : "the prior is kept");
@@ -270,11 +337,11 @@ class V2Search {
   }
 
   // `base` weights tilted toward the failure target, |base.rows| scenes; each cluster's quota
-  // filled by real-likeness and relevance to the cluster's solvable failures outside inner fold
+  // filled by the prior's order (`prior_key`: real-likeness or the uniform draw's) and relevance to the cluster's solvable failures outside inner fold
   // `fold` (ranks, weight β), from the gated scenes not made from fold `fold`'s logs. A target
   // with no failure keeps `base`.
   Selection candidate_selection(const Selection& base, const std::vector<double>& weights,
-                                const std::vector<int64_t>& gated, const std::vector<double>& dc,
+                                const std::vector<int64_t>& gated, const std::vector<double>& prior_key,
                                 const std::vector<double>& target, const std::vector<Window>& windows,
                                 int64_t fold) const {
     const auto& ev = o_.evidence;
@@ -299,7 +366,7 @@ class V2Search {
       }
       std::vector<double> likeness, relevance;
       for (size_t i : members[k]) {
-        likeness.push_back(dc[i]);
+        likeness.push_back(prior_key[i]);
         double best = 0;
         for (const auto& [q, headroom] : queries) best = std::max(best, headroom * cosine(d_, gated[i], q));
         relevance.push_back(best);

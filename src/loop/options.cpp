@@ -17,6 +17,10 @@ const char* compare_methods_doc() {
 CompareOptions::CompareOptions() : methods(compared_method_names()) {}
 
 void AutoscaleV2Options::visit(ConfigVisitor& v) {
+  v.field("priors", priors,
+          "static mixtures nested as the prior, the default first: real_likeness (domain classifier's top-N of the "
+          "gated pool) | uniform (uniform draw of the gated pool = gated_random); a later one replaces the "
+          "incumbent only on paired out-of-fold evidence, and orders each cluster's fill in the steps");
   v.field("label_min_pdms", label_min_pdms,
           "quality gate: a synthetic scene can be selected only if its own label (the plan it teaches) scores at "
           "least this PDMS (0 = no gate)",
@@ -100,6 +104,15 @@ void LoopOptions::validate() const {
   for (const auto& p : compare.planners) {
     AUTOSCALE_CHECK(p == "transformer" || p == "ego_mlp" || p == "gated",
                     "loop.compare.planners: unknown planner {} (transformer | ego_mlp | gated)", quote(p));
+  }
+  AUTOSCALE_CHECK(!v2.priors.empty(), "loop.v2.priors: empty: expected at least one of real_likeness | uniform");
+  for (size_t i = 0; i < v2.priors.size(); ++i) {
+    const auto& p = v2.priors[i];
+    AUTOSCALE_CHECK(p == "real_likeness" || p == "uniform", "loop.v2.priors: unknown prior {} (real_likeness | uniform)",
+                    quote(p));
+    AUTOSCALE_CHECK(std::find(v2.priors.begin(), v2.priors.begin() + static_cast<long>(i), p) ==
+                        v2.priors.begin() + static_cast<long>(i),
+                    "loop.v2.priors: {} is listed twice", quote(p));
   }
   AUTOSCALE_CHECK(compare.methods.empty() ||
                       std::find(compare.methods.begin(), compare.methods.end(), compare.reference) !=

@@ -246,8 +246,20 @@ assert len(dc) == 40 and dc == v2, (dc[:3], v2[:3])
 r = json.load(open(f"{d}/jobs/autoscale_v2_n40_s0/result.json"))
 assert sum(r["selection_sources"].values()) == 40, r["selection_sources"]
 PY
+"$BIN" compare --config "$CFG" -o VU -q loop.synthetic=[out/smoke/perturbed,out/smoke/harm] \
+  "loop.compare.methods=[gated_random,autoscale_v2]" loop.compare.reference=gated_random \
+  loop.compare.seeds=1 loop.v2.evidence.trust=0 "loop.v2.priors=[uniform]" --no-report >"$T/stdout.txt" 2>"$T/stderr.txt"
+check "v2 with the uniform prior and no step exits 0" [ $? -eq 0 ]
+check "  ...selects exactly gated_random's scenes" "$PY" - VU <<'PY'
+import json, sys
+d = sys.argv[1]
+g = json.load(open(f"{d}/jobs/gated_random_n40_s0/final/selection.json"))["tokens"]
+v2 = json.load(open(f"{d}/jobs/autoscale_v2_n40_s0/final/selection.json"))["tokens"]
+assert len(g) == 40 and g == v2, (g[:3], v2[:3])
+PY
 "$BIN" compare --config "$CFG" -o V -q loop.synthetic=[out/smoke/perturbed,out/smoke/harm] \
-  "loop.compare.methods=[vanilla_random,domain_classifier,autoscale_v2,random_best_of]" --no-report >"$T/stdout.txt" 2>"$T/stderr.txt"
+  "loop.compare.methods=[vanilla_random,domain_classifier,autoscale_v2,random_best_of]" \
+  "loop.v2.priors=[real_likeness,uniform]" --no-report >"$T/stdout.txt" 2>"$T/stderr.txt"
 check "v2 against the baselines on a pool with planted harm exits 0" [ $? -eq 0 ]
 check "  ...every scene v2 selects passes the label gate; it draws fewer harmful ones than random" "$PY" - V <<'PY'
 import json, sys
@@ -266,6 +278,10 @@ for s in (0, 1):
     dec = json.load(open(f"{d}/jobs/autoscale_v2_n40_s{s}/v2/decision.json"))
     assert dec["gated_out"] > 0 and len(dec["prior_weights"]) == 4, dec
     assert "evidence" in dec or "reason" in dec, dec
+    ch = dec["prior_challengers"][0]
+    assert ch["prior"] == "uniform" and ch["against"] == "real_likeness", ch
+    assert dec["prior"] == ("uniform" if ch["accepted"] else "real_likeness"), dec["prior"]
+    assert ch["accepted"] == (ch["evidence"]["lower"] > 0) and ch["evidence"]["logs"] > 0, ch
     r = json.load(open(f"{d}/jobs/autoscale_v2_n40_s{s}/result.json"))
     assert r["search_seconds"] > 0 and r["n_syn"] == 40, r
 PY

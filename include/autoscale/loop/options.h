@@ -33,6 +33,11 @@ struct CompareOptions {
 // a quality gate on every synthetic scene's own label, one failure-aimed candidate inside a trust
 // region, and paired cross-fitted proxies over the training logs that must show it is better.
 struct AutoscaleV2Options {
+  // The static mixtures v2 nests, first the default: real_likeness (the domain classifier's top-N
+  // of the gated pool) and uniform (a uniform draw of the gated pool: gated_random's selection for
+  // the same seed). A later one replaces the incumbent only on the same paired out-of-fold evidence
+  // a step needs; the chosen one also orders each cluster's fill in the steps.
+  std::vector<std::string> priors = {"real_likeness"};
   double label_min_pdms = 0.9;  // a synthetic scene trains only if its own label scores at least this (0 = no gate)
   int64_t inner_folds = 2;      // the training logs are dealt into this many folds for out-of-fold feedback
   double window_stride_s = 2.0; // out-of-fold windows scored this far apart per log [s]
