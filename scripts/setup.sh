@@ -22,6 +22,9 @@ PACKAGES=(
   # synthetic traffic (headless SUMO and its tools)
   sumo sumo-tools
 )
+# Argoverse 2's Feather files are read by Apache Arrow's JavaScript implementation (scripts/node):
+# Node.js and npm, unless the machine has them already (NodeSource's nodejs bundles npm).
+command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 # Only the tests need these (SETUP_TEST_TOOLS=0 leaves them out, as the Apptainer image does):
 # the report's render test opens it in headless Chromium; the Slurm tests start a single-node
 # cluster on localhost.
@@ -42,6 +45,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The pinned npm packages of scripts/node (package-lock.json), again only when the lock changed.
+if [ ! -f scripts/node/node_modules/.package-lock.json ] ||
+  [ scripts/node/package-lock.json -nt scripts/node/node_modules/.package-lock.json ]; then
+  echo "setup: installing scripts/node's npm packages (Apache Arrow for the Argoverse 2 importer)"
+  (cd scripts/node && npm ci --no-audit --no-fund --loglevel=error) ||
+    echo "setup: warning: npm ci failed in scripts/node: the Argoverse 2 importer will not run" >&2
 fi
 
 jobs=$(nproc)

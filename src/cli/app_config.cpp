@@ -16,12 +16,15 @@ void NavsimConfig::visit(ConfigVisitor& v) {
   v.section("window", window, "history/future kept around each NAVSIM token");
 }
 
+void Av2Config::visit(ConfigVisitor& v) { v.section("window", window, "how each log is cut into scenes"); }
+
 void ImportConfig::visit(ConfigVisitor& v) {
-  v.field("format", format, "input format; auto picks by file extension",
-          Choices{"auto", "commonroad", "scenarionet", "navsim"});
+  v.field("format", format, "input format; auto picks by file extension (.xml, .pkl, .feather)",
+          Choices{"auto", "commonroad", "scenarionet", "navsim", "av2"});
   v.section("commonroad", commonroad, "CommonRoad XML (2018b, 2020a)");
   v.section("scenarionet", scenarionet, "ScenarioNet pickles (nuScenes, nuPlan, Waymo, ... converted)");
   v.section("navsim", navsim, "OpenScene / NAVSIM logs with nuPlan maps");
+  v.section("av2", av2, "Argoverse 2 sensor-dataset logs (annotations, ego poses, vector map; Feather read by Node.js)");
 }
 
 void SynthConfig::visit(ConfigVisitor& v) {
@@ -52,6 +55,7 @@ void AppConfig::validate() const {
   check_window(import.commonroad.window, "import.commonroad.window");
   check_window(import.scenarionet.window, "import.scenarionet.window");
   check_window(import.navsim.window, "import.navsim.window");
+  check_window(import.av2.window, "import.av2.window");
   with_context("synth.perturb", [&] { synth.perturb.validate(); });
   with_context("synth.corrupt", [&] { synth.corrupt.validate(); });
   with_context("synth.sumo", [&] { synth.sumo.validate(); });

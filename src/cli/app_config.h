@@ -38,11 +38,18 @@ struct NavsimConfig {
   void visit(ConfigVisitor& v);
 };
 
+// Argoverse 2 sensor logs: 15.5 s each at 10 Hz, cut like the other recordings.
+struct Av2Config {
+  scene::WindowOptions window{1.5, 5.0, 4.0, 0.5};
+  void visit(ConfigVisitor& v);
+};
+
 struct ImportConfig {
-  std::string format = "auto";  // auto | commonroad | scenarionet | navsim
+  std::string format = "auto";  // auto | commonroad | scenarionet | navsim | av2
   scene::CommonRoadOptions commonroad;
   ScenarioNetConfig scenarionet;
   NavsimConfig navsim;
+  Av2Config av2;
   void visit(ConfigVisitor& v);
 };
 

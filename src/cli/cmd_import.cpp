@@ -115,6 +115,9 @@ int run_import(const ImportArgs& args, const Invocation& inv) {
     extra.insert(extra.end(), {"--connector-half-width", fmt::format("{}", c.connector_half_width_m)});
     return import_with_script("import_scenarionet.py", extra, files, args, inv);
   }
+  if (format == "av2") {
+    return import_with_script("import_av2.py", window_args(inv.config.import.av2.window), files, args, inv);
+  }
   const auto& c = inv.config.import.navsim;
   AUTOSCALE_CHECK(!c.maps_root.empty(), "import.navsim.maps_root: required for the navsim format");
   auto extra = window_args(c.window);
@@ -148,7 +151,10 @@ int run_merge_stores(const MergeStoresArgs& args, const Invocation& inv) {
 Commands bind_import(CLI::App& app, GlobalOptions&) {
   auto args = std::make_shared<ImportArgs>();
   auto* cmd = app.add_subcommand("import", "import real driving data into a scene store");
-  cmd->add_option("inputs", args->inputs, "input files or directories (.xml CommonRoad, .pkl ScenarioNet)")->required();
+  cmd->add_option("inputs", args->inputs,
+                  "input files or directories (.xml CommonRoad, .pkl ScenarioNet or OpenScene, Argoverse 2 log "
+                  "directories)")
+      ->required();
   cmd->add_option("-o,--out", args->out, "scene store directory")->required();
   cmd->add_flag("--append", args->append, "add to an existing store");
   cmd->add_option("--shard", args->shard,

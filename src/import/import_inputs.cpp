@@ -16,8 +16,39 @@ std::string import_format_of(const std::string& path) {
   const std::string ext = fs::path(path).extension().string();
   if (ext == ".xml") return "commonroad";
   if (ext == ".pkl") return "scenarionet";
+  if (ext == ".feather") return "av2";  // a file of an Argoverse 2 log directory
   return "";
 }
+
+namespace {
+
+constexpr const char* kAv2PoseFile = "city_SE3_egovehicle.feather";
+
+// Argoverse 2 inputs are log directories: a directory holding the ego poses is one log, any other
+// directory contributes every log below it, a Feather file its own log.
+void add_av2_logs(const std::string& in, std::vector<std::string>& out) {
+  const auto add_once = [&](const std::string& log) {  // two files of one log are one input
+    if (std::find(out.begin(), out.end(), log) == out.end()) out.push_back(log);
+  };
+  if (!fs::is_directory(in)) {
+    const auto parent = fs::path(in).parent_path();
+    add_once(parent.empty() ? "." : parent.string());
+    return;
+  }
+  if (fs::exists(fs::path(in) / kAv2PoseFile)) {
+    add_once(in);
+    return;
+  }
+  std::vector<std::string> found;
+  for (const auto& e : fs::recursive_directory_iterator(in)) {
+    if (e.is_regular_file() && e.path().filename() == kAv2PoseFile) found.push_back(e.path().parent_path().string());
+  }
+  std::sort(found.begin(), found.end());
+  AUTOSCALE_CHECK(!found.empty(), "input {}: no Argoverse 2 log below it (no {})", quote(in), kAv2PoseFile);
+  for (const auto& log : found) add_once(log);
+}
+
+}  // namespace
 
 std::string resolve_import_format(const std::vector<std::string>& inputs, const std::string& configured) {
   if (configured != "auto") return configured;
@@ -32,7 +63,7 @@ std::string resolve_import_format(const std::vector<std::string>& inputs, const 
       f = import_format_of(in);
     }
     AUTOSCALE_CHECK(!f.empty(), "input {}: cannot tell its format from the extension (.xml = commonroad, "
-                                ".pkl = scenarionet); set import.format",
+                                ".pkl = scenarionet, .feather = av2); set import.format",
                     quote(in));
     formats.insert(f);
   }
@@ -45,7 +76,9 @@ std::vector<std::string> expand_import_inputs(const std::vector<std::string>& in
   std::vector<std::string> out;
   for (const auto& in : inputs) {
     AUTOSCALE_CHECK(fs::exists(in), "input {}: no such file or directory", quote(in));
-    if (fs::is_directory(in) && format != "navsim") {
+    if (format == "av2") {
+      add_av2_logs(in, out);
+    } else if (fs::is_directory(in) && format != "navsim") {
       std::vector<std::string> found;
       for (const auto& e : fs::recursive_directory_iterator(in)) {
         if (e.is_regular_file() && import_format_of(e.path().string()) == format) found.push_back(e.path().string());

@@ -278,5 +278,34 @@ else
   echo "SKIPPED scenarionet checks: $NUSC is absent"
 fi
 
+# --- Argoverse 2 logs through the same command (real AV2 data from ../shared) -----------------
+AV2="$SHARED/data-samples/av2-sensor"
+if [ -d "$AV2" ]; then
+  "$BIN" import "$AV2" -o "$T/av2" -q >"$T/out" 2>"$T/err"
+  check "av2 import exits 0 (directory of logs, format told by .feather)" [ $? -eq 0 ]
+  "$BIN" inspect "$T/av2" --strict >"$T/out" 2>/dev/null
+  check "av2 store validates" [ $? -eq 0 ]
+  check "  ...with 4 logs and 4 maps" contains "$T/out" "logs        4"
+  check "  ...made by the av2 importer" contains "$T/out" "av2: 81"
+  # The recorded expert at its own size: no collision anywhere (two logs carry the ego's own
+  # box, which must not become an agent) and never off the drivable area.
+  "$BIN" eval --scenes "$T/av2" --agent human -q eval.ego_size=recorded --out "$T/av2.csv" >"$T/out" 2>&1
+  check "human on av2 exits 0" [ $? -eq 0 ]
+  check "  ...scores every scene" contains "$T/out" "81 of 81 scenes valid"
+  check "  ...no collision and always on the drivable area (NC = DAC = 1)" "$PY" - "$T/av2.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert len(rows) == 81, len(rows)
+assert all(r["no_at_fault_collisions"] == "1" and r["drivable_area_compliance"] == "1" for r in rows), \
+    [r["token"] for r in rows if r["no_at_fault_collisions"] != "1" or r["drivable_area_compliance"] != "1"]
+mean = sum(float(r["score"]) for r in rows) / len(rows)
+assert mean > 0.85, mean
+PY
+  "$BIN" import "$AV2" -o "$T/av2bad" -q import.av2.window.min_future_s=9 >/dev/null 2>"$T/err"
+  check "av2 window errors are the config's" contains "$T/err" "min_future_s"
+else
+  echo "SKIPPED av2 checks: $AV2 is absent"
+fi
+
 echo "$((checks - failures)) passed, $failures failed"
 [ "$failures" -eq 0 ]

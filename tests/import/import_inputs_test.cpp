@@ -23,6 +23,30 @@ TEST(ImportInputs, AutoDetectsTheFormatAndExpandsDirectoriesSorted) {
   EXPECT_NE(files.front().find("USA_Lanker-1_1_T-1.xml"), std::string::npos);
 }
 
+// Argoverse 2 inputs are log directories, found by their ego-pose file (a tree of empty files
+// shaped like the logs; tests/scripts/test_import_av2.py reads the real ones).
+TEST(ImportInputs, Av2InputsBecomeLogDirectoriesEachOnce) {
+  const auto dir = testing::temp_dir("import-av2");
+  for (const char* log : {"log-b", "log-a"}) {
+    std::filesystem::create_directories(dir / "val" / log / "map");
+    std::ofstream(dir / "val" / log / "city_SE3_egovehicle.feather") << "";
+    std::ofstream(dir / "val" / log / "annotations.feather") << "";
+  }
+  std::filesystem::create_directories(dir / "empty");
+  EXPECT_EQ(resolve_import_format({dir.string()}, "auto"), "av2");
+  const auto a = (dir / "val" / "log-a").string(), b = (dir / "val" / "log-b").string();
+  EXPECT_EQ(expand_import_inputs({dir.string()}, "av2"), (std::vector<std::string>{a, b}));  // sorted
+  EXPECT_EQ(expand_import_inputs({b, a + "/annotations.feather", a + "/city_SE3_egovehicle.feather"}, "av2"),
+            (std::vector<std::string>{b, a}));  // as given, a log once
+  try {
+    expand_import_inputs({(dir / "empty").string()}, "av2");
+    ADD_FAILURE() << "a directory without a log was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no Argoverse 2 log"), std::string::npos) << e.what();
+  }
+  std::filesystem::remove_all(dir);
+}
+
 TEST(ImportInputs, ShardsAreContiguousBlocksThatCoverEveryFileOnce) {
   const std::vector<std::string> files = {"a", "b", "c", "d", "e"};
   std::vector<std::string> joined;
