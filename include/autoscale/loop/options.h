@@ -37,7 +37,7 @@ struct AutoscaleV2Options {
   // of the gated pool) and uniform (a uniform draw of the gated pool: gated_random's selection for
   // the same seed). A later one replaces the incumbent only on the same paired out-of-fold evidence
   // a step needs; the chosen one also orders each cluster's fill in the steps.
-  std::vector<std::string> priors = {"real_likeness"};
+  std::vector<std::string> priors = {"real_likeness", "uniform"};
   double label_min_pdms = 0.9;  // a synthetic scene trains only if its own label scores at least this (0 = no gate)
   int64_t inner_folds = 2;      // the training logs are dealt into this many folds for out-of-fold feedback
   double window_stride_s = 2.0; // out-of-fold windows scored this far apart per log [s]
