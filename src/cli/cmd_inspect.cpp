@@ -13,8 +13,16 @@ namespace autoscale::cli {
 
 int run_inspect(const InspectArgs& args, const Invocation& inv) {
   const auto store = scene::SceneStore::open(args.store);
-  if (!args.compare.empty()) {
-    std::fputs(scene::compare_stores(store, scene::SceneStore::open(args.compare)).c_str(), stdout);
+  std::vector<scene::SceneStore> others;
+  for (const auto& path : args.compare) others.push_back(scene::SceneStore::open(path));
+  if (args.by_source) {
+    std::vector<const scene::SceneStore*> all{&store};
+    for (const auto& o : others) all.push_back(&o);
+    std::fputs(scene::domain_gap_by_source(all).c_str(), stdout);
+    return 0;
+  }
+  if (!others.empty()) {
+    for (const auto& o : others) std::fputs(scene::compare_stores(store, o).c_str(), stdout);
     return 0;
   }
   const auto summary = scene::summarize_store(store, !args.json);
@@ -36,7 +44,11 @@ Commands bind_inspect(CLI::App& app, GlobalOptions&) {
   cmd->add_flag("--json", args->json, "print JSON instead of the report");
   cmd->add_flag("--strict", args->strict, "accepted for older scripts: any invalid scene or map always exits with code 3");
   cmd->add_option("--max-problems", args->max_problems, "problems listed in the report");
-  cmd->add_option("--compare", args->compare, "another store: per-feature distributions of both and their KS distance");
+  cmd->add_option("--compare", args->compare,
+                  "other stores: per-feature distributions of the store and each, and their KS distance");
+  cmd->add_flag("--by-source", args->by_source,
+                "the domain-gap table by source (data set or generator) over the store and the --compare stores: "
+                "KS distances against the real scenes of every other source");
   return {{cmd, [args](const Invocation& inv) { return run_inspect(*args, inv); }}};
 }
 

@@ -41,7 +41,8 @@ struct InspectArgs {
   bool json = false;
   bool strict = false;  // accepted for older scripts: problems always exit 3
   size_t max_problems = 50;
-  std::string compare;  // a second store: print the domain-gap table instead
+  std::vector<std::string> compare;  // other stores: print the domain-gap table(s) instead
+  bool by_source = false;             // the domain-gap table by source over the store and `compare`
 };
 int run_inspect(const InspectArgs& args, const Invocation& inv);
 

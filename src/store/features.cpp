@@ -3,11 +3,15 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <map>
+#include <set>
 
 #include "autoscale/scene/derive.h"
 #include "autoscale/scene/geometry.h"
 #include "autoscale/store/inspect.h"
+#include "autoscale/store/source.h"
 
 namespace autoscale::scene {
 namespace {
@@ -114,26 +118,77 @@ double ks_distance(std::vector<double> a, std::vector<double> b) {
   return d;
 }
 
+namespace {
+
+constexpr int kGapFeatures = 4;
+constexpr const char* kGapNames[kGapFeatures] = {"speed [m/s]", "agents within 50 m", "curvature [rad/m]",
+                                                 "TTC ahead [s, cap 10]"};
+using FeatureColumns = std::array<std::vector<double>, kGapFeatures>;
+
+void add_features(const Scene& scene, FeatureColumns& cols) {
+  const auto f = scene_features(scene);
+  cols[0].push_back(f.speed);
+  cols[1].push_back(f.agent_density);
+  cols[2].push_back(f.curvature);
+  cols[3].push_back(f.ttc);
+}
+
+}  // namespace
+
 std::string compare_stores(const SceneStore& a, const SceneStore& b) {
   auto collect = [](const SceneStore& s) {
-    std::vector<std::vector<double>> cols(4);
-    s.for_each([&](const Scene& scene) {
-      const auto f = scene_features(scene);
-      cols[0].push_back(f.speed);
-      cols[1].push_back(f.agent_density);
-      cols[2].push_back(f.curvature);
-      cols[3].push_back(f.ttc);
-    });
+    FeatureColumns cols;
+    s.for_each([&](const Scene& scene) { add_features(scene, cols); });
     return cols;
   };
   const auto fa = collect(a), fb = collect(b);
-  const char* names[] = {"speed [m/s]", "agents within 50 m", "curvature [rad/m]", "TTC ahead [s, cap 10]"};
   std::string out = fmt::format("A = {} ({} scenes), B = {} ({} scenes)\n", a.dir(), a.size(), b.dir(), b.size());
   out += fmt::format("{:<24} {:>27} {:>27} {:>6}\n", "feature", "A mean / p50 / p90", "B mean / p50 / p90", "KS");
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < kGapFeatures; ++i) {
     const auto da = Distribution::of(fa[i]), db = Distribution::of(fb[i]);
-    out += fmt::format("{:<24} {:>9.3f}{:>9.3f}{:>9.3f} {:>9.3f}{:>9.3f}{:>9.3f} {:>6.3f}\n", names[i], da.mean, da.p50,
-                       da.p90, db.mean, db.p50, db.p90, ks_distance(fa[i], fb[i]));
+    out += fmt::format("{:<24} {:>9.3f}{:>9.3f}{:>9.3f} {:>9.3f}{:>9.3f}{:>9.3f} {:>6.3f}\n", kGapNames[i], da.mean,
+                       da.p50, da.p90, db.mean, db.p50, db.p90, ks_distance(fa[i], fb[i]));
+  }
+  return out;
+}
+
+std::string domain_gap_by_source(const std::vector<const SceneStore*>& stores) {
+  struct Group {
+    bool real = false;
+    std::set<std::string> logs;
+    FeatureColumns cols;
+  };
+  std::map<std::string, Group> groups;
+  for (const auto* store : stores) {
+    store->for_each([&](const Scene& scene) {
+      auto& g = groups[scene_source(scene)];
+      g.real = g.real || scene.domain == Domain::kReal;
+      g.logs.insert(scene.log);
+      add_features(scene, g.cols);
+    });
+  }
+  // The reference of each source: the real scenes of every other source.
+  auto reference = [&](const std::string& except) {
+    FeatureColumns ref;
+    for (const auto& [name, g] : groups) {
+      if (!g.real || name == except) continue;
+      for (int i = 0; i < kGapFeatures; ++i) ref[i].insert(ref[i].end(), g.cols[i].begin(), g.cols[i].end());
+    }
+    return ref;
+  };
+  std::string out =
+      "Domain gap by source: KS distance of each feature against the real scenes of every other source\n";
+  out += fmt::format("{:<16} {:<10} {:>7} {:>5}", "source", "domain", "scenes", "logs");
+  for (const char* name : kGapNames) out += fmt::format(" {:>22}", name);
+  out += "\n";
+  for (const auto& [name, g] : groups) {
+    const auto ref = reference(name);
+    out += fmt::format("{:<16} {:<10} {:>7} {:>5}", name, g.real ? "real" : "synthetic", g.cols[0].size(),
+                       g.logs.size());
+    for (int i = 0; i < kGapFeatures; ++i) {
+      out += ref[i].empty() ? fmt::format(" {:>22}", "-") : fmt::format(" {:>22.3f}", ks_distance(g.cols[i], ref[i]));
+    }
+    out += "\n";
   }
   return out;
 }

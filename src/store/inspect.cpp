@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "autoscale/core/progress.h"
+#include "autoscale/store/source.h"
 #include "autoscale/scene/geometry.h"
 
 namespace autoscale::scene {
@@ -177,9 +178,13 @@ StoreSummary summarize_store(const SceneStore& store, bool show_progress) {
     for (const auto& p : validate_map(*map)) sum.problems.push_back("map " + id + ": " + p);
   }
   Progress progress("inspect", store.size(), show_progress);
+  std::map<std::string, std::set<std::string>> source_logs;
   store.for_each([&](const Scene& s) {
     sum.by_domain[to_string(s.domain)]++;
     sum.by_generator[s.generator.empty() ? "?" : s.generator]++;
+    const std::string source = scene_source(s);
+    sum.by_source[source]++;
+    if (source_logs[source].insert(s.log).second) sum.logs_by_source[source]++;
     sum.by_log[s.log]++;
     sum.by_command[to_string(s.command)]++;
     for (const auto& a : s.agents) sum.agents_by_type[to_string(a.type)]++;
@@ -221,6 +226,12 @@ std::string format_summary(const StoreSummary& s, size_t max_problems) {
   out += fmt::format("scenes      {}\n", s.scenes);
   out += fmt::format("domains     {}\n", format_counts(s.by_domain));
   out += fmt::format("generators  {}\n", format_counts(s.by_generator));
+  std::string sources;
+  for (const auto& [source, n] : s.by_source) {
+    sources += fmt::format("{}{}: {} scenes / {} logs", sources.empty() ? "" : ", ", source, n,
+                           s.logs_by_source.at(source));
+  }
+  out += fmt::format("sources     {}\n", sources.empty() ? "-" : sources);
   out += fmt::format("commands    {}\n", format_counts(s.by_command));
   out += fmt::format("logs        {}\n", s.by_log.size());
   for (const auto& [log, n] : s.by_log) out += fmt::format("  {:<40} {:>7} scenes\n", log, n);
@@ -254,6 +265,8 @@ std::string summary_json(const StoreSummary& s) {
   j["scenes"] = s.scenes;
   j["by_domain"] = s.by_domain;
   j["by_generator"] = s.by_generator;
+  j["by_source"] = s.by_source;
+  j["logs_by_source"] = s.logs_by_source;
   j["by_log"] = s.by_log;
   j["by_command"] = s.by_command;
   j["agents_by_type"] = s.agents_by_type;

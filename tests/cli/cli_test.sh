@@ -301,6 +301,19 @@ assert all(r["no_at_fault_collisions"] == "1" and r["drivable_area_compliance"] 
 mean = sum(float(r["score"]) for r in rows) / len(rows)
 assert mean > 0.85, mean
 PY
+  "$BIN" inspect "$T/av2" --by-source --compare "$T/nusc" "$T/perturbed" >"$T/out" 2>"$T/err"
+  check "inspect --by-source: counts and the gap per data set and generator" "$PY" - "$T/out" <<'PY'
+import sys
+text = open(sys.argv[1]).read()
+rows = {l.split()[0]: l.split() for l in text.splitlines()[2:]}
+assert {"av2-sensor", "nuscenes", "perturb"} == set(rows), text
+assert rows["av2-sensor"][1:4] == ["real", "81", "4"], rows["av2-sensor"]
+assert rows["nuscenes"][1:4] == ["real", "208", "7"], rows["nuscenes"]
+assert rows["perturb"][1] == "synthetic", rows
+assert all(0 <= float(v) <= 1 for r in rows.values() for v in r[4:8]), rows
+PY
+  "$BIN" inspect "$T/av2" >"$T/out" 2>&1
+  check "  ...and plain inspect lists the sources" contains "$T/out" "sources     av2-sensor: 81 scenes / 4 logs"
   "$BIN" import "$AV2" -o "$T/av2bad" -q import.av2.window.min_future_s=9 >/dev/null 2>"$T/err"
   check "av2 window errors are the config's" contains "$T/err" "min_future_s"
 else

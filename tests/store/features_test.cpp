@@ -1,6 +1,7 @@
 #include "autoscale/store/features.h"
 
 #include "autoscale/scene/derive.h"
+#include "autoscale/store/source.h"
 
 #include <gtest/gtest.h>
 
@@ -34,6 +35,26 @@ TEST(Features, SpeedDensityCurvatureAndTtc) {
   EXPECT_NEAR(f.curvature, 0.0, 1e-12);
   const double gap = 20 - 2.0 - 0.5 * s.ego_length - rear_axle_to_center(s.ego_length);
   EXPECT_NEAR(f.ttc, gap / 2.0, 1e-9);  // closing at 10 - 8 m/s
+}
+
+TEST(Features, SourceIsTheRecordedDataSetOrTheGenerator) {
+  Scene s = testing::make_scene("f", "m", 0, 30);
+  s.generator = "commonroad";
+  s.generator_params = R"({"source": "CHN_SIND-831_1_T-75.xml"})";
+  EXPECT_EQ(scene_source(s), "sind");
+  s.generator_params = R"({"source": "USA_US101-23_1_T-1.xml"})";
+  EXPECT_EQ(scene_source(s), "ngsim");
+  s.generator_params = R"({"source": "DEU_Flensburg-1_1_T-1.xml"})";
+  EXPECT_EQ(scene_source(s), "commonroad");  // a data set it does not know: the importer
+  s.generator = "scenarionet";
+  s.generator_params = R"({"dataset": "nuscenes", "source": "x.pkl"})";
+  EXPECT_EQ(scene_source(s), "nuscenes");
+  s.generator_params = "not json";
+  EXPECT_EQ(scene_source(s), "scenarionet");
+  s.domain = Domain::kSynthetic;  // synthetic scenes: their generator, whatever they were made from
+  s.generator = "perturb";
+  s.generator_params = R"({"dataset": "nuscenes"})";
+  EXPECT_EQ(scene_source(s), "perturb");
 }
 
 }  // namespace

@@ -30,4 +30,9 @@ double ks_distance(std::vector<double> a, std::vector<double> b);
 // The comparison table of two stores (every scene of each).
 std::string compare_stores(const SceneStore& a, const SceneStore& b);
 
+// The domain-gap table by source (scene_source) over all scenes of `stores`: per source its
+// domain, scenes, logs and the KS distance of each feature against the real scenes of every
+// other source (a synthetic generator: against all real scenes).
+std::string domain_gap_by_source(const std::vector<const SceneStore*>& stores);
+
 }  // namespace autoscale::scene

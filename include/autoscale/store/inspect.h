@@ -34,6 +34,8 @@ struct StoreSummary {
   size_t scenes = 0;
   std::map<std::string, size_t> by_domain;     // real / synthetic
   std::map<std::string, size_t> by_generator;  // importer or generator name
+  std::map<std::string, size_t> by_source;     // recorded data set or generator (scene_source)
+  std::map<std::string, size_t> logs_by_source;
   std::map<std::string, size_t> by_log;
   std::map<std::string, size_t> by_command;
   std::map<std::string, size_t> agents_by_type;
