@@ -47,6 +47,7 @@ CATEGORIES = {
     "REGULAR_VEHICLE": (0, 1), "LARGE_VEHICLE": (0, 2), "BOX_TRUCK": (0, 2), "TRUCK": (0, 2), "TRUCK_CAB": (0, 2),
     "VEHICULAR_TRAILER": (0, 2), "BUS": (0, 3), "SCHOOL_BUS": (0, 3), "ARTICULATED_BUS": (0, 3),
     "RAILED_VEHICLE": (0, 0), "MOTORCYCLE": (2, 4), "WHEELED_DEVICE": (2, 4), "BICYCLE": (2, 5),
+    # A dog moves like a pedestrian (NAVSIM scores it as one); other animals are rare roadside objects.
     "PEDESTRIAN": (1, 7), "STROLLER": (1, 7), "WHEELCHAIR": (1, 7), "OFFICIAL_SIGNALER": (1, 7), "DOG": (1, 0),
     "BOLLARD": (3, 0), "CONSTRUCTION_CONE": (3, 0), "CONSTRUCTION_BARREL": (3, 0), "SIGN": (3, 0),
     "STOP_SIGN": (3, 0), "MOBILE_PEDESTRIAN_CROSSING_SIGN": (3, 0), "MESSAGE_BOARD_TRAILER": (3, 0),
@@ -270,7 +271,7 @@ def convert_log(log_dir, args):
                            % (ann_path, sweeps[0], sweeps[-1], pose_ns[0], pose_ns[-1]))
     seconds = lambda ns: np.array([(v - t0) * 1e-9 for v in ns], dtype=np.float64)
     pose_t = seconds(pose_ns)
-    T = int(math.floor(seconds([sweeps[-1]])[0] / STEP + 1e-6)) + 1
+    T = int(round(seconds([sweeps[-1]])[0] / STEP)) + 1  # sweeps drift a few ms off the 0.1 s grid
     grid = STEP * np.arange(T)
 
     # The ego on the grid: rear-axle pose, then velocity and acceleration by differences.
@@ -305,9 +306,11 @@ def convert_log(log_dir, args):
         ts = row_t[rows]
         if len(np.unique(ts)) != len(ts):
             raise ImportError_("%s: track %s has two boxes in one sweep" % (ann_path, uuid))
-        valid = (grid >= ts[0] - 1e-6) & (grid <= ts[-1] + 1e-6)
-        if not valid.any():
-            continue
+        # Valid from the grid step nearest its first sweep to the one nearest its last: sweeps
+        # are a few ms off the grid, and a strict span would drop a track's end frames (and
+        # every single-sweep track).
+        first, last = (int(round(v / STEP)) for v in (ts[0], ts[-1]))
+        valid = (np.arange(T) >= first) & (np.arange(T) <= last)
         x, y = interp(ts, city_xyz[rows, 0], grid), interp(ts, city_xyz[rows, 1], grid)
         h = interp(ts, city_yaw[rows], grid, periodic=True)
         vx, vy = np.zeros(T), np.zeros(T)

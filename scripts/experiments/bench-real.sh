@@ -15,6 +15,7 @@ CFG=configs/bench-real.yaml
 SHARED=${AUTOSCALE_SHARED_DIR:-../shared}/data-samples
 mkdir -p "$OUT"
 if [ ! -d "$OUT/real" ]; then
+  rm -rf "$OUT/real.tmp"  # a half-made store of an earlier try
   for source in commonroad-ngsim nuscenes-scenarionet commonroad-sind av2-sensor; do  # each prints its scenes/s
     "$BIN" import "$SHARED/$source" -o "$OUT/real.tmp" $([ -d "$OUT/real.tmp" ] && echo --append) -q -c "$CFG"
   done
@@ -22,9 +23,10 @@ if [ ! -d "$OUT/real" ]; then
 fi
 [ -d "$OUT/perturbed" ] || "$BIN" synth perturb --scenes "$OUT/real" -o "$OUT/perturbed" -q -c "$CFG"
 # Bologna acosta: its own net, calibrated demand and light programs; FCD bounded to the city
-# centre and 3 minutes after a 5-minute warm-up, so the world stays small (~2k scenes).
+# centre and 3 minutes after a 5-minute warm-up (duration_s counts the warm-up), so the world
+# stays small.
 [ -d "$OUT/bologna" ] || "$BIN" synth sumo --scenario "$SHARED/sumo-bologna/acosta/run.sumocfg" -o "$OUT/bologna" \
-  -q -c "$CFG" "synth.sumo.area=[500,300,1300,1000]" synth.sumo.warmup_s=300 synth.sumo.duration_s=180 \
+  -q -c "$CFG" "synth.sumo.area=[500,300,1300,1000]" synth.sumo.warmup_s=300 synth.sumo.duration_s=480 \
   synth.sumo.max_egos_per_world=100
 "$BIN" inspect "$OUT/real" --by-source --compare "$OUT/perturbed" "$OUT/bologna" | tee "$OUT/domain_gap.txt"
 RUN="$OUT/${RUN_NAME:-compare}"

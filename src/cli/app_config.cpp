@@ -24,7 +24,8 @@ void ImportConfig::visit(ConfigVisitor& v) {
   v.section("commonroad", commonroad, "CommonRoad XML (2018b, 2020a)");
   v.section("scenarionet", scenarionet, "ScenarioNet pickles (nuScenes, nuPlan, Waymo, ... converted)");
   v.section("navsim", navsim, "OpenScene / NAVSIM logs with nuPlan maps");
-  v.section("av2", av2, "Argoverse 2 sensor-dataset logs (annotations, ego poses, vector map; Feather read by Node.js)");
+  v.section("av2", av2,
+            "Argoverse 2 sensor-dataset logs (annotations, ego poses, vector map; Feather read by Node.js)");
 }
 
 void SynthConfig::visit(ConfigVisitor& v) {

@@ -30,18 +30,26 @@ void add_av2_logs(const std::string& in, std::vector<std::string>& out) {
   const auto add_once = [&](const std::string& log) {  // two files of one log are one input
     if (std::find(out.begin(), out.end(), log) == out.end()) out.push_back(log);
   };
-  if (!fs::is_directory(in)) {
-    const auto parent = fs::path(in).parent_path();
-    add_once(parent.empty() ? "." : parent.string());
-    return;
+  if (!fs::is_directory(in)) {  // a file of a log, maybe deep in its sensor tree: the log holding it
+    for (auto dir = fs::absolute(in).parent_path(); !dir.empty(); dir = dir.parent_path()) {
+      if (fs::exists(dir / kAv2PoseFile)) {
+        add_once((fs::path(in).is_absolute() ? dir : fs::relative(dir)).string());
+        return;
+      }
+      if (dir == dir.root_path()) break;
+    }
+    AUTOSCALE_THROW("input {}: not in an Argoverse 2 log (no {} beside it or above)", quote(in), kAv2PoseFile);
   }
   if (fs::exists(fs::path(in) / kAv2PoseFile)) {
     add_once(in);
     return;
   }
   std::vector<std::string> found;
-  for (const auto& e : fs::recursive_directory_iterator(in)) {
-    if (e.is_regular_file() && e.path().filename() == kAv2PoseFile) found.push_back(e.path().parent_path().string());
+  for (auto it = fs::recursive_directory_iterator(in); it != fs::recursive_directory_iterator(); ++it) {
+    if (it->is_directory() && fs::exists(it->path() / kAv2PoseFile)) {
+      found.push_back(it->path().string());
+      it.disable_recursion_pending();  // a log's sensor tree holds no other log
+    }
   }
   std::sort(found.begin(), found.end());
   AUTOSCALE_CHECK(!found.empty(), "input {}: no Argoverse 2 log below it (no {})", quote(in), kAv2PoseFile);

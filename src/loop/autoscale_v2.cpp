@@ -11,7 +11,7 @@
 //              (no proxy trains on synthetic scenes made from the logs it scores); with
 //              validation_feedback the validation logs are dealt across the folds as well
 //   4. candidate the prior tilted by τ toward the clusters where solvable windows fail, filled in
-//              each cluster by real-likeness and relevance to those failures (ranks)
+//              each cluster by the prior's order and relevance to those failures (ranks)
 //   5. evidence fold f's candidate, aimed at the other folds' failures only, is trained like the
 //              prior's proxy (same seed) and scores fold f's windows; the candidate aimed at every
 //              fold's failures replaces the prior only when the paired gain over logs is above 0
@@ -89,8 +89,15 @@ class V2Search {
     decision["prior_weights"] = priors.front().selection.weights;
     Selection chosen = priors.front().selection;
     const auto& ev = o_.evidence;
-    if (ev.trust > 0 && n > 0) chosen = search(priors, gated, decision);
-    decision["accepted"] = chosen.rows != priors.front().selection.rows;
+    if (ev.trust > 0 && n > 0) {
+      chosen = search(priors, gated, decision);
+    } else if (priors.size() > 1) {
+      spdlog::info("{}: loop.v2.evidence.trust = 0: the first prior ({}) is kept, the others are not evaluated",
+                   ctx_.spec.name(), priors.front().name);
+    }
+    // accepted: a step moved the mixture; prior_replaced: a later prior won over the first.
+    decision["accepted"] = decision.value("steps_accepted", int64_t{0}) > 0;
+    decision["prior_replaced"] = decision.value("prior", priors.front().name) != priors.front().name;
     result.search_seconds = seconds_since(t0);  // of this process: a resumed search counts from its restart
     decision["search_seconds"] = result.search_seconds;
     write_selection(ctx_, dir_ / "chosen", chosen);
@@ -147,11 +154,13 @@ class V2Search {
       // same seed, so the key "earlier in the full shuffle" makes its top-n exactly that draw.
       std::vector<int64_t> index(gated.size());
       std::iota(index.begin(), index.end(), 0);
-      const auto order =
-          mixture::random_subset(index, static_cast<int64_t>(index.size()), derive_seed(ctx_.spec.seed, "gated_random"));
+      const auto order = mixture::random_subset(index, static_cast<int64_t>(index.size()),
+                                                derive_seed(ctx_.spec.seed, "gated_random"));
       p.key.resize(gated.size());
       for (size_t at = 0; at < order.size(); ++at) p.key[static_cast<size_t>(order[at])] = -static_cast<double>(at);
-      for (size_t at = 0; at < static_cast<size_t>(n); ++at) p.selection.rows.push_back(gated[static_cast<size_t>(order[at])]);
+      for (size_t at = 0; at < static_cast<size_t>(n); ++at) {
+        p.selection.rows.push_back(gated[static_cast<size_t>(order[at])]);
+      }
     }
     p.selection.weights = mixture::cluster_histogram(clusters_of(p.selection.rows), d_.clusters());
     return p;
@@ -239,6 +248,7 @@ class V2Search {
       decision["prior"] = chosen->name;
       decision["prior_weights"] = chosen->selection.weights;
       decision["prior_oof_pdms"] = mean_of(windows, &Window::prior);
+      if (chosen != &priors.front()) write_selection(ctx_, dir_ / "prior", chosen->selection);  // the steps' start
     }
 
     Selection current = chosen->selection;
@@ -337,9 +347,9 @@ class V2Search {
   }
 
   // `base` weights tilted toward the failure target, |base.rows| scenes; each cluster's quota
-  // filled by the prior's order (`prior_key`: real-likeness or the uniform draw's) and relevance to the cluster's solvable failures outside inner fold
-  // `fold` (ranks, weight β), from the gated scenes not made from fold `fold`'s logs. A target
-  // with no failure keeps `base`.
+  // filled by the prior's order (`prior_key`: real-likeness or the uniform draw's) and relevance
+  // to the cluster's solvable failures outside inner fold `fold` (ranks, weight β), from the
+  // gated scenes not made from fold `fold`'s logs. A target with no failure keeps `base`.
   Selection candidate_selection(const Selection& base, const std::vector<double>& weights,
                                 const std::vector<int64_t>& gated, const std::vector<double>& prior_key,
                                 const std::vector<double>& target, const std::vector<Window>& windows,

@@ -108,8 +108,8 @@ void LoopOptions::validate() const {
   AUTOSCALE_CHECK(!v2.priors.empty(), "loop.v2.priors: empty: expected at least one of real_likeness | uniform");
   for (size_t i = 0; i < v2.priors.size(); ++i) {
     const auto& p = v2.priors[i];
-    AUTOSCALE_CHECK(p == "real_likeness" || p == "uniform", "loop.v2.priors: unknown prior {} (real_likeness | uniform)",
-                    quote(p));
+    AUTOSCALE_CHECK(p == "real_likeness" || p == "uniform",
+                    "loop.v2.priors: unknown prior {} (real_likeness | uniform)", quote(p));
     AUTOSCALE_CHECK(std::find(v2.priors.begin(), v2.priors.begin() + static_cast<long>(i), p) ==
                         v2.priors.begin() + static_cast<long>(i),
                     "loop.v2.priors: {} is listed twice", quote(p));

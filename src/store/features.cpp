@@ -154,36 +154,39 @@ std::string compare_stores(const SceneStore& a, const SceneStore& b) {
 
 std::string domain_gap_by_source(const std::vector<const SceneStore*>& stores) {
   struct Group {
-    bool real = false;
     std::set<std::string> logs;
     FeatureColumns cols;
   };
-  std::map<std::string, Group> groups;
+  // Keyed by (source, real): SUMO scenes marked real (testbed T1) and synthetic SUMO are two rows.
+  std::map<std::pair<std::string, bool>, Group> groups;
+  size_t width = 16;
   for (const auto* store : stores) {
     store->for_each([&](const Scene& scene) {
-      auto& g = groups[scene_source(scene)];
-      g.real = g.real || scene.domain == Domain::kReal;
+      const auto key = std::make_pair(scene_source(scene), scene.domain == Domain::kReal);
+      auto& g = groups[key];
       g.logs.insert(scene.log);
       add_features(scene, g.cols);
+      width = std::max(width, key.first.size());
     });
   }
   // The reference of each source: the real scenes of every other source.
   auto reference = [&](const std::string& except) {
     FeatureColumns ref;
-    for (const auto& [name, g] : groups) {
-      if (!g.real || name == except) continue;
+    for (const auto& [key, g] : groups) {
+      if (!key.second || key.first == except) continue;
       for (int i = 0; i < kGapFeatures; ++i) ref[i].insert(ref[i].end(), g.cols[i].begin(), g.cols[i].end());
     }
     return ref;
   };
   std::string out =
       "Domain gap by source: KS distance of each feature against the real scenes of every other source\n";
-  out += fmt::format("{:<16} {:<10} {:>7} {:>5}", "source", "domain", "scenes", "logs");
+  out += fmt::format("{:<{}} {:<10} {:>7} {:>5}", "source", width, "domain", "scenes", "logs");
   for (const char* name : kGapNames) out += fmt::format(" {:>22}", name);
   out += "\n";
-  for (const auto& [name, g] : groups) {
+  for (const auto& [key, g] : groups) {
+    const auto& [name, real] = key;
     const auto ref = reference(name);
-    out += fmt::format("{:<16} {:<10} {:>7} {:>5}", name, g.real ? "real" : "synthetic", g.cols[0].size(),
+    out += fmt::format("{:<{}} {:<10} {:>7} {:>5}", name, width, real ? "real" : "synthetic", g.cols[0].size(),
                        g.logs.size());
     for (int i = 0; i < kGapFeatures; ++i) {
       out += ref[i].empty() ? fmt::format(" {:>22}", "-") : fmt::format(" {:>22.3f}", ks_distance(g.cols[i], ref[i]));

@@ -29,15 +29,24 @@ TEST(ImportInputs, Av2InputsBecomeLogDirectoriesEachOnce) {
   const auto dir = testing::temp_dir("import-av2");
   for (const char* log : {"log-b", "log-a"}) {
     std::filesystem::create_directories(dir / "val" / log / "map");
+    std::filesystem::create_directories(dir / "val" / log / "sensors" / "lidar");
     std::ofstream(dir / "val" / log / "city_SE3_egovehicle.feather") << "";
     std::ofstream(dir / "val" / log / "annotations.feather") << "";
+    std::ofstream(dir / "val" / log / "sensors" / "lidar" / "315.feather") << "";
   }
   std::filesystem::create_directories(dir / "empty");
   EXPECT_EQ(resolve_import_format({dir.string()}, "auto"), "av2");
   const auto a = (dir / "val" / "log-a").string(), b = (dir / "val" / "log-b").string();
   EXPECT_EQ(expand_import_inputs({dir.string()}, "av2"), (std::vector<std::string>{a, b}));  // sorted
-  EXPECT_EQ(expand_import_inputs({b, a + "/annotations.feather", a + "/city_SE3_egovehicle.feather"}, "av2"),
-            (std::vector<std::string>{b, a}));  // as given, a log once
+  EXPECT_EQ(expand_import_inputs({b, a + "/annotations.feather", a + "/sensors/lidar/315.feather"}, "av2"),
+            (std::vector<std::string>{b, a}));  // as given, a log once, a sweep file's log found above it
+  std::ofstream(dir / "stray.feather") << "";
+  try {
+    expand_import_inputs({(dir / "stray.feather").string()}, "av2");
+    ADD_FAILURE() << "a Feather file outside any log was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("not in an Argoverse 2 log"), std::string::npos) << e.what();
+  }
   try {
     expand_import_inputs({(dir / "empty").string()}, "av2");
     ADD_FAILURE() << "a directory without a log was accepted";
