@@ -37,7 +37,7 @@ from shapely.ops import unary_union
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from autoscale_store import StoreError, StoreWriter  # noqa: E402
-from import_scenarionet import ImportError_, command, route_from_path  # noqa: E402
+from import_scenarionet import ImportError_, add_importer_arguments, command, route_from_path  # noqa: E402
 
 STEP = 0.1
 NODE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "node")
@@ -359,16 +359,7 @@ MALFORMED = (KeyError, IndexError, ValueError, TypeError, AttributeError, Memory
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("logs", nargs="+", help="Argoverse 2 log directories")
-    p.add_argument("--out", required=True)
-    p.add_argument("--append", action="store_true")
-    p.add_argument("--history-s", type=float, default=1.5)
-    p.add_argument("--future-s", type=float, default=5.0)
-    p.add_argument("--min-future-s", type=float, default=4.0)
-    p.add_argument("--stride-s", type=float, default=0.5)
-    p.add_argument("--shard-size", type=int, default=1024)
-    p.add_argument("--compression", type=int, default=4)
-    p.add_argument("--quiet", action="store_true")
-    p.add_argument("--debug", action="store_true", help="print the traceback of a malformed input's error")
+    add_importer_arguments(p)
     args = p.parse_args(argv)
     start, total, current = time.time(), 0, None
     try:

@@ -33,7 +33,7 @@ from shapely.geometry import box
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from autoscale_store import StoreError, StoreWriter  # noqa: E402
-from import_scenarionet import ImportError_, load_pickle  # noqa: E402  (the restricted unpickler)
+from import_scenarionet import ImportError_, add_importer_arguments, load_pickle  # noqa: E402
 
 STEP = 0.1
 FRAME = 0.5  # OpenScene frames are 2 Hz
@@ -275,18 +275,9 @@ def convert_log(path, args, writer):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("inputs", nargs="+", help="OpenScene log pickles or directories of them")
-    p.add_argument("--out", required=True)
-    p.add_argument("--append", action="store_true")
+    add_importer_arguments(p)  # --stride-s is unused: every NAVSIM frame is a scene
     p.add_argument("--maps-root", required=True)
     p.add_argument("--map-version", default="", help="map version folder (default: the newest present)")
-    p.add_argument("--history-s", type=float, default=1.5)
-    p.add_argument("--future-s", type=float, default=5.0)
-    p.add_argument("--min-future-s", type=float, default=4.0)
-    p.add_argument("--stride-s", type=float, default=0.5, help="unused: every NAVSIM frame is a scene")
-    p.add_argument("--shard-size", type=int, default=1024)
-    p.add_argument("--compression", type=int, default=4)
-    p.add_argument("--quiet", action="store_true")
-    p.add_argument("--debug", action="store_true", help="print the traceback of a malformed input's error")
     args = p.parse_args(argv)
     files = []
     for i in args.inputs:

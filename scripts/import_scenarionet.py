@@ -272,9 +272,8 @@ def convert_checked(path, args):
         raise ImportError_("malformed scenario (%s: %s)" % (type(e).__name__, detail[:300]))
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("files", nargs="+")
+def add_importer_arguments(p):
+    """The options every Python importer takes from `autoscale import`: the store, the window, output."""
     p.add_argument("--out", required=True)
     p.add_argument("--append", action="store_true")
     p.add_argument("--history-s", type=float, default=1.5)
@@ -283,9 +282,15 @@ def main(argv=None):
     p.add_argument("--stride-s", type=float, default=0.5)
     p.add_argument("--shard-size", type=int, default=1024)
     p.add_argument("--compression", type=int, default=4)
-    p.add_argument("--connector-half-width", type=float, default=2.5)
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--debug", action="store_true", help="print the traceback of a malformed input's error")
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("files", nargs="+")
+    add_importer_arguments(p)
+    p.add_argument("--connector-half-width", type=float, default=2.5)
     args = p.parse_args(argv)
     if args.min_future_s > args.future_s:
         print("error: min_future_s (%g) must not exceed future_s (%g)" % (args.min_future_s, args.future_s),
