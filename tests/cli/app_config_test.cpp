@@ -44,7 +44,7 @@ TEST(AppConfig, ErrorsNameTheKeyPath) {
   EXPECT_EQ(error_of({"store.compression=12"}),
             "override \"store.compression=12\": store.compression: expected an integer in [0, 9], got 12");
   EXPECT_EQ(error_of({"import.format=las"}),
-            "override \"import.format=las\": import.format: expected one of auto, commonroad, scenarionet, navsim, "
+            "override \"import.format=las\": import.format: expected one of auto, commonroad, scenarionet, navsim, av2, "
             "got \"las\"");
   EXPECT_EQ(error_of({"import.commonroad.window.min_future_s=6"}),
             "config: import.commonroad.window: min_future_s (6) must not exceed future_s (5)");
