@@ -192,6 +192,9 @@ def ego_states(track):
 def convert(path, args):
     name = os.path.basename(path)
     d = load_pickle(path)
+    if isinstance(d, list) and d and isinstance(d[0], dict) and "ego2global_translation" in d[0]:
+        raise ImportError_("an OpenScene / NAVSIM log, not a ScenarioNet scenario: import it with "
+                           "import.format=navsim (and import.navsim.maps_root or $NUPLAN_MAPS_ROOT)")
     if not isinstance(d, dict):
         raise ImportError_("not a ScenarioNet scenario (top level is %s, not a dict)" % type(d).__name__)
     meta = require(d, "metadata", "scenario")

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
 #include <unistd.h>
 #include <filesystem>
@@ -118,10 +119,18 @@ int run_import(const ImportArgs& args, const Invocation& inv) {
   if (format == "av2") {
     return import_with_script("import_av2.py", window_args(inv.config.import.av2.window), files, args, inv);
   }
+  // The nuPlan devkit's environment, as NAVSIM users have it set, when the config leaves them empty.
   const auto& c = inv.config.import.navsim;
-  AUTOSCALE_CHECK(!c.maps_root.empty(), "import.navsim.maps_root: required for the navsim format");
+  const auto from_env = [](const std::string& configured, const char* name) {
+    const char* value = std::getenv(name);
+    return configured.empty() && value != nullptr ? std::string(value) : configured;
+  };
+  const std::string maps_root = from_env(c.maps_root, "NUPLAN_MAPS_ROOT");
+  const std::string map_version = from_env(c.map_version, "NUPLAN_MAP_VERSION");
+  AUTOSCALE_CHECK(!maps_root.empty(),
+                  "import.navsim.maps_root: required for the navsim format (or set $NUPLAN_MAPS_ROOT)");
   auto extra = window_args(c.window);
-  extra.insert(extra.end(), {"--maps-root", c.maps_root, "--map-version", c.map_version});
+  extra.insert(extra.end(), {"--maps-root", maps_root, "--map-version", map_version});
   return import_with_script("import_navsim.py", extra, files, args, inv);
 }
 

@@ -250,6 +250,14 @@ check "  ...on one line" one_line "$T/err"
 "$BIN" inspect "$T/none" >/dev/null 2>"$T/err"
 check "missing store fails" contains "$T/err" "not a directory"
 
+# --- NAVSIM logs: the nuPlan devkit's environment stands in for import.navsim.maps_root -------
+: >"$T/openscene.pkl"
+env -u NUPLAN_MAPS_ROOT "$BIN" import "$T/openscene.pkl" -o "$T/ns" -q import.format=navsim >/dev/null 2>"$T/err"
+check "navsim without a maps root names the key and the variable" contains "$T/err" "(or set \$NUPLAN_MAPS_ROOT)"
+NUPLAN_MAPS_ROOT="$T/maps" "$BIN" import "$T/openscene.pkl" -o "$T/ns" -q import.format=navsim >/dev/null 2>"$T/err"
+check "  ...with \$NUPLAN_MAPS_ROOT set the importer runs (and names the bad file)" contains "$T/err" "openscene.pkl: empty file"
+check "  ...leaving no store" [ ! -e "$T/ns" ]
+
 # --- ScenarioNet pickles through the same command (real nuScenes data from ../shared) --------
 NUSC="$SHARED/data-samples/nuscenes-scenarionet"
 if [ -d "$NUSC" ]; then

@@ -78,6 +78,15 @@ class BadInputTest(unittest.TestCase):
         r = run("--out", os.path.join(self.dir, "s"), foreign)
         self.assertIn("not a ScenarioNet scenario", r.stderr)
         self.assertFalse(os.path.exists(os.path.join(self.dir, "s")))
+        # An OpenScene log has the same extension: the error says which format it is.
+        openscene = os.path.join(self.dir, "log.pkl")
+        with open(openscene, "wb") as f:
+            pickle.dump([{"token": "t0", "timestamp": 0, "ego2global_translation": [0.0, 0.0, 0.0]}], f)
+        r = run("--out", os.path.join(self.dir, "s"), openscene)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("log.pkl: an OpenScene / NAVSIM log", r.stderr)
+        self.assertIn("import.format=navsim", r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "s")))
 
     def test_nan_coordinates_are_rejected(self):
         if not SAMPLES:
