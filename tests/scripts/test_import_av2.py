@@ -152,6 +152,58 @@ class RealLogsTest(unittest.TestCase):
         self.assertLess(np.median(statics), 0.2)  # bollards and cones stand still: little jitter
 
 
+# Adds a rider box on every BICYCLE box of a log (same sweep, same cuboid, as AV2 annotates a
+# ridden bicycle) and writes the table back as an uncompressed Feather file with Apache Arrow.
+ADD_RIDERS = """
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tableFromIPC, tableToIPC, tableFromArrays, compressionRegistry, CompressionType } from 'apache-arrow';
+import lz4 from 'lz4js';
+compressionRegistry.set(CompressionType.LZ4_FRAME, { decode: (d) => lz4.decompress(d) });
+const [src, dst] = process.argv.slice(1);
+const t = tableFromIPC(readFileSync(src));
+const cols = {};
+for (const f of t.schema.fields) cols[f.name] = Array.from(t.getChild(f.name).toArray());
+const n = cols.category.length;
+for (let i = 0; i < n; i++) {
+  if (cols.category[i] !== 'BICYCLE') continue;
+  for (const k of Object.keys(cols)) {
+    cols[k].push(k === 'category' ? 'BICYCLIST' : k === 'track_uuid' ? 'rider-' + cols[k][i] : cols[k][i]);
+  }
+}
+const arrays = {};
+for (const [k, v] of Object.entries(cols)) {
+  arrays[k] = typeof v[0] === 'bigint' ? BigInt64Array.from(v) : typeof v[0] === 'number' ? Float64Array.from(v) : v;
+}
+writeFileSync(dst, tableToIPC(tableFromArrays(arrays), 'file'));
+"""
+
+
+@unittest.skipUnless(LOGS, "the Argoverse 2 logs of ../shared are absent")
+class RiderTest(unittest.TestCase):
+    def test_riders_are_dropped_and_uncompressed_feather_reads(self):
+        d = tempfile.mkdtemp()
+        try:
+            src = [l for l in LOGS if l.endswith("7fab2350-7eaf-3b7e-a39d-6937a4c1bede")][0]
+            log = os.path.join(d, os.path.basename(src))
+            shutil.copytree(src, log)
+            ann = os.path.join(log, "annotations.feather")
+            node = shutil.which("node") or shutil.which("nodejs")
+            r = subprocess.run([node, "--input-type=module", "-e", ADD_RIDERS, ann, ann], capture_output=True,
+                               text=True, cwd=os.path.join(ROOT, "scripts", "node"))
+            self.assertEqual(r.returncode, 0, r.stderr)
+            r = run("--out", os.path.join(d, "s"), "--quiet", log)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            reader = StoreReader(os.path.join(d, "s"))
+            ids = {}
+            for t in reader.tokens:
+                for a in reader.read_token(t)["agents"]:
+                    ids.setdefault(a["category"], set()).add(a["id"])
+            self.assertFalse(any(i.startswith("rider-") for v in ids.values() for i in v), ids.keys())
+            self.assertEqual(len(ids[5]), 8)  # the 8 bicycles, each once
+        finally:
+            shutil.rmtree(d)
+
+
 @unittest.skipUnless(LOGS, "the Argoverse 2 logs of ../shared are absent")
 class BadLogTest(unittest.TestCase):
     def setUp(self):
