@@ -28,7 +28,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 import traceback
 
 import numpy as np
@@ -36,8 +35,8 @@ from shapely.geometry import Polygon
 from shapely.ops import unary_union
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from autoscale_store import StoreError, StoreWriter  # noqa: E402
-from import_scenarionet import ImportError_, add_importer_arguments, command, route_from_path  # noqa: E402
+from import_scenarionet import (ImportError_, add_importer_arguments, command, import_all,  # noqa: E402
+                               route_from_path)
 
 STEP = 0.1
 NODE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "node")
@@ -361,36 +360,18 @@ def main(argv=None):
     p.add_argument("logs", nargs="+", help="Argoverse 2 log directories")
     add_importer_arguments(p)
     args = p.parse_args(argv)
-    start, total, current = time.time(), 0, None
-    try:
-        with StoreWriter(args.out, args.shard_size, args.compression, args.append) as w:
-            for log_dir in args.logs:
-                current = log_dir
-                if not os.path.isdir(log_dir):
-                    raise ImportError_("not a directory (an Argoverse 2 log directory is expected)")
-                try:
-                    m, scenes = convert_log(log_dir, args)
-                except MALFORMED as e:
-                    if args.debug:
-                        traceback.print_exc()
-                    raise ImportError_("malformed log (%s: %s)" % (type(e).__name__, str(e)[:300] or "(no detail)"))
-                if scenes:
-                    w.add_map(m)
-                for s in scenes:
-                    w.add_scene(s)
-                total += len(scenes)
-                if not args.quiet:
-                    print("%s: %d scenes" % (log_dir, len(scenes)), file=sys.stderr)
-            current = None
-            if total == 0 and not args.append:
-                raise ImportError_("no scene could be cut from the logs (shorter than history + min_future?)")
-            w.close()
-    except (ImportError_, StoreError, OSError) as e:
-        print("error: %s%s" % ("%s: " % current if current else "", e), file=sys.stderr)
-        return 1
-    print("imported %d scenes from %d logs into %s (%.1f scenes/s)"
-          % (total, len(args.logs), args.out, total / max(time.time() - start, 1e-9)))
-    return 0
+
+    def convert_checked(log_dir):
+        if not os.path.isdir(log_dir):
+            raise ImportError_("not a directory (an Argoverse 2 log directory is expected)")
+        try:
+            return convert_log(log_dir, args)
+        except MALFORMED as e:
+            if args.debug:
+                traceback.print_exc()
+            raise ImportError_("malformed log (%s: %s)" % (type(e).__name__, str(e)[:300] or "(no detail)"))
+
+    return import_all(args, args.logs, convert_checked, "logs")
 
 
 if __name__ == "__main__":

@@ -289,6 +289,34 @@ def add_importer_arguments(p):
     p.add_argument("--debug", action="store_true", help="print the traceback of a malformed input's error")
 
 
+def import_all(args, inputs, convert, kind):
+    """Writes convert(input) -> (map, scenes) of every input into the store args.out: one error line
+    naming the input and exit status 1 on failure (a new store is then removed), else the summary."""
+    start, total, current = time.time(), 0, None
+    try:
+        with StoreWriter(args.out, args.shard_size, args.compression, args.append) as w:
+            for name in inputs:
+                current = name
+                m, scenes = convert(name)
+                if scenes:
+                    w.add_map(m)
+                for s in scenes:
+                    w.add_scene(s)
+                total += len(scenes)
+                if not args.quiet:
+                    print("%s: %d scenes" % (name, len(scenes)), file=sys.stderr)
+            current = None
+            if total == 0 and not args.append:
+                raise ImportError_("no scene could be cut from the inputs (shorter than history + min_future?)")
+            w.close()
+    except (ImportError_, StoreError, OSError) as e:
+        print("error: %s%s" % ("%s: " % current if current else "", e), file=sys.stderr)
+        return 1
+    print("imported %d scenes from %d %s into %s (%.1f scenes/s)"
+          % (total, len(inputs), kind, args.out, total / max(time.time() - start, 1e-9)))
+    return 0
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("files", nargs="+")
@@ -299,36 +327,13 @@ def main(argv=None):
         print("error: min_future_s (%g) must not exceed future_s (%g)" % (args.min_future_s, args.future_s),
               file=sys.stderr)
         return 1
-    start = time.time()
-    current = None
-    try:
-        with StoreWriter(args.out, args.shard_size, args.compression, args.append) as w:
-            total = 0
-            for path in args.files:
-                current = path
-                if not os.path.isfile(path):
-                    raise ImportError_("no such file")
-                m, scenes = convert_checked(path, args)
-                if scenes:
-                    w.add_map(m)
-                for s in scenes:
-                    w.add_scene(s)
-                total += len(scenes)
-                if not args.quiet:
-                    print("%s: %d scenes" % (path, len(scenes)), file=sys.stderr)
-            current = None
-            if total == 0 and not args.append:
-                raise ImportError_("no scene could be cut from the inputs (recordings shorter than history + "
-                                   "min_future?)")
-            w.close()
-    except (ImportError_, StoreError, OSError) as e:
-        where = "%s: " % current if current else ""
-        print("error: %s%s" % (where, e), file=sys.stderr)
-        return 1
-    elapsed = max(time.time() - start, 1e-9)
-    print("imported %d scenes from %d files into %s (%.1f scenes/s)" % (total, len(args.files), args.out,
-                                                                        total / elapsed))
-    return 0
+
+    def convert_file(path):
+        if not os.path.isfile(path):
+            raise ImportError_("no such file")
+        return convert_checked(path, args)
+
+    return import_all(args, args.files, convert_file, "files")
 
 
 if __name__ == "__main__":
