@@ -169,11 +169,12 @@ std::string domain_gap_by_source(const std::vector<const SceneStore*>& stores) {
       width = std::max(width, key.first.size());
     });
   }
-  // The reference of each source: the real scenes of every other source.
-  auto reference = [&](const std::string& except) {
+  // The reference of a row: every real row but itself (a synthetic row: every real row, also
+  // real scenes of its own generator).
+  auto reference = [&](const std::pair<std::string, bool>& self) {
     FeatureColumns ref;
     for (const auto& [key, g] : groups) {
-      if (!key.second || key.first == except) continue;
+      if (!key.second || key == self) continue;
       for (int i = 0; i < kGapFeatures; ++i) ref[i].insert(ref[i].end(), g.cols[i].begin(), g.cols[i].end());
     }
     return ref;
@@ -185,7 +186,7 @@ std::string domain_gap_by_source(const std::vector<const SceneStore*>& stores) {
   out += "\n";
   for (const auto& [key, g] : groups) {
     const auto& [name, real] = key;
-    const auto ref = reference(name);
+    const auto ref = reference(key);
     out += fmt::format("{:<{}} {:<10} {:>7} {:>5}", name, width, real ? "real" : "synthetic", g.cols[0].size(),
                        g.logs.size());
     for (int i = 0; i < kGapFeatures; ++i) {

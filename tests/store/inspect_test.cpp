@@ -1,5 +1,7 @@
 #include "autoscale/store/inspect.h"
 
+#include "autoscale/store/features.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -53,6 +55,29 @@ TEST(Validate, FindsEachKindOfProblem) {
   EXPECT_TRUE(contains(mp, "lane l1 polygon: degenerate polygon with 2 points"));
   EXPECT_TRUE(contains(mp, "lane l1: successor ghost is not in the map"));
   EXPECT_TRUE(contains(mp, "area drivable-0: degenerate polygon with zero area"));
+}
+
+// A generator's synthetic scenes are measured against every real scene, its own generator's real
+// scenes included (T1 marks SUMO worlds real); a lone real source has no reference.
+TEST(Inspect, DomainGapBySourceKeepsRealAndSyntheticRowsOfOneGeneratorApart) {
+  const auto dir = testing::temp_dir("inspect-gap");
+  {
+    SceneStoreWriter w(dir.string(), {});
+    w.add_map(square_map("m"));
+    for (int k = 0; k < 6; ++k) w.add(make_scene("t" + std::to_string(k), "m", k));  // odd k synthetic
+    w.close();
+  }
+  const auto store = SceneStore::open(dir.string());
+  const std::string text = domain_gap_by_source({&store});
+  const auto row = [&](const std::string& start) {
+    const auto at = text.find(start);
+    return at == std::string::npos ? std::string() : text.substr(at, text.find('\n', at) - at);
+  };
+  const std::string real = row("test             real"), synthetic = row("test             synthetic");
+  EXPECT_NE(real.find("3     3                      -"), std::string::npos) << text;
+  EXPECT_NE(synthetic.find("0.000"), std::string::npos) << text;  // same speeds as the real rows
+  EXPECT_EQ(synthetic.find(" - "), std::string::npos) << text;
+  fs::remove_all(dir);
 }
 
 TEST(Inspect, SummarisesAStore) {

@@ -32,7 +32,7 @@ std::string compare_stores(const SceneStore& a, const SceneStore& b);
 
 // The domain-gap table by source (scene_source) over all scenes of `stores`: per source its
 // domain, scenes, logs and the KS distance of each feature against the real scenes of every
-// other source (a synthetic generator: against all real scenes).
+// other source (a synthetic generator: against all real scenes, its own generator's included).
 std::string domain_gap_by_source(const std::vector<const SceneStore*>& stores);
 
 }  // namespace autoscale::scene
