@@ -113,16 +113,10 @@ class V2Search {
     return c;
   }
 
-  // The pool rows whose own label passes the quality gate.
+  // The pool rows whose own label passes the quality gate (the gated_random baseline's pool).
   std::vector<int64_t> gate(nlohmann::json& decision) const {
-    if (o_.label_min_pdms <= 0) return d_.pool;
-    AUTOSCALE_CHECK(d_.label_pdms.size() == d_.data.size(),
-                    "loop.v2.label_min_pdms: {} needs the pool's label scores (attach_label_scores was not run)",
-                    o_.label_min_pdms);
-    std::vector<int64_t> kept;
-    for (int64_t r : d_.pool) {
-      if (d_.label_pdms[static_cast<size_t>(r)] >= o_.label_min_pdms) kept.push_back(r);
-    }
+    auto kept = label_gated_pool(ctx_);
+    if (o_.label_min_pdms <= 0) return kept;
     decision["gated_out"] = d_.pool.size() - kept.size();
     spdlog::info("{}: quality gate keeps {} of {} synthetic scenes (label PDMS >= {})", ctx_.spec.name(), kept.size(),
                  d_.pool.size(), o_.label_min_pdms);

@@ -66,6 +66,11 @@ nlohmann::json scores_json(const eval::SubScores& s, size_t scenes);
 // The embeddings of rows of the run's samples, row-major (rows × dim).
 std::vector<float> embedding_rows(const ExperimentData& data, const std::vector<int64_t>& rows);
 
+// The pool rows whose own label scores at least loop.v2.label_min_pdms (autoscale_v2's quality
+// gate, and gated_random's pool); the whole pool when the gate is 0. Error: the label scores
+// were not attached to a gated run.
+std::vector<int64_t> label_gated_pool(const JobContext& ctx);
+
 // Synthetic pool size per cluster (what allocate() caps quotas by).
 std::vector<int64_t> pool_sizes(const ExperimentData& data);
 

@@ -114,6 +114,19 @@ eval::EvalReport score_and_write(const JobContext& ctx, const train::Planner& pl
   return report;
 }
 
+std::vector<int64_t> label_gated_pool(const JobContext& ctx) {
+  const auto& d = ctx.data;
+  const double gate = ctx.config.loop.v2.label_min_pdms;
+  if (gate <= 0) return d.pool;
+  AUTOSCALE_CHECK(d.label_pdms.size() == d.data.size(),
+                  "loop.v2.label_min_pdms: {} needs the pool's label scores (attach_label_scores was not run)", gate);
+  std::vector<int64_t> kept;
+  for (int64_t r : d.pool) {
+    if (d.label_pdms[static_cast<size_t>(r)] >= gate) kept.push_back(r);
+  }
+  return kept;
+}
+
 std::vector<float> embedding_rows(const ExperimentData& d, const std::vector<int64_t>& rows) {
   const auto& e = d.embeddings;
   std::vector<float> z;

@@ -37,15 +37,9 @@ Selection stratified(const JobContext& ctx) {
 // Uniform among the scenes whose own label passes v2's quality gate: the gate alone, as an
 // ablation of autoscale_v2 (which adds the real-likeness prior and the evidence-gated step).
 Selection gated_random(const JobContext& ctx) {
-  const auto& d = ctx.data;
   const double gate = ctx.config.loop.v2.label_min_pdms;
   AUTOSCALE_CHECK(gate > 0, "loop.v2.label_min_pdms: gated_random needs a gate above 0, got {}", gate);
-  AUTOSCALE_CHECK(d.label_pdms.size() == d.data.size(), "gated_random: the pool's label scores were not attached");
-  std::vector<int64_t> passed;
-  for (int64_t r : d.pool) {
-    if (d.label_pdms[static_cast<size_t>(r)] >= gate) passed.push_back(r);
-  }
-  return {mixture::random_subset(passed, ctx.spec.budget, method_seed(ctx)), {}, {}};
+  return {mixture::random_subset(label_gated_pool(ctx), ctx.spec.budget, method_seed(ctx)), {}, {}};
 }
 
 // The two real-likeness baselines score the pool against the real training scenes' embeddings.
