@@ -32,3 +32,29 @@ if(AUTOSCALE_CUDA AND NOT DEFINED CMAKE_CUDA_STANDARD)
   set(CMAKE_CUDA_STANDARD ${CMAKE_CXX_STANDARD})
 endif()
 message(STATUS "autoscale: libtorch ${Torch_VERSION} (${Torch_DIR}), CUDA: ${AUTOSCALE_CUDA}, C++${CMAKE_CXX_STANDARD}")
+
+# NCCL carries CUDA gradients GPU to GPU between data-parallel ranks (without it Gloo stages them
+# through host memory). The wheel's libtorch_cuda has c10d's ProcessGroupNCCL; its header needs
+# nccl.h (from the nvidia-nccl wheel beside torch, or the CUDA toolkit) and USE_C10D_NCCL.
+option(AUTOSCALE_NCCL "With AUTOSCALE_CUDA: data-parallel CUDA tensors over NCCL" ON)
+set(AUTOSCALE_WITH_NCCL OFF)
+if(AUTOSCALE_CUDA AND AUTOSCALE_NCCL)
+  set(_nccl_hints "$ENV{CUDA_HOME}/include" /usr/local/cuda/include)
+  if(AUTOSCALE_TORCH_PYTHON)
+    execute_process(COMMAND "${AUTOSCALE_TORCH_PYTHON}" -c
+                            "import nvidia.nccl as m, os; print(os.path.join(list(m.__path__)[0], 'include'))"
+                    OUTPUT_VARIABLE _nccl_wheel OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+    list(PREPEND _nccl_hints "${_nccl_wheel}")
+  endif()
+  find_path(AUTOSCALE_NCCL_INCLUDE_DIR nccl.h HINTS ${_nccl_hints})
+  # The header's inline helpers call NCCL itself: link it (the wheel ships only libnccl.so.2).
+  list(TRANSFORM _nccl_hints REPLACE "include$" "lib" OUTPUT_VARIABLE _nccl_lib_hints)
+  find_library(AUTOSCALE_NCCL_LIBRARY NAMES nccl libnccl.so.2 HINTS ${_nccl_lib_hints} /usr/local/cuda/lib64)
+  if(AUTOSCALE_NCCL_INCLUDE_DIR AND AUTOSCALE_NCCL_LIBRARY)
+    set(AUTOSCALE_WITH_NCCL ON)
+  else()
+    message(WARNING "autoscale: nccl.h or libnccl not found: data-parallel CUDA training stages tensors through Gloo "
+                    "(set AUTOSCALE_NCCL_INCLUDE_DIR, or -DAUTOSCALE_NCCL=OFF to silence this)")
+  endif()
+endif()
+message(STATUS "autoscale: NCCL: ${AUTOSCALE_WITH_NCCL}")

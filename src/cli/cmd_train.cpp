@@ -58,7 +58,7 @@ std::shared_ptr<train::ProcessGroup> join_group(const train::TrainOptions& optio
   if (gpu && configured_device.find(':') == std::string::npos) {
     device = "cuda:" + std::to_string(env.local_rank % static_cast<int>(torch::cuda::device_count()));
   }
-  return train::ProcessGroup::connect(env);
+  return train::ProcessGroup::connect(env, std::chrono::seconds(300), gpu);
 }
 
 }  // namespace

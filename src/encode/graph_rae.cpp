@@ -426,7 +426,7 @@ void GraphRae::save(const std::string& path) const {
 void GraphRae::load(const std::string& path) {
   torch::serialize::InputArchive archive;
   try {
-    archive.load_from(path);
+    archive.load_from(path, torch::Device(torch::kCPU));  // fitted on a GPU, read anywhere
   } catch (const std::exception& e) {
     AUTOSCALE_THROW("{}: not a readable Graph-RAE file: {}", path, e.what());
   }

@@ -38,7 +38,9 @@ void save_checkpoint(const Planner& planner, torch::optim::AdamW& optimizer, con
 TrainState load_checkpoint(Planner& planner, torch::optim::AdamW& optimizer, const std::string& path, int rank, int world) {
   torch::serialize::InputArchive archive;
   try {
-    archive.load_from(path);
+    // Every tensor onto the device this run trains on: a checkpoint written on a GPU resumes on a
+    // CPU (and back), with the optimiser's moments beside the parameters they belong to.
+    archive.load_from(path, planner.impl().device);
   } catch (const c10::Error& e) {
     AUTOSCALE_THROW("{}: not a readable checkpoint: {}", path, e.what_without_backtrace());
   }
@@ -65,7 +67,8 @@ TrainState load_checkpoint(Planner& planner, torch::optim::AdamW& optimizer, con
   const int written_by = archive.try_read("torch_rng_ranks", rank_rngs) ? static_cast<int>(rank_rngs.size(0)) : 1;
   AUTOSCALE_CHECK(written_by == world, "{}: written by {} data-parallel rank(s); resume it with the same number, not {}",
                   path, written_by, world);
-  if (world > 1) rng = rank_rngs[rank].contiguous();
+  if (world > 1) rng = rank_rngs[rank];
+  rng = rng.to(torch::kCPU).contiguous();  // the archive was mapped to the training device
   at::Generator generator = at::detail::getDefaultCPUGenerator();
   std::lock_guard<std::mutex> lock(generator.mutex());
   generator.set_state(rng);

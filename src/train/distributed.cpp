@@ -15,6 +15,16 @@
 #else
 #define AUTOSCALE_HAVE_GLOO 0
 #endif
+// NCCL: set by CMake for a CUDA libtorch when nccl.h was found (it also defines USE_C10D_NCCL,
+// which the c10d header needs to declare the class).
+#if AUTOSCALE_HAVE_GLOO && defined(AUTOSCALE_WITH_NCCL)
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#include <torch/cuda.h>
+#define AUTOSCALE_HAVE_NCCL 1
+#else
+#define AUTOSCALE_HAVE_NCCL 0
+#endif
 
 namespace autoscale::train {
 
@@ -86,12 +96,16 @@ DistributedEnv DistributedEnv::from_environment() {
 
 struct ProcessGroup::Impl {
   c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;  // CPU tensors, barriers, and the fallback
+#if AUTOSCALE_HAVE_NCCL
+  c10::intrusive_ptr<c10d::ProcessGroupNCCL> nccl;   // CUDA tensors, GPU to GPU (null on CPU runs)
+#endif
 };
 
 bool distributed_supported() { return true; }
+bool nccl_supported() { return AUTOSCALE_HAVE_NCCL; }
 
-std::shared_ptr<ProcessGroup> ProcessGroup::connect(const DistributedEnv& e, std::chrono::seconds timeout) {
+std::shared_ptr<ProcessGroup> ProcessGroup::connect(const DistributedEnv& e, std::chrono::seconds timeout, bool gpu) {
   auto impl = std::make_unique<Impl>();
   try {
     c10d::TCPStoreOptions so;
@@ -112,12 +126,41 @@ std::shared_ptr<ProcessGroup> ProcessGroup::connect(const DistributedEnv& e, std
       options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
     }
     impl->group = c10::make_intrusive<c10d::ProcessGroupGloo>(impl->store, e.rank, e.world, options);
+#if AUTOSCALE_HAVE_NCCL
+    // NCCL wants one GPU per rank; ranks sharing a GPU (more ranks than GPUs on a node) keep Gloo.
+    // Every rank must make the same choice, so it is agreed on: the minimum over ranks.
+    if (gpu) {
+      torch::Tensor own = torch::full({1}, e.local_rank < static_cast<int>(torch::cuda::device_count()) ? 1 : 0, torch::kInt);
+      std::vector<torch::Tensor> ts{own};
+      c10d::AllreduceOptions min;
+      min.reduceOp = c10d::ReduceOp::MIN;
+      impl->group->allreduce(ts, min)->wait();
+      gpu = own.item<int>() == 1;
+    }
+    if (gpu) {  // its own key space in the store, beside Gloo's
+      auto nccl_options = c10d::ProcessGroupNCCL::Options::create();
+      nccl_options->timeout = timeout;
+      c10::intrusive_ptr<c10d::Store> prefixed = c10::make_intrusive<c10d::PrefixStore>("nccl", impl->store);
+      impl->nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(prefixed, e.rank, e.world, nccl_options);
+    }
+#else
+    (void)gpu;
+#endif
   } catch (const std::exception& err) {
     AUTOSCALE_THROW("distributed: rank {} of {} ({}) could not join the group at {}:{}: {}", e.rank, e.world, e.source,
                     e.master_addr, e.master_port, err.what());
   }
-  spdlog::info("distributed: rank {} of {} joined at {}:{} ({})", e.rank, e.world, e.master_addr, e.master_port, e.source);
-  return std::shared_ptr<ProcessGroup>(new ProcessGroup(std::move(impl), e.rank, e.world));
+  auto group = std::shared_ptr<ProcessGroup>(new ProcessGroup(std::move(impl), e.rank, e.world));
+  spdlog::info("distributed: rank {} of {} joined at {}:{} ({}, {})", e.rank, e.world, e.master_addr, e.master_port,
+               e.source, group->backend());
+  return group;
+}
+
+std::string ProcessGroup::backend() const {
+#if AUTOSCALE_HAVE_NCCL
+  if (impl_->nccl) return "nccl";
+#endif
+  return "gloo";
 }
 
 ProcessGroup::ProcessGroup(std::unique_ptr<Impl> impl, int rank, int world)
@@ -150,6 +193,13 @@ void wait(const WorkPtr& work, const char* what) {
 }  // namespace
 
 void Collectives::allreduce_sum(ProcessGroup& g, torch::Tensor& tensor) {
+#if AUTOSCALE_HAVE_NCCL
+  if (g.impl_->nccl && tensor.is_cuda()) {
+    std::vector<torch::Tensor> ts{tensor};
+    wait(g.impl_->nccl->allreduce(ts), "allreduce (NCCL)");
+    return;
+  }
+#endif
   on_host(tensor, [&](torch::Tensor& t) {
     std::vector<torch::Tensor> ts{t};
     wait(g.impl_->group->allreduce(ts), "allreduce");
@@ -157,6 +207,15 @@ void Collectives::allreduce_sum(ProcessGroup& g, torch::Tensor& tensor) {
 }
 
 void Collectives::broadcast(ProcessGroup& g, torch::Tensor& tensor, int root) {
+#if AUTOSCALE_HAVE_NCCL
+  if (g.impl_->nccl && tensor.is_cuda() && tensor.is_contiguous()) {
+    std::vector<torch::Tensor> ts{tensor};
+    c10d::BroadcastOptions options;
+    options.rootRank = root;
+    wait(g.impl_->nccl->broadcast(ts, options), "broadcast (NCCL)");
+    return;
+  }
+#endif
   on_host(tensor, [&](torch::Tensor& t) {
     std::vector<torch::Tensor> ts{t};
     c10d::BroadcastOptions options;
@@ -180,8 +239,9 @@ void ProcessGroup::barrier() { wait(impl_->group->barrier(), "barrier"); }
 struct ProcessGroup::Impl {};
 
 bool distributed_supported() { return false; }
+bool nccl_supported() { return false; }
 
-std::shared_ptr<ProcessGroup> ProcessGroup::connect(const DistributedEnv& e, std::chrono::seconds) {
+std::shared_ptr<ProcessGroup> ProcessGroup::connect(const DistributedEnv& e, std::chrono::seconds, bool) {
   AUTOSCALE_THROW("distributed: {} asks for {} ranks, but autoscale was built without the Gloo headers "
                   "(install libgloo-dev, or use a libtorch that ships them)", e.source, e.world);
 }
@@ -193,6 +253,7 @@ void Collectives::allreduce_sum(ProcessGroup&, torch::Tensor&) {}
 void Collectives::broadcast(ProcessGroup&, torch::Tensor&, int) {}
 std::vector<torch::Tensor> Collectives::allgather(ProcessGroup&, const torch::Tensor& t) { return {t}; }
 void ProcessGroup::barrier() {}
+std::string ProcessGroup::backend() const { return "none"; }
 
 #endif
 

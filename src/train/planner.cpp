@@ -122,7 +122,9 @@ Planner Planner::load(const std::string& path, const std::string& device) {
   AUTOSCALE_CHECK(std::filesystem::is_regular_file(path), "{}: no such planner file", path);
   torch::serialize::InputArchive archive;
   try {
-    archive.load_from(path);
+    // Tensors come back where they were saved unless mapped: a model trained on a GPU must load
+    // on a machine without one. read_planner_archive moves the net to its device afterwards.
+    archive.load_from(path, torch::Device(torch::kCPU));
   } catch (const c10::Error& e) {
     AUTOSCALE_THROW("{}: not a readable planner file: {}", path, e.what_without_backtrace());
   }

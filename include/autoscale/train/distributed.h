@@ -1,5 +1,5 @@
 // Data-parallel training across processes with LibTorch's c10d process groups (Gloo: CPU tensors,
-// and CUDA tensors through host staging). Ranks find each other through a TCP store that rank 0
+// and CUDA tensors through host staging unless the build has NCCL, which carries them directly). Ranks find each other through a TCP store that rank 0
 // serves at MASTER_ADDR:MASTER_PORT. Where the rank and world come from, first match wins:
 //   RANK / WORLD_SIZE / LOCAL_RANK                     (torchrun-style launchers, tests)
 //   SLURM_PROCID / SLURM_STEP_NUM_TASKS / SLURM_LOCALID (one `srun` task per rank)
@@ -33,18 +33,23 @@ std::string first_slurm_host(const std::string& nodelist);
 
 // Whether this libtorch build has the Gloo process group (Debian's and the PyTorch wheels do).
 bool distributed_supported();
+// Whether CUDA tensors go GPU to GPU over NCCL (a CUDA build with nccl.h: AUTOSCALE_NCCL).
+bool nccl_supported();
 
 class ProcessGroup {
  public:
   // Joins the group (rank 0 serves the store); Error when a peer does not arrive within timeout.
+  // gpu: the ranks train on CUDA, so their tensors go over NCCL where the build has it.
   static std::shared_ptr<ProcessGroup> connect(const DistributedEnv& env,
-                                               std::chrono::seconds timeout = std::chrono::seconds(300));
+                                               std::chrono::seconds timeout = std::chrono::seconds(300),
+                                               bool gpu = false);
   ~ProcessGroup();
   ProcessGroup(const ProcessGroup&) = delete;
   ProcessGroup& operator=(const ProcessGroup&) = delete;
 
   int rank() const { return rank_; }
   int world() const { return world_; }
+  std::string backend() const;  // "nccl" (CUDA tensors over NCCL, the rest over Gloo) or "gloo"
   void barrier();
 
  private:
