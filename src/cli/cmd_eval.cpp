@@ -9,6 +9,7 @@
 #include <fstream>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <unordered_map>
@@ -18,6 +19,7 @@
 #include "autoscale/core/threads.h"
 #include "autoscale/eval/case_file.h"
 #include "autoscale/eval/evaluate.h"
+#include "autoscale/eval/trajectory_file.h"
 #include "command.h"
 #include "commands.h"
 
@@ -76,13 +78,59 @@ std::optional<std::map<std::string, scene::Split>> stored_split(const std::strin
   return splits;
 }
 
+// Passes another agent's plans through and keeps them, for --write-trajectories. Plans are asked
+// for in parallel, hence the lock.
+class RecordingAgent final : public eval::Agent {
+ public:
+  explicit RecordingAgent(const eval::Agent& inner) : inner_(inner) {}
+  std::string name() const override { return inner_.name(); }
+  eval::Plan plan(const scene::Scene& s, const eval::MetricCache& cache) const override {
+    eval::Plan p = inner_.plan(s, cache);
+    std::lock_guard<std::mutex> lock(mutex_);
+    plans_[s.token] = p;
+    return p;
+  }
+  const std::unordered_map<std::string, eval::Plan>& plans() const { return plans_; }
+
+ private:
+  const eval::Agent& inner_;
+  mutable std::mutex mutex_;
+  mutable std::unordered_map<std::string, eval::Plan> plans_;
+};
+
+// The rows of an external planner's trajectory file: its tokens, in store order. Tokens the store
+// does not hold are an error (a trajectory file for another split or dataset).
+std::vector<size_t> trajectory_rows(const eval::TrajectoryFile& file, const std::string& path,
+                                    const scene::SceneStore& store, const std::string& store_dir) {
+  std::vector<size_t> rows;
+  std::vector<std::string> unknown;
+  for (const auto& token : file.tokens) {
+    const auto row = store.find(token);
+    if (row) {
+      rows.push_back(*row);
+    } else {
+      unknown.push_back(token);
+    }
+  }
+  AUTOSCALE_CHECK(unknown.empty(), "{}: {} of {} tokens are not scenes of {} (the first: {})", path, unknown.size(),
+                  file.tokens.size(), store_dir, quote(unknown.front()));
+  std::sort(rows.begin(), rows.end());
+  return rows;
+}
+
 }  // namespace
 
 int run_eval(const EvalArgs& args, const Invocation& inv) {
+  AUTOSCALE_CHECK(args.agent.empty() != args.trajectories.empty(),
+                  "eval: give exactly one of --agent (a built-in agent or a planner file) and --trajectories FILE");
   const auto options = inv.config.eval.options();
   const auto store = scene::SceneStore::open(args.scenes);
+  std::optional<eval::TrajectoryFile> external;
+  if (!args.trajectories.empty()) external = eval::read_trajectory_file(args.trajectories);
   std::vector<size_t> rows;
-  if (args.split.empty()) {
+  if (args.split.empty() && external) {
+    rows = trajectory_rows(*external, args.trajectories, store, args.scenes);
+  } else if (args.split.empty()) {
     for (size_t i = 0; i < store.size(); ++i) rows.push_back(i);
   } else {  // the real scenes of one log-disjoint split, as `autoscale train` splits them
     const scene::Split wanted = with_context("--split", [&] { return scene::parse_split(args.split); });
@@ -139,9 +187,27 @@ int run_eval(const EvalArgs& args, const Invocation& inv) {
     std::printf("shard %zu/%zu: %zu of %zu scenes\n", shard, shards, mine.size(), rows.size());
     rows = std::move(mine);
   }
-  const bool learned = std::filesystem::is_regular_file(args.agent);
-  const auto agent = learned ? learned_agent(args.agent, store, rows, inv.config) : eval::make_agent(args.agent);
-  const auto report = eval::evaluate_store(store, *agent, options, rows);
+  std::unique_ptr<eval::Agent> agent;
+  if (external) {  // a split's scenes the file has no plan for are reported invalid, by token
+    size_t covered = 0;
+    for (size_t r : rows) covered += external->plans.count(store.index()[r].token);
+    if (!args.split.empty()) std::printf("trajectories for %zu of the %zu scenes\n", covered, rows.size());
+    agent = eval::make_precomputed_agent(std::filesystem::path(args.trajectories).filename().string(),
+                                         std::move(external->plans));
+  } else if (std::filesystem::is_regular_file(args.agent)) {
+    agent = learned_agent(args.agent, store, rows, inv.config);
+  } else {
+    agent = eval::make_agent(args.agent);
+  }
+  RecordingAgent recorder(*agent);
+  const bool record = !args.write_trajectories.empty();
+  const auto report = eval::evaluate_store(store, record ? static_cast<const eval::Agent&>(recorder) : *agent, options, rows);
+  if (record) {
+    std::vector<std::string> tokens;
+    for (size_t r : rows) tokens.push_back(store.index()[r].token);
+    write_file_atomic(args.write_trajectories, eval::trajectory_jsonl(tokens, recorder.plans()));
+    std::printf("wrote %zu trajectories to %s\n", recorder.plans().size(), args.write_trajectories.c_str());
+  }
   if (!args.out.empty()) {
     write_file_atomic(args.out, eval::report_csv(report));
     write_file_atomic(args.out + ".config.yaml", "# " + inv.command_line + "\n" + inv.config_yaml);
@@ -201,9 +267,15 @@ Commands bind_eval(CLI::App& app, GlobalOptions& global) {
   auto args = std::make_shared<EvalArgs>();
   auto* cmd = app.add_subcommand("eval", "score an agent on every scene of a store (PDM Score)");
   cmd->add_option("--scenes", args->scenes, "scene store directory")->required();
-  cmd->add_option("--agent", args->agent,
-                  "constant_velocity, constant_acceleration, human, pdm_closed, or a planner file (autoscale train)")
-      ->required();
+  auto* agent = cmd->add_option("--agent", args->agent,
+                                "constant_velocity, constant_acceleration, human, pdm_closed, or a planner file (autoscale train)");
+  cmd->add_option("--trajectories", args->trajectories,
+                  "instead of --agent: score the plans in this file, by token (an external planner's; JSON lines "
+                  "{\"token\", \"poses\": [[x, y, heading], ...], \"interval\"} or CSV token,x,y,heading[,t]; ego frame, "
+                  "NAVSIM's 8 poses at 0.5 s or 40 at 0.1 s)")
+      ->excludes(agent);
+  cmd->add_option("--write-trajectories", args->write_trajectories,
+                  "write the scored plans to this JSON-lines file (the format --trajectories reads)");
   cmd->add_option("--pdms-version", global.pdms_version, "PDM Score version v1 or v2 (eval.pdms_version)");
   cmd->add_option("--out", args->out, "write per-token sub-scores to this CSV");
   cmd->add_option("--limit", args->limit, "score only the first N scenes");

@@ -60,7 +60,9 @@ int run_score(const ScoreArgs& args, const Invocation& inv);
 
 struct EvalArgs {
   std::string scenes;  // store
-  std::string agent;   // built-in agent name
+  std::string agent;   // built-in agent name or planner file
+  std::string trajectories;        // instead of an agent: plans by token from this file
+  std::string write_trajectories;  // write the plans that were scored to this JSON-lines file
   std::string out;     // per-token CSV ("" = none)
   size_t limit = 0;    // first N scenes only
   std::string split;   // train | val | test: only the real scenes of that log split ("" = all)
