@@ -9,6 +9,7 @@
 #include "autoscale/core/atomic_file.h"
 #include "autoscale/core/error.h"
 #include "autoscale/core/seeds.h"
+#include "external_planner.h"
 #include "job_context.h"
 #include "method_table.h"
 
@@ -141,13 +142,25 @@ std::optional<JobResult> run_job(const ExperimentConfig& run_cfg, const Experime
   if (!budget.take()) return std::nullopt;
   const fs::path final_dir = dir / "final";
   write_selection(ctx, final_dir, outcome.selection);
-  if (!outcome.planner) {
+  const bool external = !cfg.train.external.command.empty();
+  std::unique_ptr<eval::Agent> planner;
+  if (external) {  // the user's planner trains on the final mixture (an online run's stages included)
+    std::vector<int64_t> predict = data.test;
+    predict.insert(predict.end(), data.val.begin(), data.val.end());
+    auto trained = train_external(ctx, final_dir / "external", outcome.selection, predict, cfg.train.steps, spec.seed);
+    planner = std::move(trained.agent);
+    outcome.train_seconds += trained.seconds;
+  } else if (!outcome.planner) {
     auto trained = train_selection(ctx, final_dir / "train", outcome.selection, cfg.train.steps, spec.seed);
     outcome.planner = std::move(trained.planner);
     outcome.train_seconds += trained.seconds;
   }
-  const auto test = score_and_write(ctx, *outcome.planner, data.test, final_dir / "test_scores.csv");
-  const auto val = score_and_write(ctx, *outcome.planner, data.val, final_dir / "val_scores.csv");
+  const auto score = [&](const std::vector<int64_t>& rows, const char* file) {
+    return external ? score_and_write(ctx, *planner, rows, final_dir / file)
+                    : score_and_write(ctx, *outcome.planner, rows, final_dir / file);
+  };
+  const auto test = score(data.test, "test_scores.csv");
+  const auto val = score(data.val, "val_scores.csv");
 
   const auto mix = training_mixture(ctx, outcome.selection.rows);
   nlohmann::json sources = nlohmann::json::object();  // the selection's scenes per generator (planted groups)
@@ -166,7 +179,7 @@ std::optional<JobResult> run_job(const ExperimentConfig& run_cfg, const Experime
       {"method", spec.method},
       {"seed", spec.seed},
       {"fold", spec.fold},
-      {"planner", cfg.train.planner.kind},
+      {"planner", external ? std::string("external") : cfg.train.planner.kind},
       {"synthetic_budget", spec.budget},
       {"n_syn", outcome.selection.rows.size()},
       {"n_real", data.real_train.size()},

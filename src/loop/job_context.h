@@ -60,6 +60,9 @@ Training train_selection(const JobContext& ctx, const std::filesystem::path& dir
 // Scores the planner on rows and writes the per-scene CSV to `csv_path`.
 eval::EvalReport score_and_write(const JobContext& ctx, const train::Planner& planner, const std::vector<int64_t>& rows,
                                  const std::filesystem::path& csv_path);
+// The same for any agent (an external planner's plans).
+eval::EvalReport score_and_write(const JobContext& ctx, const eval::Agent& agent, const std::vector<int64_t>& rows,
+                                 const std::filesystem::path& csv_path);
 
 nlohmann::json scores_json(const eval::SubScores& s, size_t scenes);
 

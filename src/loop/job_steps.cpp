@@ -106,12 +106,22 @@ Training train_selection(const JobContext& ctx, const fs::path& dir, const Selec
   return t;
 }
 
-eval::EvalReport score_and_write(const JobContext& ctx, const train::Planner& planner, const std::vector<int64_t>& rows,
-                                 const fs::path& csv_path) {
-  auto report = score_planner(planner, ctx.data, rows, ctx.config.show_progress);
+namespace {
+eval::EvalReport write_scores(eval::EvalReport report, const fs::path& csv_path) {
   fs::create_directories(csv_path.parent_path());
   write_file_atomic(csv_path.string(), eval::report_csv(report));
   return report;
+}
+}  // namespace
+
+eval::EvalReport score_and_write(const JobContext& ctx, const train::Planner& planner, const std::vector<int64_t>& rows,
+                                 const fs::path& csv_path) {
+  return write_scores(score_planner(planner, ctx.data, rows, ctx.config.show_progress), csv_path);
+}
+
+eval::EvalReport score_and_write(const JobContext& ctx, const eval::Agent& agent, const std::vector<int64_t>& rows,
+                                 const fs::path& csv_path) {
+  return write_scores(score_agent(agent, ctx.data, rows, ctx.config.show_progress), csv_path);
 }
 
 std::vector<int64_t> label_gated_pool(const JobContext& ctx) {

@@ -31,8 +31,15 @@ namespace autoscale::train {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
+void ExternalPlannerOptions::visit(ConfigVisitor& v) {
+  v.field("command", command,
+          "shell command that trains your planner on a job's final mixture and writes its plans ({real}, "
+          "{selection}, {predict}, {trajectories}, {out}, {steps}, {batch}, {seed}); empty = the built-in planner");
+}
+
 void TrainOptions::visit(ConfigVisitor& v) {
   v.section("planner", planner, "the planner network");
+  v.section("external", external, "your own planner, trained by a command (the final training of each job)");
   v.field("steps", steps, "optimiser steps (every compared method gets the same)", at_least(1));
   v.field("batch", batch, "samples per optimiser step", at_least(1));
   v.field("lr", lr, "peak learning rate (AdamW)", positive());

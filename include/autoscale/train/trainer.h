@@ -25,8 +25,19 @@
 
 namespace autoscale::train {
 
+// Your own planner (PyTorch, a NAVSIM agent) in the loop: the final training of every job runs
+// this shell command instead of training the built-in planner, then scores the trajectories it
+// writes (src/loop/external_planner.h lists the placeholders and files). The mixture searches
+// keep the built-in planner as their cheap proxy.
+struct ExternalPlannerOptions {
+  std::string command;  // "" = the built-in planner
+
+  void visit(ConfigVisitor& v);
+};
+
 struct TrainOptions {
   PlannerOptions planner;
+  ExternalPlannerOptions external;
   int64_t steps = 3000;           // optimiser steps (the budget every method gets)
   int64_t batch = 64;
   double lr = 5e-4;               // peak learning rate
