@@ -13,6 +13,12 @@ NAVSIM's metric caching does. Maps come from the nuPlan GeoPackage
 <maps-root>/<map>/<version>/map.gpkg (SQLite with GeoPackage geometry blobs), cropped to the
 log's surroundings.
 
+A NAVSIM scene filter (--scene-filter navtrain.yaml, navtest.yaml, ...) selects scenes as the
+devkit's SceneFilter does: `log_names` (logs outside it are not even opened), `tokens` (the
+frames whose token is listed), `has_route` (a non-empty roadblock list), `max_scenes` (the first N
+in log order); `num_history_frames` must be 4 (1.5 s) and `frame_interval` 1, and
+`num_future_frames` sets the future each scene must have. A .txt file is a token list.
+
 Tested only on a small fixture built in that layout (tests/scripts/test_import_navsim.py), not
 on the full dataset.
 """
@@ -198,7 +204,53 @@ def frame_agents(f, ego):
     return out
 
 
-def convert_log(path, args, writer):
+class SceneFilter:
+    """NAVSIM's SceneFilter, read from its Hydra YAML (or a plain token list)."""
+
+    def __init__(self, path):
+        self.tokens = self.logs = self.max_scenes = None
+        self.has_route = False
+        self.future_frames = None
+        if path.endswith(".txt"):
+            with open(path) as f:
+                self.tokens = {line.strip() for line in f if line.strip() and not line.startswith("#")}
+            return
+        import yaml  # Debian's python3-yaml; only scene filters need it
+        try:
+            with open(path) as f:
+                d = yaml.safe_load(f)
+        except (OSError, yaml.YAMLError) as e:
+            raise ImportError_("scene filter %s: %s" % (path, str(e).splitlines()[0]))
+        if not isinstance(d, dict):
+            raise ImportError_("scene filter %s: expected a mapping of SceneFilter fields" % path)
+
+        def listed(key):
+            v = d.get(key)
+            if v is not None and not isinstance(v, list):
+                raise ImportError_("scene filter %s: %s must be a list or null, got %r" % (path, key, v))
+            return None if v is None else {str(x) for x in v}
+
+        self.tokens, self.logs = listed("tokens"), listed("log_names")
+        self.has_route = bool(d.get("has_route", False))
+        self.max_scenes = d.get("max_scenes")
+        history, interval = d.get("num_history_frames", 4), d.get("frame_interval", 1)
+        if history != 4 or interval not in (1, None):
+            raise ImportError_("scene filter %s: num_history_frames %r and frame_interval %r: only NAVSIM's 4 frames "
+                               "(1.5 s) at interval 1 are supported" % (path, history, interval))
+        self.future_frames = d.get("num_future_frames")
+
+    def keeps_log_file(self, path):
+        return self.logs is None or os.path.splitext(os.path.basename(path))[0] in self.logs
+
+    def keeps(self, frame, log):
+        if self.logs is not None and log not in self.logs:
+            return False
+        if self.tokens is not None and str(frame["token"]) not in self.tokens:
+            return False
+        return not self.has_route or len(frame.get("roadblock_ids", [])) > 0
+
+
+def convert_log(path, args, writer, keep=None, budget=None, imported=None):
     frames = load_pickle(path)
     if not isinstance(frames, list) or not frames or not all(isinstance(f, dict) for f in frames):
         raise ImportError_("not an OpenScene log (expected a list of frame dicts)")
@@ -229,6 +281,10 @@ def convert_log(path, args, writer):
                   min_future_s=args.min_future_s)
     scenes = []
     for i, f in enumerate(frames):
+        if keep is not None and not keep(f, log):
+            continue
+        if budget is not None and len(scenes) >= budget:
+            break
         t0 = times[i]
         future = min(F, int(round((times[-1] - t0) / STEP)))
         if t0 - args.history_s < times[0] - 1e-6 or future < Fmin:
@@ -269,6 +325,8 @@ def convert_log(path, args, writer):
         writer.add_map(m)
     for s in scenes:
         writer.add_scene(s)
+        if imported is not None:
+            imported.add(s["token"])
     return len(scenes)
 
 
@@ -278,23 +336,47 @@ def main(argv=None):
     add_importer_arguments(p)  # --stride-s is unused: every NAVSIM frame is a scene
     p.add_argument("--maps-root", required=True)
     p.add_argument("--map-version", default="", help="map version folder (default: the newest present)")
+    p.add_argument("--scene-filter", default="", help="NAVSIM scene filter YAML (navtest.yaml, ...) or a .txt token list")
     args = p.parse_args(argv)
     files = []
     for i in args.inputs:
         files += sorted(glob.glob(os.path.join(i, "*.pkl"))) if os.path.isdir(i) else [i]
     start, total, current = time.time(), 0, None
     try:
+        scene_filter = SceneFilter(args.scene_filter) if args.scene_filter else None
+        if scene_filter is not None:
+            files = [f for f in files if scene_filter.keeps_log_file(f)]
+            if scene_filter.future_frames is not None:  # NAVSIM's frames are 0.5 s apart
+                args.min_future_s = 0.5 * scene_filter.future_frames
+                args.future_s = max(args.future_s, args.min_future_s)
+        keep = scene_filter.keeps if scene_filter is not None else None
+        imported = set()
         with StoreWriter(args.out, args.shard_size, args.compression, args.append) as w:
             for path in files:
                 current = path
                 if not os.path.isfile(path):
                     raise ImportError_("no such file")
-                n = convert_log(path, args, w)
+                budget = None
+                if scene_filter is not None and scene_filter.max_scenes is not None:
+                    budget = int(scene_filter.max_scenes) - total
+                    if budget <= 0:
+                        break
+                n = convert_log(path, args, w, keep, budget, imported)
                 total += n
                 if not args.quiet:
                     print("%s: %d scenes" % (path, n), file=sys.stderr)
             current = None
+            if scene_filter is not None and scene_filter.tokens is not None and not args.quiet:
+                missing = len(scene_filter.tokens - imported)
+                if missing and (scene_filter.max_scenes is None or total < int(scene_filter.max_scenes)):
+                    print("scene filter: %d of %d listed tokens are not scenes of these logs (not in them, or "
+                          "without 1.5 s of history and %g s of future)" % (missing, len(scene_filter.tokens),
+                                                                             args.min_future_s), file=sys.stderr)
             if total == 0 and not args.append:
+                if scene_filter is not None:
+                    raise ImportError_("the scene filter %s selects no scene of these %d logs (listed logs, tokens, "
+                                       "route, 1.5 s of history and %g s of future)"
+                                       % (args.scene_filter, len(files), args.min_future_s))
                 raise ImportError_("no frame has 1.5 s of history and %g s of future" % args.min_future_s)
             w.close()
     except (ImportError_, StoreError, OSError, sqlite3.Error, struct.error, ValueError) as e:

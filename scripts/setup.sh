@@ -18,7 +18,7 @@ PACKAGES=(
   # added where they beat writing it: XML, JSON, polygon union
   libpugixml-dev nlohmann-json3-dev libgeos-dev
   # helper scripts (Debian's /usr/bin/python3)
-  python3 python3-numpy python3-h5py python3-shapely
+  python3 python3-numpy python3-h5py python3-shapely python3-yaml
   # synthetic traffic (headless SUMO and its tools)
   sumo sumo-tools
 )

@@ -13,6 +13,9 @@ void ScenarioNetConfig::visit(ConfigVisitor& v) {
 void NavsimConfig::visit(ConfigVisitor& v) {
   v.field("maps_root", maps_root, "nuPlan maps directory (NUPLAN_MAPS_ROOT)");
   v.field("map_version", map_version, "nuPlan map version folder (empty: the newest present)");
+  v.field("scene_filter", scene_filter,
+          "a NAVSIM scene filter YAML (navtrain.yaml, navtest.yaml: tokens, log_names, has_route, max_scenes) or a "
+          "text file of tokens, one per line; empty = every frame with its window");
   v.section("window", window, "history/future kept around each NAVSIM token");
 }
 

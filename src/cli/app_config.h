@@ -34,6 +34,7 @@ struct ScenarioNetConfig {
 struct NavsimConfig {
   std::string maps_root;             // NUPLAN_MAPS_ROOT: <root>/<map>/<version>/map.gpkg
   std::string map_version;            // version folder; "" = the newest present
+  std::string scene_filter;           // NAVSIM scene filter YAML (navtrain.yaml, ...) or a token list
   scene::WindowOptions window{1.5, 5.0, 4.0, 0.5};
   void visit(ConfigVisitor& v);
 };

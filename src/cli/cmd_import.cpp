@@ -97,13 +97,31 @@ int import_with_script(const std::string& script, std::vector<std::string> extra
   return 0;
 }
 
+// NAVSIM's environment: a relative input that is not here but is under $OPENSCENE_DATA_ROOT (as
+// `navsim_logs/test` is for a NAVSIM user) is read from there.
+std::vector<std::string> resolve_openscene_inputs(const std::vector<std::string>& inputs) {
+  const char* root = std::getenv("OPENSCENE_DATA_ROOT");
+  std::vector<std::string> out;
+  for (const auto& in : inputs) {
+    const fs::path under = root && *root ? fs::path(root) / in : fs::path();
+    if (!fs::exists(in) && fs::path(in).is_relative() && !under.empty() && fs::exists(under)) {
+      spdlog::info("{}: read from $OPENSCENE_DATA_ROOT ({})", in, under.string());
+      out.push_back(under.string());
+    } else {
+      out.push_back(in);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 int run_import(const ImportArgs& args, const Invocation& inv) {
   AUTOSCALE_CHECK(!args.inputs.empty(), "import: no input files");
   AUTOSCALE_CHECK(!args.out.empty(), "import: --out STORE is required");
-  const std::string format = scene::resolve_import_format(args.inputs, inv.config.import.format);
-  auto files = scene::expand_import_inputs(args.inputs, format);
+  const auto inputs = resolve_openscene_inputs(args.inputs);
+  const std::string format = scene::resolve_import_format(inputs, inv.config.import.format);
+  auto files = scene::expand_import_inputs(inputs, format);
   if (!args.shard.empty()) {
     const auto [i, n] = parse_shard(args.shard);
     files = scene::import_shard(files, i, n);
@@ -131,6 +149,11 @@ int run_import(const ImportArgs& args, const Invocation& inv) {
                   "import.navsim.maps_root: required for the navsim format (or set $NUPLAN_MAPS_ROOT)");
   auto extra = window_args(c.window);
   extra.insert(extra.end(), {"--maps-root", maps_root, "--map-version", map_version});
+  if (!c.scene_filter.empty()) {
+    AUTOSCALE_CHECK(fs::is_regular_file(c.scene_filter), "import.navsim.scene_filter: no such file {}",
+                    quote(c.scene_filter));
+    extra.insert(extra.end(), {"--scene-filter", c.scene_filter});
+  }
   return import_with_script("import_navsim.py", extra, files, args, inv);
 }
 

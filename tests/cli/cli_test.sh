@@ -257,6 +257,11 @@ check "navsim without a maps root names the key and the variable" contains "$T/e
 NUPLAN_MAPS_ROOT="$T/maps" "$BIN" import "$T/openscene.pkl" -o "$T/ns" -q import.format=navsim >/dev/null 2>"$T/err"
 check "  ...with \$NUPLAN_MAPS_ROOT set the importer runs (and names the bad file)" contains "$T/err" "openscene.pkl: empty file"
 check "  ...leaving no store" [ ! -e "$T/ns" ]
+NUPLAN_MAPS_ROOT="$T/maps" "$BIN" import "$T/openscene.pkl" -o "$T/ns" -q import.format=navsim \
+  import.navsim.scene_filter="$T/navtest.yaml" >/dev/null 2>"$T/err"
+check "a missing NAVSIM scene filter names the key and file" contains "$T/err" "import.navsim.scene_filter: no such file"
+(cd "$T" && OPENSCENE_DATA_ROOT="$DATA" "$BIN" import commonroad-ngsim -o "$T/from-root" -q >"$T/out" 2>"$T/err")
+check "a relative input absent here is read from \$OPENSCENE_DATA_ROOT" contains "$T/out" "imported 109 scenes"
 
 # --- ScenarioNet pickles through the same command (real nuScenes data from ../shared) --------
 NUSC="$SHARED/data-samples/nuscenes-scenarionet"

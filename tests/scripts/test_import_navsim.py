@@ -230,6 +230,65 @@ class NavsimImportTest(unittest.TestCase):
                            capture_output=True, text=True)
         self.assertIn("Traceback", r.stderr)
 
+    def filtered(self, name, text):
+        """Imports the fixture log through a scene filter file; returns (reader or None, stderr)."""
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        out = os.path.join(self.dir, "filtered-" + name)
+        r = subprocess.run(["/usr/bin/python3", SCRIPT, "--out", out, "--maps-root", os.path.join(self.dir, "maps"),
+                            "--scene-filter", path, self.log], capture_output=True, text=True)
+        return (StoreReader(out) if r.returncode == 0 else None), r.stderr
+
+    def test_a_navsim_scene_filter_selects_exactly_its_tokens(self):
+        # NAVSIM's navtest.yaml layout: Hydra target, log names, tokens; one token is not a scene
+        # of this log (tok001 lacks history), one is not in it at all.
+        reader, err = self.filtered("navtest.yaml", """\
+_target_: navsim.common.dataclasses.SceneFilter
+_convert_: 'all'
+num_history_frames: 4
+num_future_frames: 8
+frame_interval: 1
+has_route: true
+max_scenes: null
+log_names:
+- 2021.05.12.log
+tokens:
+- tok004
+- tok007
+- tok011
+- tok001
+- 0a1b2c3d4e5f6789
+""")
+        self.assertIsNotNone(reader, err)
+        self.assertEqual(reader.tokens, ["tok004", "tok007", "tok011"])
+        self.assertIn("2 of 5 listed tokens are not scenes of these logs", err)
+
+    def test_a_token_list_and_max_scenes(self):
+        reader, err = self.filtered("tokens.txt", "# navtest subset\ntok009\ntok005\n\ntok006\n")
+        self.assertEqual(reader.tokens, ["tok005", "tok006", "tok009"], err)
+        reader, err = self.filtered("first2.yaml", "num_history_frames: 4\nmax_scenes: 2\n")
+        self.assertEqual(reader.tokens, ["tok003", "tok004"], err)
+
+    def test_num_future_frames_and_log_names(self):
+        # 10 future frames = 5 s: of 20 frames at 2 Hz, frames 3 .. 9 have 1.5 s before and 5 s after.
+        reader, err = self.filtered("future.yaml", "num_history_frames: 4\nnum_future_frames: 10\n")
+        self.assertEqual(reader.tokens, ["tok%03d" % i for i in range(3, 10)], err)
+        reader, err = self.filtered("otherlog.yaml", "log_names: [2022.01.01.other]\n")
+        self.assertIsNone(reader)
+        self.assertIn("selects no scene of these 0 logs", err)
+
+    def test_bad_scene_filters_are_one_error_line(self):
+        for name, text, message in (
+                ("history.yaml", "num_history_frames: 2\n", "only NAVSIM's 4 frames"),
+                ("tokens.yaml", "tokens: tok004\n", "tokens must be a list or null"),
+                ("broken.yaml", "tokens: [tok004\n", "scene filter"),
+                ("list.yaml", "- tok004\n", "expected a mapping")):
+            reader, err = self.filtered(name, text)
+            self.assertIsNone(reader, name)
+            self.assertEqual(len(err.strip().splitlines()), 1, err)
+            self.assertIn(message, err, name)
+
 
 if __name__ == "__main__":
     unittest.main()
