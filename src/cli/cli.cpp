@@ -2,9 +2,13 @@
 // handler gets, and the one place where errors become `error:` lines and exit codes.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <regex>
+#include <set>
+
+#include <fmt/format.h>
 
 #include "autoscale/core/error.h"
 #include "autoscale/core/termination.h"
@@ -56,6 +60,48 @@ void bind_global_options(CLI::App& app, GlobalOptions& g) {
   app.add_option("--threads", g.threads, "threads for OpenMP/BLAS/torch (overrides run.threads; 0 = all cores)");
 }
 
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// The first word of the command line that is neither an option nor an option's value: what the
+// user meant as the command ("" when there is none).
+std::string first_word(const std::vector<char*>& args) {
+  static const std::set<std::string> with_value = {"-c", "--config", "--set", "--log-level", "--log-file", "--threads"};
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string a = args[i];
+    if (with_value.count(a)) {
+      ++i;
+    } else if (a.empty() || a[0] != '-') {
+      return a;
+    }
+  }
+  return "";
+}
+
+// "unknown command 'evl' (did you mean 'eval'?)", or "" when the word is a command.
+std::string unknown_command(const CLI::App& app, const std::string& word) {
+  std::string best;
+  size_t best_distance = 3;  // only suggest what is a typo away
+  for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    if (sub->get_name() == word) return "";
+    const size_t d = edit_distance(word, sub->get_name());
+    if (d < best_distance) best_distance = d, best = sub->get_name();
+  }
+  return fmt::format("unknown command {}{}", quote(word), best.empty() ? "" : fmt::format(" (did you mean {}?)", quote(best)));
+}
+
 // A resumed run reads its own resolved config back; anything else could change the result.
 std::string resumed_config_path(const GlobalOptions& g) {
   AUTOSCALE_CHECK(g.config_path.empty(), "--resume {}: the run's own config.yaml is used; drop --config {}", g.resume,
@@ -102,6 +148,12 @@ const std::vector<Binder>& command_binders() {
 }
 
 int run_cli(int argc, char** argv) {
+  // `autoscale --version` alone, as tools answer it (after a command, --version is not an option:
+  // eval's old flag of that name must stay an error, not print a version and succeed).
+  if (argc == 2 && std::string(argv[1]) == "--version") {
+    std::printf("autoscale %s\n", AUTOSCALE_VERSION);
+    return 0;
+  }
   GlobalOptions global;
   std::vector<char*> args = take_overrides(argc, argv, global.overrides);
   CLI::App app{"autoscale: closed-loop real/synthetic data mixing for end-to-end driving planners"};
@@ -113,9 +165,12 @@ int run_cli(int argc, char** argv) {
   try {
     app.parse(static_cast<int>(args.size()), args.data());
   } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);  // --help and friends
-    // A bad command line is an error like any other: one `error:` line, exit code 1.
-    std::fprintf(stderr, "error: %s (see autoscale --help)\n", e.what());
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    // A bad command line is an error like any other: one `error:` line, exit code 1. A mistyped
+    // command is named as such (CLI11 would only say that a subcommand is required).
+    const std::string word = first_word(args);
+    const std::string unknown = word.empty() ? "" : unknown_command(app, word);
+    std::fprintf(stderr, "error: %s (see autoscale --help)\n", unknown.empty() ? e.what() : unknown.c_str());
     return 1;
   }
   try {

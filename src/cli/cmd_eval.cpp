@@ -209,7 +209,7 @@ int run_eval(const EvalArgs& args, const Invocation& inv) {
     std::printf("wrote %zu trajectories to %s\n", recorder.plans().size(), args.write_trajectories.c_str());
   }
   if (!args.out.empty()) {
-    write_file_atomic(args.out, eval::report_csv(report));
+    write_file_atomic(args.out, eval::with_average_row(eval::report_csv(report)));
     write_file_atomic(args.out + ".config.yaml", "# " + inv.command_line + "\n" + inv.config_yaml);
     spdlog::info("per-token scores written to {}", args.out);
   }
@@ -238,6 +238,7 @@ int run_merge_scores(const MergeScoresArgs& args, const Invocation&) {
     for (size_t n = 2; std::getline(in, line); ++n) {
       if (line.empty()) continue;
       const std::string token = line.substr(0, line.find(','));
+      if (token == "average") continue;  // NAVSIM's summary row: made again for the merged rows
       const auto row = store.find(token);
       AUTOSCALE_CHECK(row.has_value(), "{}:{}: scene {} is not in {}", part, n, quote(token), args.scenes);
       lines.emplace_back(*row, line);
@@ -250,7 +251,7 @@ int run_merge_scores(const MergeScoresArgs& args, const Invocation&) {
   }
   std::string out = header + "\n";
   for (const auto& [row, line] : lines) out += line + "\n";
-  write_file_atomic(args.out, out);
+  write_file_atomic(args.out, eval::with_average_row(out));
   std::printf("merged %zu parts: %zu scenes in store order into %s\n", args.parts.size(), lines.size(), args.out.c_str());
   return 0;
 }
@@ -277,7 +278,7 @@ Commands bind_eval(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--write-trajectories", args->write_trajectories,
                   "write the scored plans to this JSON-lines file (the format --trajectories reads)");
   cmd->add_option("--pdms-version", global.pdms_version, "PDM Score version v1 or v2 (eval.pdms_version)");
-  cmd->add_option("--out", args->out, "write per-token sub-scores to this CSV");
+  cmd->add_option("--out", args->out, "write per-token sub-scores to this CSV (NAVSIM's columns and its average row)");
   cmd->add_option("--limit", args->limit, "score only the first N scenes");
   cmd->add_option("--split", args->split, "only the real scenes of this log split (train | val | test; data.split)");
   cmd->add_option("--shard", args->shard,

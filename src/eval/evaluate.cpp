@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <sstream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -200,6 +203,31 @@ std::string report_csv(const EvalReport& r) {
     }
   }
   return out;
+}
+
+std::string with_average_row(const std::string& csv) {
+  std::istringstream in(csv);
+  std::string line;
+  AUTOSCALE_CHECK(std::getline(in, line) && line.rfind("token,valid,", 0) == 0, "not a per-token score CSV");
+  const size_t columns = static_cast<size_t>(std::count(line.begin(), line.end(), ',')) - 1;  // after token, valid
+  std::vector<double> sum(columns, 0.0);
+  std::vector<size_t> count(columns, 0);
+  bool all_valid = true;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    std::istringstream cells(line);
+    std::string token, valid, cell;
+    std::getline(cells, token, ',');
+    std::getline(cells, valid, ',');
+    all_valid = all_valid && valid == "True";
+    for (size_t c = 0; c < columns && std::getline(cells, cell, ','); ++c) {
+      const double v = std::strtod(cell.c_str(), nullptr);
+      if (std::isfinite(v)) sum[c] += v, ++count[c];
+    }
+  }
+  std::string out = csv + "average," + (all_valid ? "True" : "False");
+  for (size_t c = 0; c < columns; ++c) out += "," + csv_value(count[c] ? sum[c] / double(count[c]) : kNaN);
+  return out + "\n";
 }
 
 std::string report_table(const EvalReport& r) {

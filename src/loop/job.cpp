@@ -9,7 +9,9 @@
 #include "autoscale/core/atomic_file.h"
 #include "autoscale/core/error.h"
 #include "autoscale/core/seeds.h"
+#include "autoscale/eval/trajectory_file.h"
 #include "external_planner.h"
+#include "scene_picture.h"
 #include "job_context.h"
 #include "method_table.h"
 
@@ -161,6 +163,12 @@ std::optional<JobResult> run_job(const ExperimentConfig& run_cfg, const Experime
   };
   const auto test = score(data.test, "test_scores.csv");
   const auto val = score(data.val, "val_scores.csv");
+  // What the planner did where it did worst: pictures for the report.
+  const auto plans_of = [&](const std::vector<int64_t>& rows) {
+    return external ? eval::read_trajectory_file((final_dir / "external" / "trajectories.jsonl").string()).plans
+                    : train::predict_plans(*outcome.planner, data.data, rows);
+  };
+  write_worst_pictures(ctx, test, data.test, plans_of, final_dir / "pictures");
 
   const auto mix = training_mixture(ctx, outcome.selection.rows);
   nlohmann::json sources = nlohmann::json::object();  // the selection's scenes per generator (planted groups)

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <sstream>
 
@@ -30,7 +31,7 @@ td:first-child,th:first-child{text-align:left}tr:nth-child(even) td{background:#
 tr.best td{background:#e3f2e1;font-weight:600}.charts{display:flex;flex-wrap:wrap;gap:12px}
 svg{background:#fff;border:1px solid #e4e4e4}svg .t{font-size:13px;font-weight:600;text-anchor:middle}
 svg .xt{font-size:10px;text-anchor:middle}svg .yt{font-size:10px;text-anchor:end}svg .xl{font-size:11px;text-anchor:middle}
-svg .lg{font-size:11px}svg .c{font-size:10px;text-anchor:middle}svg .g{stroke:#eee}svg .a{stroke:#888}
+figure.scene{margin:0}svg .lg{font-size:11px}svg .c{font-size:10px;text-anchor:middle}svg .g{stroke:#eee}svg .a{stroke:#888}
 pre{background:#fff;border:1px solid #e4e4e4;padding:8px;overflow:auto;font-size:12px}
 )";
 
@@ -257,6 +258,49 @@ std::string loop_section(const fs::path& dir, const std::vector<Job>& jobs) {
   return s.empty() ? "" : "<h2>Closed loop per iteration</h2>" + s;
 }
 
+// Per method (its first finished job): the final training's loss curve and the test scenes where
+// the planner scored lowest, drawn from above (final/pictures/worst-K.svg, written by the job).
+std::string planner_section(const fs::path& dir, const std::vector<Job>& jobs) {
+  std::string s;
+  std::map<std::string, bool> shown;
+  for (const auto& j : jobs) {
+    if (j.result.is_null()) continue;
+    const std::string method = j.name.substr(0, j.name.rfind("_n"));
+    if (shown[method]) continue;
+    shown[method] = true;
+    const fs::path final_dir = dir / "jobs" / j.name / "final";
+    std::string part;
+    const fs::path metrics = final_dir / "train" / "metrics.jsonl";
+    if (fs::exists(metrics)) {  // the built-in planner's training (an external planner keeps its own)
+      std::vector<std::string> x;
+      svg::Series loss{"training loss", {}, {}};
+      std::ifstream in(metrics);
+      for (std::string line; std::getline(in, line);) {
+        const auto m = json::parse(line, nullptr, false);
+        if (m.is_discarded() || !m.contains("loss") || !m.contains("step")) continue;
+        x.push_back(std::to_string(m.at("step").get<int64_t>()));
+        loss.y.push_back(m.at("loss").is_number() ? m.at("loss").get<double>() : std::nan(""));
+      }
+      if (!x.empty()) part += svg::line_chart("Final training: loss", "step", "L1 loss", x, {loss});
+    }
+    std::vector<fs::path> pictures;
+    for (int k = 1; fs::exists(final_dir / "pictures" / fmt::format("worst-{}.svg", k)); ++k) {
+      pictures.push_back(final_dir / "pictures" / fmt::format("worst-{}.svg", k));
+    }
+    for (const auto& p : pictures) {
+      std::ifstream in(p);
+      part += "<figure class=scene>" + std::string(std::istreambuf_iterator<char>(in), {}) + "</figure>";
+    }
+    if (part.empty()) continue;
+    s += fmt::format("<h3>{}</h3><div class=charts>{}</div>", svg::escape(j.name), part);
+  }
+  return s.empty() ? ""
+                   : "<h2>What the planner did</h2><p class=meta>The final training's loss, and the test scenes "
+                     "with the lowest PDMS from above in the ego frame (green: ego, blue: vehicles, orange: "
+                     "pedestrians; dashed: the expert's logged future; red: the plan; failing sub-scores in red)."
+                     "</p>" + s;
+}
+
 std::string map_section(const fs::path& dir) {
   const fs::path file = dir / "embedding_map.json";
   if (!fs::exists(file)) return "";
@@ -303,6 +347,7 @@ std::string report_html(const std::string& run_dir) {
   html += summary_section(run, run_file, jobs, dir);
   html += comparison_section(dir);
   html += loop_section(dir, jobs);
+  html += planner_section(dir, jobs);
   html += map_section(dir);
   html += "<h2>Resolved configuration</h2><details><summary>config.yaml</summary><pre>" + svg::escape(config) +
           "</pre></details></main></body></html>\n";

@@ -6,6 +6,13 @@ set -u
 BIN=$1 DATA=$2 SHARED=$3 PY=$4
 source "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 
+# --- the command line itself ------------------------------------------------------------------
+"$BIN" --version >"$T/out" 2>&1
+check "--version prints the version, exit 0" bash -c "[ $? -eq 0 ] && grep -q '^autoscale [0-9]' '$T/out'"
+"$BIN" evl --scenes x >"$T/out" 2>"$T/err"
+check "a mistyped command: exit 1" [ $? -eq 1 ]
+check "  ...named, with the command meant" contains "$T/err" 'unknown command "evl" (did you mean "eval"?)'
+
 # --- import + inspect on the embedded NGSIM data -------------------------------------------
 "$BIN" import "$DATA/commonroad-ngsim" -o "$T/ngsim" --quiet >"$T/out" 2>"$T/err"
 check "import exits 0" [ $? -eq 0 ]
@@ -29,7 +36,17 @@ for s in ngsim ngsim-merged; do
   "$BIN" eval --scenes "$T/$s" --agent pdm_closed --out "$T/$s.csv" -q eval.ego_size=recorded >/dev/null 2>&1
 done
 check "  ...into the store one import makes (same scenes, order and scores)" cmp -s "$T/ngsim.csv" "$T/ngsim-merged.csv"
-check "  ...(scored)" [ "$(wc -l <"$T/ngsim.csv")" -eq 110 ]
+check "  ...(scored)" [ "$(wc -l <"$T/ngsim.csv")" -eq 111 ]
+check "  ...ending with NAVSIM's average row (means over valid rows)" "$PY" - "$T/ngsim.csv" <<'PY'
+import csv, math, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+avg, rows = rows[-1], rows[:-1]
+assert avg["token"] == "average" and len(rows) == 109, avg
+assert avg["valid"] == ("True" if all(r["valid"] == "True" for r in rows) else "False")
+for col in list(avg)[2:]:
+    vals = [float(r[col]) for r in rows if not math.isnan(float(r[col]))]
+    assert abs(float(avg[col]) - sum(vals) / len(vals)) < 1e-12, col
+PY
 "$BIN" merge stores --parts "$T/ngsim-part0" "$T/ngsim-part0" -o "$T/ngsim-twice" -q >"$T/out" 2>"$T/err"
 check "merging a part twice fails" contains "$T/err" "merging store"
 check "  ...leaving no store" [ ! -e "$T/ngsim-twice" ]
@@ -281,7 +298,7 @@ if [ -d "$NUSC" ]; then
   "$BIN" merge scores --scenes "$T/nusc" --parts "$T/part0.csv" "$T/part1.csv" "$T/part2.csv" -o "$T/merged.csv" -q >"$T/out" 2>&1
   check "merge scores exits 0" [ $? -eq 0 ]
   check "  ...sharded = single-process scores" cmp -s "$T/all.csv" "$T/merged.csv"
-  check "  ...the parts split the scenes" [ "$(cat "$T/part0.csv" "$T/part1.csv" "$T/part2.csv" | grep -vc '^token')" -eq 208 ]
+  check "  ...the parts split the scenes" [ "$(cat "$T/part0.csv" "$T/part1.csv" "$T/part2.csv" | grep -v '^average' | grep -vc '^token')" -eq 208 ]
   "$BIN" merge scores --scenes "$T/nusc" --parts "$T/part0.csv" "$T/part0.csv" -o "$T/bad.csv" -q >/dev/null 2>"$T/err"
   check "a part given twice fails" contains "$T/err" "is in more than one part"
   check "  ...writing nothing" [ ! -e "$T/bad.csv" ]
@@ -307,7 +324,7 @@ if [ -d "$AV2" ]; then
   check "  ...scores every scene" contains "$T/out" "84 of 84 scenes valid"
   check "  ...no collision and always on the drivable area (NC = DAC = 1)" "$PY" - "$T/av2.csv" <<'PY'
 import csv, sys
-rows = list(csv.DictReader(open(sys.argv[1])))
+rows = [r for r in csv.DictReader(open(sys.argv[1])) if r["token"] != "average"]
 assert len(rows) == 84, len(rows)
 assert all(r["no_at_fault_collisions"] == "1" and r["drivable_area_compliance"] == "1" for r in rows), \
     [r["token"] for r in rows if r["no_at_fault_collisions"] != "1" or r["drivable_area_compliance"] != "1"]

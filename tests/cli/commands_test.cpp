@@ -120,7 +120,7 @@ TEST_F(Commands, EvalShardsMergeIntoTheSingleRun) {
   auto whole = common;
   whole.insert(whole.begin(), {"eval", "--scenes", real(), "--out", path("all.csv")});
   EXPECT_OK(autoscale(whole));
-  EXPECT_EQ(lines(path("all.csv")), 110u);
+  EXPECT_EQ(lines(path("all.csv")), 111u);  // header, 109 scenes, NAVSIM's average row
   EXPECT_NE(read(path("all.csv")).find("lane_keeping"), std::string::npos);  // v2 columns
   std::vector<std::string> parts;
   for (int i = 0; i < 2; ++i) {
@@ -301,6 +301,7 @@ TEST_F(Commands, BadCommandLinesAreOneErrorLineWithExitCodeOne) {
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"eval", "--scenes", real()},  // --agent missing
            {"nonsense"},
+           {"evl", "--scenes", real()},  // a typo: named as an unknown command
            {"inspect", path("missing-store")},
            {"eval", "--scenes", real(), "--agent", "human", "--version", "v2"}}) {  // the flag was renamed
     const auto r = autoscale(args);

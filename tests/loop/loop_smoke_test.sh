@@ -34,7 +34,8 @@ for f in config.yaml run.json split.json metrics.jsonl embeddings.h5 embedding_m
          jobs/autoscale_n40_s0/result.json jobs/autoscale_n40_s0/iter0/iteration.json \
          jobs/autoscale_n40_s0/iter1/iteration.json jobs/autoscale_n40_s0/iter1/val_scores.csv \
          jobs/autoscale_n40_s0/final/selection.json jobs/autoscale_n40_s0/final/test_scores.csv \
-         jobs/autoscale_n40_s0/final/train/planner.pt; do
+         jobs/autoscale_n40_s0/final/train/planner.pt jobs/autoscale_n40_s0/final/pictures/worst-1.svg \
+         jobs/autoscale_n40_s0/final/pictures/worst-4.svg; do
   check "run writes $f" test -s "A/$f"
 done
 check "no temporary files left" bash -c "! find A -name '*.tmp*' | grep -q ."
@@ -311,7 +312,8 @@ check "paired across runs: the planted pool against the clean one" contains "$T/
 check "report exits 0" [ $? -eq 0 ]
 for section in "<h2>Summary</h2>" "<h2>Comparison</h2>" "Test PDMS against" "<h2>Closed loop per iteration</h2>" \
                "Synthetic mixture weight per cluster" "Validation PDMS per cluster" "<h2>Scene embeddings</h2>" \
-               "<h2>Resolved configuration</h2>" "autoscale_n40_s0"; do
+               "<h2>Resolved configuration</h2>" "autoscale_n40_s0" "<h2>What the planner did</h2>" \
+               "Final training: loss" "#1 worst: " "(dashed: expert, red: plan)"; do
   check "report has $section" contains C/again.html "$section"
 done
 check "report is self-contained (no scripts, links, images or URLs but the SVG namespace)" "$PY" - C/again.html <<'PY'

@@ -49,6 +49,10 @@ std::vector<EvalReport> evaluate_store(const scene::SceneStore& store, const std
 
 // The devkit's per-token CSV (v1: no_at_fault_collisions, drivable_area_compliance, ...).
 std::string report_csv(const EvalReport& report);
+// NAVSIM's last row, appended to a per-token CSV: token "average", valid = every row valid, and
+// each sub-score's mean over the rows where it is a number (pandas' mean(skipna=True)). Computed
+// from the CSV text itself, so a merged CSV gets the same row as one evaluation's.
+std::string with_average_row(const std::string& csv);
 // The summary table printed after an evaluation.
 std::string report_table(const EvalReport& report);
 

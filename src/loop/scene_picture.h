@@ -1,0 +1,30 @@
+// Internal to the loop module: a bird's-eye SVG of one scored scene for the report, in the ego
+// frame (the ego at the origin driving right, 20 m behind to 50 m ahead): lanes and drivable
+// area, the agents at the current frame, the expert's logged future, the planned trajectory, and
+// the sub-scores with the failing ones marked.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "autoscale/eval/metric_cache.h"
+#include "autoscale/eval/scorer.h"
+#include "autoscale/scene/types.h"
+#include "job_context.h"
+
+namespace autoscale::loop {
+
+// v2: also TLC, LK and EC (v1 leaves them at their defaults, which mean nothing).
+std::string scene_picture(const scene::Scene& scene, const scene::Map& map, const eval::Plan& plan,
+                          const eval::SubScores& scores, bool v2, const std::string& title);
+
+// The `count` lowest-PDMS valid scenes of `report` (scored on `rows`, in that order) drawn into
+// dir/worst-1.svg (the worst), worst-2.svg, ...; plans_of(rows) gives the plans of those rows.
+using PlansOf = std::function<std::unordered_map<std::string, eval::Plan>(const std::vector<int64_t>&)>;
+void write_worst_pictures(const JobContext& ctx, const eval::EvalReport& report, const std::vector<int64_t>& rows,
+                          const PlansOf& plans_of, const std::filesystem::path& dir, size_t count = 4);
+
+}  // namespace autoscale::loop
