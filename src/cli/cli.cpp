@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "autoscale/core/config.h"
 #include "autoscale/core/error.h"
 #include "autoscale/core/termination.h"
 #include "autoscale/core/threads.h"
@@ -58,21 +59,6 @@ void bind_global_options(CLI::App& app, GlobalOptions& g) {
   app.add_flag("-q,--quiet", g.log.quiet, "only warnings and errors on the terminal");
   app.add_option("--log-file", g.log.file, "also write the full log to this file");
   app.add_option("--threads", g.threads, "threads for OpenMP/BLAS/torch (overrides run.threads; 0 = all cores)");
-}
-
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
 }
 
 // The first word of the command line that is neither an option nor an option's value: what the

@@ -16,39 +16,12 @@
 #include "autoscale/train/planner.h"
 #include "autoscale/train/trainer.h"
 #include "ngsim_fixture.h"
+#include "ranks_fixture.h"
 
 namespace autoscale::train {
 namespace {
 
 using testing::error_of;
-
-int free_port() {
-  static int next = 0;
-  return 21000 + static_cast<int>(getpid() % 15000) + (next++);
-}
-
-// Runs f(rank, group) on `world` threads joined into one group; rethrows the first failure.
-template <typename F>
-void on_ranks(int world, F f) {
-  const int port = free_port();
-  std::vector<std::exception_ptr> failures(static_cast<size_t>(world));
-  std::vector<std::thread> threads;
-  for (int r = 0; r < world; ++r) {
-    threads.emplace_back([&, r] {
-      try {
-        DistributedEnv env;
-        env.rank = r, env.world = world, env.local_rank = r, env.master_port = port;
-        f(r, ProcessGroup::connect(env, std::chrono::seconds(60)));
-      } catch (...) {
-        failures[static_cast<size_t>(r)] = std::current_exception();
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  for (auto& e : failures) {
-    if (e) std::rethrow_exception(e);
-  }
-}
 
 TEST(Distributed, CollectivesSumBroadcastAndGather) {
   if (!distributed_supported()) GTEST_SKIP() << "libtorch without Gloo";

@@ -18,6 +18,7 @@
 #include "autoscale/train/trainer.h"
 #include "collectives.h"
 #include "ngsim_fixture.h"
+#include "ranks_fixture.h"
 #include "planner_net.h"
 
 namespace autoscale::train {
@@ -153,16 +154,10 @@ TEST(GpuDistributed, ADeviceGroupReducesAndBroadcastsDeviceTensors) {
   REQUIRE_ACCELERATOR(dev);
   // One rank per GPU (one rank when there is one GPU, or on the CPU), as threads of this process.
   const int world = dev == "cuda" ? std::min<int>(2, static_cast<int>(torch::cuda::device_count())) : 1;
-  const int port = 23000 + static_cast<int>(getpid() % 9000);
   std::vector<std::string> backends(static_cast<size_t>(world));
-  std::vector<std::exception_ptr> failures(static_cast<size_t>(world));
-  std::vector<std::thread> threads;
-  for (int rank = 0; rank < world; ++rank) {
-    threads.emplace_back([&, rank] {
-      try {
-        DistributedEnv env;
-        env.rank = rank, env.world = world, env.local_rank = rank, env.master_port = port;
-        const auto g = ProcessGroup::connect(env, std::chrono::seconds(60), dev == "cuda");
+  on_ranks(
+      world,
+      [&](int rank, std::shared_ptr<ProcessGroup> g) {
         backends[static_cast<size_t>(rank)] = g->backend();
         const torch::Device device = dev == "cuda" ? torch::Device(torch::kCUDA, rank) : torch::Device(torch::kCPU);
         torch::Tensor x = torch::full({1000}, static_cast<float>(rank + 1), torch::TensorOptions().device(device));
@@ -173,15 +168,8 @@ TEST(GpuDistributed, ADeviceGroupReducesAndBroadcastsDeviceTensors) {
         Collectives::broadcast(*g, y, world - 1);
         EXPECT_FLOAT_EQ(y[0].item<float>(), 10.0f * (world - 1));
         g->barrier();
-      } catch (...) {
-        failures[static_cast<size_t>(rank)] = std::current_exception();
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  for (auto& e : failures) {
-    if (e) std::rethrow_exception(e);
-  }
+      },
+      dev == "cuda");
   const std::string want = dev == "cuda" && nccl_supported() ? "nccl" : "gloo";
   for (const auto& b : backends) EXPECT_EQ(b, want);
   std::printf("process group: %d rank(s) on %s, backend %s\n", world, dev.c_str(), backends[0].c_str());

@@ -103,4 +103,7 @@ std::string config_to_yaml(Root& root) {
   return dump_config([&](ConfigVisitor& v) { root.visit(v); });
 }
 
+// Levenshtein distance: the "did you mean" of unknown config keys and commands.
+size_t edit_distance(const std::string& a, const std::string& b);
+
 }  // namespace autoscale
