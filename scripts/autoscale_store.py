@@ -489,3 +489,66 @@ class StoreReader:
                      zip(f["areas/id"].asstr()[...], f["areas/kind"][...], rings("areas"))]
             return dict(id=f.attrs["id"] if isinstance(f.attrs["id"], str) else f.attrs["id"].decode(),
                         lanes=lanes, roadblocks=roadblocks, areas=areas)
+
+
+# --- for planners of your own (PyTorch or not) ------------------------------------------------
+
+def ego_status(scene):
+    """The current ego state as NAVSIM's ego status: (vx, vy, ax, ay) in the ego frame."""
+    now = np.asarray(scene["ego"], dtype=np.float64)[int(scene["num_history"])]
+    return now[3:7].copy()
+
+
+def ego_future(scene, poses=8, stride=5):
+    """The logged future as `poses` (x, y, heading) rear-axle poses in the ego frame of the current
+    state, every `stride` 0.1 s steps (NAVSIM: 8 at 0.5 s); None when the log ends too early.
+    The frame `autoscale eval --trajectories` reads plans in."""
+    ego = np.asarray(scene["ego"], dtype=np.float64)
+    h = int(scene["num_history"])
+    if h + poses * stride >= len(ego):
+        return None
+    x0, y0, th0 = ego[h, :3]
+    c, s = math.cos(th0), math.sin(th0)
+    future = ego[h + stride:h + poses * stride + 1:stride, :3]
+    dx, dy = future[:, 0] - x0, future[:, 1] - y0
+    dth = np.arctan2(np.sin(future[:, 2] - th0), np.cos(future[:, 2] - th0))
+    return np.stack([c * dx + s * dy, -s * dx + c * dy, dth], axis=1)
+
+
+class SceneDataset:
+    """A map-style dataset over scenes of one or more stores, shaped as torch.utils.data.Dataset
+    expects (len() and [i]), so a torch DataLoader takes it; torch itself is not needed.
+
+        data = SceneDataset(["out/store"], tokens=None, transform=lambda s: (ego_status(s), ego_future(s)))
+        loader = torch.utils.data.DataLoader(data, batch_size=64, shuffle=True)
+
+    Items are scene dicts (see the top of this module), or transform(scene). `tokens` restricts and
+    orders the scenes (for example the `token` column of the loop's {real} and {selection} files);
+    a token no store holds raises StoreError naming it. Readers open their files per item, so the
+    dataset can be handed to DataLoader worker processes."""
+
+    def __init__(self, stores, tokens=None, transform=None):
+        self.readers = [StoreReader(s) for s in ([stores] if isinstance(stores, str) else stores)]
+        self.transform = transform
+        where = {}
+        for r, reader in enumerate(self.readers):
+            for i, t in enumerate(reader.tokens):
+                where.setdefault(t, (r, i))
+        if tokens is None:
+            # Every scene once, store by store (a token in two stores: the first store's).
+            self.items = [(r, i) for r, reader in enumerate(self.readers) for i, t in enumerate(reader.tokens)
+                          if where[t] == (r, i)]
+        else:
+            missing = [t for t in tokens if t not in where]
+            if missing:
+                raise StoreError("token %s is in none of the stores %s (%d missing)"
+                                 % (missing[0], [r.path for r in self.readers], len(missing)))
+            self.items = [where[t] for t in tokens]
+
+    def __len__(self):
+        return len(self.items)
+
+    def __getitem__(self, i):
+        r, row = self.items[i]
+        scene = self.readers[r].read(row)
+        return self.transform(scene) if self.transform else scene

@@ -70,8 +70,16 @@ make_perturbed() {  # C++ only (PDM-Closed labels the perturbed starts): runs on
 # --------------------------------------------------------------------------------- facts, report
 # Each measured fact is one JSON line {"key": ..., "value": ...} in DIR/facts.jsonl; the report
 # is rebuilt from all of them after every stage, so a stage that dies leaves the others' figures.
-fact() {  # fact KEY JSON-VALUE
-  printf '{"key": "%s", "value": %s}\n' "$1" "$2" >>"$WORK/facts.jsonl"
+fact() {  # fact KEY JSON-VALUE (a value that is not JSON, an empty one too, is kept as a string)
+  "$PY" - "$1" "$2" >>"$WORK/facts.jsonl" <<'EOF'
+import json, sys
+key, value = sys.argv[1], sys.argv[2]
+try:
+    value = json.loads(value)
+except ValueError:
+    value = {"unparsed": value}
+print(json.dumps({"key": key, "value": value}))
+EOF
 }
 fact_str() { fact "$1" "$(printf '%s' "$2" | "$PY" -c 'import json,sys; print(json.dumps(sys.stdin.read()))')"; }
 
@@ -81,7 +89,10 @@ import json, os, sys
 report = {}
 if os.path.exists(sys.argv[1]):
     for line in open(sys.argv[1]):
-        f = json.loads(line)
+        try:
+            f = json.loads(line)
+        except ValueError:  # a line cut by a killed call
+            continue
         node = report
         *path, last = f["key"].split(".")
         for p in path:
@@ -128,19 +139,28 @@ print(json.dumps({"busy": round(sum(util) / len(util) / 100, 3) if util else Non
 EOF
 }
 
+# The unpacked bundle's environment (its LD_LIBRARY_PATH: OpenBLAS and gfortran for FAISS) and
+# CUDA's: every stage that runs the binary needs them, also in a later call than the build's.
+use_bundle() {
+  if [ -f /tmp/autoscale-deps/autoscale-env.sh ]; then
+    # shellcheck disable=SC1091
+    source /tmp/autoscale-deps/autoscale-env.sh
+  fi
+  export CUDA_HOME=${CUDA_HOME:-/usr/local/cuda}
+  export PATH=$CUDA_HOME/bin:$PATH
+}
+
 # ------------------------------------------------------------------------------------------ stages
 stage_build() {
   local t0 log=$WORK/build.log args=()
+  : >"$log"  # this call's build only: the NCCL retry reads it
   if [ "$DRY" = 1 ] && [ -f "$BUILD/build.ninja" ]; then
     say "build: bringing $BUILD up to date (CPU libtorch)"
   else
     if [ "$DRY" = 0 ]; then
       [ -d "$DIR/bundle" ] || die "$DIR/bundle is missing: run 'scripts/gpu-check.sh prepare $DIR' where the registry is reachable"
       scripts/offline-bundle.sh install "$DIR/bundle" /tmp/autoscale-deps >>"$log" 2>&1 || die "unpacking the bundle failed (see $log)"
-      # shellcheck disable=SC1091
-      source /tmp/autoscale-deps/autoscale-env.sh
-      export CUDA_HOME=${CUDA_HOME:-/usr/local/cuda}
-      export PATH=$CUDA_HOME/bin:$PATH
+      use_bundle
       read -r -a args <<<"$AUTOSCALE_CMAKE_ARGS"
       args+=(-DAUTOSCALE_CUDA=ON "-DCMAKE_CUDA_COMPILER=$CUDA_HOME/bin/nvcc")
     fi
@@ -346,6 +366,7 @@ run() {
   if [ "$DRY" = 0 ]; then
     command -v nvidia-smi >/dev/null || die "no nvidia-smi: not a GPU machine (rehearse with --cpu-dry-run)"
     DEVICE=cuda
+    use_bundle
   else
     DEVICE=cpu
   fi

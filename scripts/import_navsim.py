@@ -14,10 +14,12 @@ NAVSIM's metric caching does. Maps come from the nuPlan GeoPackage
 log's surroundings.
 
 A NAVSIM scene filter (--scene-filter navtrain.yaml, navtest.yaml, ...) selects scenes as the
-devkit's SceneFilter does: `log_names` (logs outside it are not even opened), `tokens` (the
-frames whose token is listed), `has_route` (a non-empty roadblock list), `max_scenes` (the first N
-in log order); `num_history_frames` must be 4 (1.5 s) and `frame_interval` 1, and
-`num_future_frames` sets the future each scene must have. A .txt file is a token list.
+devkit's SceneFilter does, with its defaults: `log_names` (logs outside it are not even opened),
+`tokens` (the frames whose token is listed), `has_route` (default true: a non-empty roadblock
+list), `num_future_frames` (default 10: the future each scene must have), `frame_interval`
+(default history + future frames: windows that do not overlap; the first window's current
+frame is the 4th), `max_scenes` (the first N in log order). `num_history_frames` must be 4
+(1.5 s). A .txt file is a plain token list (no window rules beyond the importer's own).
 
 Tested only on a small fixture built in that layout (tests/scripts/test_import_navsim.py), not
 on the full dataset.
@@ -211,6 +213,7 @@ class SceneFilter:
         self.tokens = self.logs = self.max_scenes = None
         self.has_route = False
         self.future_frames = None
+        self.interval = 1
         if path.endswith(".txt"):
             with open(path) as f:
                 self.tokens = {line.strip() for line in f if line.strip() and not line.startswith("#")}
@@ -230,19 +233,30 @@ class SceneFilter:
                 raise ImportError_("scene filter %s: %s must be a list or null, got %r" % (path, key, v))
             return None if v is None else {str(x) for x in v}
 
+        def count(key, default, least):
+            v = d.get(key, default)
+            v = default if v is None else v
+            if not isinstance(v, int) or isinstance(v, bool) or v < least:
+                raise ImportError_("scene filter %s: %s must be an integer >= %d, got %r" % (path, key, least, v))
+            return v
+
+        # The devkit's SceneFilter defaults (navsim.common.dataclasses).
         self.tokens, self.logs = listed("tokens"), listed("log_names")
-        self.has_route = bool(d.get("has_route", False))
-        self.max_scenes = d.get("max_scenes")
-        history, interval = d.get("num_history_frames", 4), d.get("frame_interval", 1)
-        if history != 4 or interval not in (1, None):
-            raise ImportError_("scene filter %s: num_history_frames %r and frame_interval %r: only NAVSIM's 4 frames "
-                               "(1.5 s) at interval 1 are supported" % (path, history, interval))
-        self.future_frames = d.get("num_future_frames")
+        self.has_route = bool(d.get("has_route", True))
+        self.max_scenes = None if d.get("max_scenes") is None else count("max_scenes", 0, 1)
+        if count("num_history_frames", 4, 1) != 4:
+            raise ImportError_("scene filter %s: num_history_frames %r: only NAVSIM's 4 frames (1.5 s) are supported"
+                               % (path, d.get("num_history_frames")))
+        self.future_frames = count("num_future_frames", 10, 0)
+        self.interval = count("frame_interval", 4 + self.future_frames, 1)
 
     def keeps_log_file(self, path):
         return self.logs is None or os.path.splitext(os.path.basename(path))[0] in self.logs
 
-    def keeps(self, frame, log):
+    def keeps(self, frame, log, index):
+        """index: the frame's place in its log (the window's current frame is history - 1 = 3 in)."""
+        if (index - 3) % self.interval != 0:
+            return False
         if self.logs is not None and log not in self.logs:
             return False
         if self.tokens is not None and str(frame["token"]) not in self.tokens:
@@ -281,7 +295,7 @@ def convert_log(path, args, writer, keep=None, budget=None, imported=None):
                   min_future_s=args.min_future_s)
     scenes = []
     for i, f in enumerate(frames):
-        if keep is not None and not keep(f, log):
+        if keep is not None and not keep(f, log, i):
             continue
         if budget is not None and len(scenes) >= budget:
             break

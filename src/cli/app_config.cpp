@@ -64,6 +64,11 @@ void AppConfig::validate() const {
   with_context("synth.corrupt", [&] { synth.corrupt.validate(); });
   with_context("synth.sumo", [&] { synth.sumo.validate(); });
   loop.validate();
+  // Each compared planner would train the same external command, and every result would say
+  // "external": one of the two.
+  AUTOSCALE_CHECK(train.external.command.empty() || loop.compare.planners.empty(),
+                  "loop.compare.planners and train.external.command: give one (your planner is compared by "
+                  "running the comparison once per command)");
 }
 
 AppConfig load_app_config(const std::string& path, const std::vector<std::string>& overrides) {

@@ -128,8 +128,11 @@ int run_eval(const EvalArgs& args, const Invocation& inv) {
   std::optional<eval::TrajectoryFile> external;
   if (!args.trajectories.empty()) external = eval::read_trajectory_file(args.trajectories);
   std::vector<size_t> rows;
+  // Every token of the file must be a scene of the store, with or without --split (a file for
+  // another data set is an error, not a split with nothing planned).
+  const auto file_rows = external ? trajectory_rows(*external, args.trajectories, store, args.scenes) : rows;
   if (args.split.empty() && external) {
-    rows = trajectory_rows(*external, args.trajectories, store, args.scenes);
+    rows = file_rows;
   } else if (args.split.empty()) {
     for (size_t i = 0; i < store.size(); ++i) rows.push_back(i);
   } else {  // the real scenes of one log-disjoint split, as `autoscale train` splits them
@@ -191,7 +194,10 @@ int run_eval(const EvalArgs& args, const Invocation& inv) {
   if (external) {  // a split's scenes the file has no plan for are reported invalid, by token
     size_t covered = 0;
     for (size_t r : rows) covered += external->plans.count(store.index()[r].token);
-    if (!args.split.empty()) std::printf("trajectories for %zu of the %zu scenes\n", covered, rows.size());
+    if (!args.split.empty()) {
+      std::printf("trajectories for %zu of the %zu scenes (%zu of the file's %zu outside the split)\n", covered,
+                  rows.size(), external->tokens.size() - covered, external->tokens.size());
+    }
     agent = eval::make_precomputed_agent(std::filesystem::path(args.trajectories).filename().string(),
                                          std::move(external->plans));
   } else if (std::filesystem::is_regular_file(args.agent)) {

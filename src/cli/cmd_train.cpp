@@ -1,6 +1,8 @@
 // `autoscale train`: the planner on the real training split (and synthetic stores, co-trained),
 // with log-disjoint validation; and the learned-planner path of `autoscale eval --agent FILE`.
 #include <CLI/CLI.hpp>
+
+#include <cstdlib>
 #include <torch/cuda.h>
 
 #include <memory>
@@ -58,7 +60,10 @@ std::shared_ptr<train::ProcessGroup> join_group(const train::TrainOptions& optio
   if (gpu && configured_device.find(':') == std::string::npos) {
     device = "cuda:" + std::to_string(env.local_rank % static_cast<int>(torch::cuda::device_count()));
   }
-  return train::ProcessGroup::connect(env, std::chrono::seconds(300), gpu);
+  // The device index this rank trains on ("cuda:N"; -1 on the CPU), for the NCCL decision.
+  const auto colon = device.find(':');
+  const int cuda_device = !gpu ? -1 : colon == std::string::npos ? 0 : std::atoi(device.c_str() + colon + 1);
+  return train::ProcessGroup::connect(env, std::chrono::seconds(300), cuda_device);
 }
 
 }  // namespace

@@ -27,6 +27,12 @@ double interval_for(size_t poses, const std::string& where) {
 void add(TrajectoryFile& f, const std::string& token, Plan plan, const std::string& where) {
   AUTOSCALE_CHECK(!token.empty(), "{}: empty token", where);
   AUTOSCALE_CHECK(!plan.poses.empty(), "{}: token {} has no poses", where, quote(token));
+  // The scorer interpolates on integer microseconds over a horizon of seconds: a step outside
+  // 10 ms .. 10 s is a unit mistake (ms, us), not a plan.
+  AUTOSCALE_CHECK(plan.interval >= 0.01 && plan.interval <= 10, "{}: token {}: interval {} s, expected 0.01 .. 10 s",
+                  where, quote(token), plan.interval);
+  AUTOSCALE_CHECK(plan.poses.size() <= 1000, "{}: token {}: {} poses, expected at most 1000", where, quote(token),
+                  plan.poses.size());
   AUTOSCALE_CHECK(f.plans.emplace(token, std::move(plan)).second, "{}: token {} is given twice", where, quote(token));
   f.tokens.push_back(token);
 }
@@ -166,6 +172,12 @@ TrajectoryFile read_trajectory_file(const std::string& path) {
   }
   in.clear();
   in.seekg(0);
+  if (first == 0xEF) {  // a UTF-8 byte-order mark (some editors write one): skip it, look again
+    char bom[3];
+    in.read(bom, 3);
+    const int next = in.peek();
+    c = next == EOF ? ' ' : static_cast<char>(next);
+  }
   if (c == '{') {
     read_jsonl(in, path, f);
   } else {

@@ -168,7 +168,11 @@ std::optional<JobResult> run_job(const ExperimentConfig& run_cfg, const Experime
     return external ? eval::read_trajectory_file((final_dir / "external" / "trajectories.jsonl").string()).plans
                     : train::predict_plans(*outcome.planner, data.data, rows);
   };
-  write_worst_pictures(ctx, test, data.test, plans_of, final_dir / "pictures");
+  try {  // pictures are for people: a failure to draw them must not fail a finished job
+    write_worst_pictures(ctx, test, data.test, plans_of, final_dir / "pictures");
+  } catch (const std::exception& e) {
+    spdlog::warn("{}: no pictures of the worst test scenes: {}", spec.name(), e.what());
+  }
 
   const auto mix = training_mixture(ctx, outcome.selection.rows);
   nlohmann::json sources = nlohmann::json::object();  // the selection's scenes per generator (planted groups)

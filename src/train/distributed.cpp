@@ -20,7 +20,10 @@
 #if AUTOSCALE_HAVE_GLOO && defined(AUTOSCALE_WITH_NCCL)
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
-#include <torch/cuda.h>
+#include <unistd.h>
+
+#include <functional>
+#include <set>
 #define AUTOSCALE_HAVE_NCCL 1
 #else
 #define AUTOSCALE_HAVE_NCCL 0
@@ -105,7 +108,29 @@ struct ProcessGroup::Impl {
 bool distributed_supported() { return true; }
 bool nccl_supported() { return AUTOSCALE_HAVE_NCCL; }
 
-std::shared_ptr<ProcessGroup> ProcessGroup::connect(const DistributedEnv& e, std::chrono::seconds timeout, bool gpu) {
+#if AUTOSCALE_HAVE_NCCL
+// NCCL wants every rank on CUDA and no two ranks of a host on one device (else "duplicate GPU").
+// Every rank must choose alike, so each one's (host, device) is gathered over Gloo and judged the
+// same way everywhere. Ranks that each see a single GPU under its own CUDA_VISIBLE_DEVICES all
+// report device 0 and keep Gloo: a safe, slower choice.
+bool every_rank_has_its_own_gpu(c10d::ProcessGroupGloo& gloo, int world, int cuda_device) {
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  std::vector<torch::Tensor> mine{torch::tensor({static_cast<int64_t>(std::hash<std::string>{}(host)),
+                                                 static_cast<int64_t>(cuda_device)}, torch::kLong)};
+  std::vector<std::vector<torch::Tensor>> all(1);
+  for (int r = 0; r < world; ++r) all[0].push_back(torch::empty_like(mine[0]));
+  gloo.allgather(all, mine)->wait();
+  std::set<std::pair<int64_t, int64_t>> seen;
+  for (const auto& t : all[0]) {
+    const int64_t host_hash = t[0].item<int64_t>(), device = t[1].item<int64_t>();
+    if (device < 0 || !seen.emplace(host_hash, device).second) return false;
+  }
+  return true;
+}
+#endif
+
+std::shared_ptr<ProcessGroup> ProcessGroup::connect(const DistributedEnv& e, std::chrono::seconds timeout, int cuda_device) {
   auto impl = std::make_unique<Impl>();
   try {
     c10d::TCPStoreOptions so;
@@ -127,24 +152,14 @@ std::shared_ptr<ProcessGroup> ProcessGroup::connect(const DistributedEnv& e, std
     }
     impl->group = c10::make_intrusive<c10d::ProcessGroupGloo>(impl->store, e.rank, e.world, options);
 #if AUTOSCALE_HAVE_NCCL
-    // NCCL wants one GPU per rank; ranks sharing a GPU (more ranks than GPUs on a node) keep Gloo.
-    // Every rank must make the same choice, so it is agreed on: the minimum over ranks.
-    if (gpu) {
-      torch::Tensor own = torch::full({1}, e.local_rank < static_cast<int>(torch::cuda::device_count()) ? 1 : 0, torch::kInt);
-      std::vector<torch::Tensor> ts{own};
-      c10d::AllreduceOptions min;
-      min.reduceOp = c10d::ReduceOp::MIN;
-      impl->group->allreduce(ts, min)->wait();
-      gpu = own.item<int>() == 1;
-    }
-    if (gpu) {  // its own key space in the store, beside Gloo's
+    if (every_rank_has_its_own_gpu(*impl->group, e.world, cuda_device)) {  // its own key space in the store
       auto nccl_options = c10d::ProcessGroupNCCL::Options::create();
       nccl_options->timeout = timeout;
       c10::intrusive_ptr<c10d::Store> prefixed = c10::make_intrusive<c10d::PrefixStore>("nccl", impl->store);
       impl->nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(prefixed, e.rank, e.world, nccl_options);
     }
 #else
-    (void)gpu;
+    (void)cuda_device;
 #endif
   } catch (const std::exception& err) {
     AUTOSCALE_THROW("distributed: rank {} of {} ({}) could not join the group at {}:{}: {}", e.rank, e.world, e.source,
@@ -241,7 +256,7 @@ struct ProcessGroup::Impl {};
 bool distributed_supported() { return false; }
 bool nccl_supported() { return false; }
 
-std::shared_ptr<ProcessGroup> ProcessGroup::connect(const DistributedEnv& e, std::chrono::seconds, bool) {
+std::shared_ptr<ProcessGroup> ProcessGroup::connect(const DistributedEnv& e, std::chrono::seconds, int) {
   AUTOSCALE_THROW("distributed: {} asks for {} ranks, but autoscale was built without the Gloo headers "
                   "(install libgloo-dev, or use a libtorch that ships them)", e.source, e.world);
 }

@@ -92,8 +92,16 @@ bad "5 poses, no interval" "{\"token\": \"$TOK\", \"poses\": [[1,0,0],[2,0,0],[3
 bad "a token twice" "token,t,x,y,heading\n$TOK,0.5,1,0,0\n${TOK}x,0.5,1,0,0\n$TOK,1.0,2,0,0\n" \
   "continues after other tokens' rows" csv
 bad "uneven t" "token,t,x,y,heading\n$TOK,0.5,1,0,0\n$TOK,1.5,2,0,0\n" "expected 1 (uniform steps" csv
+bad "an interval in microseconds" "{\"token\": \"$TOK\", \"poses\": [[1,0,0]], \"interval\": 1e-9}\n" \
+  "interval 1e-09 s, expected 0.01 .. 10 s" jsonl
 bad "no heading column" "token,x,y\n$TOK,1,0\n" "bad.csv:1: no column heading" csv
 bad "a pose of two numbers" "{\"token\": \"$TOK\", \"poses\": [[1,0]], \"interval\": 0.5}\n" "poses[0]: expected [x, y, heading]" jsonl
+printf '\xef\xbb\xbf' | cat - "$T/navsim8.jsonl" >"$T/bom.jsonl"
+"$BIN" eval --scenes "$T/real" --trajectories "$T/bom.jsonl" -q $R >"$T/out" 2>&1
+check "a byte-order mark before JSON lines is skipped" contains "$T/out" "(109 of 109 scenes valid"
+printf '{"token": "nope", "poses": [[1,0,0],[2,0,0],[3,0,0],[4,0,0],[5,0,0],[6,0,0],[7,0,0],[8,0,0]]}\n' >"$T/other.jsonl"
+"$BIN" eval --scenes "$T/real" --trajectories "$T/other.jsonl" --split test -q $R >"$T/out" 2>"$T/err"
+check "with --split too, a token the store lacks is refused" contains "$T/err" "1 of 1 tokens are not scenes of"
 "$BIN" eval --scenes "$T/real" --agent human --trajectories "$T/half.jsonl" >"$T/out" 2>"$T/err"
 check "--agent with --trajectories is refused" [ $? -ne 0 ]
 "$BIN" eval --scenes "$T/real" >"$T/out" 2>"$T/err"

@@ -36,27 +36,14 @@ class Scenes:
 
 
 def features(scene):
-    ego = np.asarray(scene["ego"], dtype=np.float64)
-    now = ego[int(scene["num_history"])]
-    vx, vy, ax, ay = now[3], now[4], now[5], now[6]
+    vx, vy, ax, ay = autoscale_store.ego_status(scene)
     return np.array([1.0, vx, vy, ax, ay, vx * vx / 10.0])
 
 
 def target(scene):
-    """The logged future as 8 ego-frame poses, or None when the log ends too early."""
-    ego = np.asarray(scene["ego"], dtype=np.float64)
-    h = int(scene["num_history"])
-    if h + POSES * STRIDE >= len(ego):
-        return None
-    x0, y0, th0 = ego[h, 0], ego[h, 1], ego[h, 2]
-    c, s = math.cos(th0), math.sin(th0)
-    out = []
-    for k in range(1, POSES + 1):
-        x, y, th = ego[h + k * STRIDE, :3]
-        dx, dy = x - x0, y - y0
-        dth = math.atan2(math.sin(th - th0), math.cos(th - th0))
-        out += [c * dx + s * dy, -s * dx + c * dy, dth]
-    return np.array(out)
+    """The logged future as 8 ego-frame poses at 0.5 s, flattened; None when the log ends early."""
+    future = autoscale_store.ego_future(scene, POSES, STRIDE)
+    return None if future is None else future.reshape(-1)
 
 
 def read_rows(path):

@@ -267,13 +267,21 @@ tokens:
     def test_a_token_list_and_max_scenes(self):
         reader, err = self.filtered("tokens.txt", "# navtest subset\ntok009\ntok005\n\ntok006\n")
         self.assertEqual(reader.tokens, ["tok005", "tok006", "tok009"], err)
-        reader, err = self.filtered("first2.yaml", "num_history_frames: 4\nmax_scenes: 2\n")
+        reader, err = self.filtered("first2.yaml", "num_history_frames: 4\nframe_interval: 1\nmax_scenes: 2\n")
         self.assertEqual(reader.tokens, ["tok003", "tok004"], err)
 
     def test_num_future_frames_and_log_names(self):
         # 10 future frames = 5 s: of 20 frames at 2 Hz, frames 3 .. 9 have 1.5 s before and 5 s after.
-        reader, err = self.filtered("future.yaml", "num_history_frames: 4\nnum_future_frames: 10\n")
+        reader, err = self.filtered("future.yaml", "num_history_frames: 4\nnum_future_frames: 10\nframe_interval: 1\n")
         self.assertEqual(reader.tokens, ["tok%03d" % i for i in range(3, 10)], err)
+
+    def test_the_devkits_defaults_make_windows_that_do_not_overlap(self):
+        # frame_interval defaults to history + future frames: 4 + 2 = 6, from the 4th frame on.
+        reader, err = self.filtered("short.yaml", "num_future_frames: 2\n")
+        self.assertEqual(reader.tokens, ["tok003", "tok009", "tok015"], err)
+        # Nothing set: 10 future frames (5 s), interval 14: of frames 3 .. 9 only the first.
+        reader, err = self.filtered("defaults.yaml", "{}\n")
+        self.assertEqual(reader.tokens, ["tok003"], err)
         reader, err = self.filtered("otherlog.yaml", "log_names: [2022.01.01.other]\n")
         self.assertIsNone(reader)
         self.assertIn("selects no scene of these 0 logs", err)
@@ -283,7 +291,8 @@ tokens:
                 ("history.yaml", "num_history_frames: 2\n", "only NAVSIM's 4 frames"),
                 ("tokens.yaml", "tokens: tok004\n", "tokens must be a list or null"),
                 ("broken.yaml", "tokens: [tok004\n", "scene filter"),
-                ("list.yaml", "- tok004\n", "expected a mapping")):
+                ("list.yaml", "- tok004\n", "expected a mapping"),
+                ("interval.yaml", "frame_interval: 0\n", "frame_interval must be an integer >= 1")):
             reader, err = self.filtered(name, text)
             self.assertIsNone(reader, name)
             self.assertEqual(len(err.strip().splitlines()), 1, err)

@@ -2,6 +2,7 @@
 """The Python store module: round trip, append, duplicate tokens, NaN rejection, atomicity."""
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -10,7 +11,7 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from autoscale_store import StoreError, StoreReader, StoreWriter  # noqa: E402
+from autoscale_store import SceneDataset, StoreError, StoreReader, StoreWriter, ego_future, ego_status  # noqa: E402
 
 
 def square_map(map_id="m"):
@@ -114,6 +115,49 @@ class StoreTest(unittest.TestCase):
                 raise RuntimeError("killed")
         self.assertEqual(sorted(os.listdir(self.path)), before)
         self.assertEqual(StoreReader(self.path).tokens, ["keep"])
+
+    def test_scene_dataset_and_ego_frame_targets(self):
+        a, b = os.path.join(self.dir, "ds-a"), os.path.join(self.dir, "ds-b")
+        for path, ks in ((a, (0, 1, 2)), (b, (3, 4))):
+            with StoreWriter(path) as w:
+                w.add_map(square_map())
+                for k in ks:
+                    w.add_scene(scene("t%d" % k, k, steps=60))
+                w.close()
+        data = SceneDataset([a, b])
+        self.assertEqual(len(data), 5)
+        self.assertEqual([data[i]["token"] for i in range(5)], ["t0", "t1", "t2", "t3", "t4"])
+        picked = SceneDataset([a, b], tokens=["t4", "t1"], transform=lambda s: (ego_status(s), ego_future(s)))
+        status, future = picked[0]
+        np.testing.assert_allclose(status, [10, 0, 0.1, 0])
+        # ego x = t + k, y = 0.5, heading 0.01 t, from t = num_history = 3: in its own frame the
+        # pose 0.5 s ahead is 5 steps along a line turned by -0.03 rad, heading +0.05.
+        self.assertEqual(future.shape, (8, 3))
+        c, s = np.cos(0.03), np.sin(0.03)
+        np.testing.assert_allclose(future[0], [5 * c, -5 * s, 0.05], atol=1e-12)
+        np.testing.assert_allclose(future[:, 2], 0.05 * np.arange(1, 9), atol=1e-12)
+        self.assertIsNone(ego_future(SceneDataset(a)[0], poses=12))  # 3 + 60 steps > 60 states
+        with self.assertRaises(StoreError) as e:
+            SceneDataset([a], tokens=["t3"])
+        self.assertIn("token t3 is in none of the stores", str(e.exception))
+
+    def test_installs_as_a_module_offline(self):
+        venv = os.path.join(self.dir, "venv")
+        run = lambda *cmd: subprocess.run(cmd, capture_output=True, text=True)  # noqa: E731
+        r = run("/usr/bin/python3", "-m", "venv", "--system-site-packages", venv)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        # From a copy: a setuptools build writes build/ and *.egg-info beside the sources.
+        src = os.path.join(self.dir, "src")
+        os.makedirs(src)
+        for name in ("pyproject.toml", "autoscale_store.py"):
+            shutil.copy(os.path.join(ROOT, "scripts", name), src)
+        r = run(os.path.join(venv, "bin", "python"), "-m", "pip", "install", "-q", "--no-index", "--no-build-isolation",
+                "--no-deps", src)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = subprocess.run([os.path.join(venv, "bin", "python"), "-c",
+                            "import autoscale_store, os; print(os.path.basename(autoscale_store.__file__), "
+                            "autoscale_store.SceneDataset.__name__)"], capture_output=True, text=True, cwd=self.dir)
+        self.assertEqual(r.stdout.split(), ["autoscale_store.py", "SceneDataset"], r.stderr)
 
     def test_refuses_non_empty_directory(self):
         os.makedirs(self.path)

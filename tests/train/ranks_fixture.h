@@ -19,8 +19,8 @@ inline int free_port() {
   return 21000 + static_cast<int>(getpid() % 15000) + (next++);
 }
 
-// Runs f(rank, group) on `world` threads joined into one group (gpu: their tensors are CUDA
-// tensors, NCCL where built); rethrows the first failure.
+// Runs f(rank, group) on `world` threads joined into one group (gpu: rank r trains on CUDA
+// device r, so NCCL carries their tensors where built); rethrows the first failure.
 template <typename F>
 void on_ranks(int world, F f, bool gpu = false) {
   const int port = free_port();
@@ -31,7 +31,7 @@ void on_ranks(int world, F f, bool gpu = false) {
       try {
         DistributedEnv env;
         env.rank = r, env.world = world, env.local_rank = r, env.master_port = port;
-        f(r, ProcessGroup::connect(env, std::chrono::seconds(60), gpu));
+        f(r, ProcessGroup::connect(env, std::chrono::seconds(60), gpu ? r : -1));
       } catch (...) {
         failures[static_cast<size_t>(r)] = std::current_exception();
       }

@@ -7,7 +7,7 @@
 // 8 poses at 0.5 s, or 40 at 0.1 s. Two formats, told apart by the file's first character:
 //   JSON lines  {"token": "...", "poses": [[x, y, heading], ...], "interval": 0.5}
 //               (interval optional: 8 poses mean 0.5 s, 40 mean 0.1 s)
-//   CSV         a header naming token, x, y, heading (and optionally t or pose), then one row
+//   CSV         a header naming token, x, y, heading (and optionally t), then one row
 //               per pose, each token's rows together and in time order; the interval is t's
 //               step when t is given, else inferred from the pose count as above
 #pragma once

@@ -39,10 +39,12 @@ bool nccl_supported();
 class ProcessGroup {
  public:
   // Joins the group (rank 0 serves the store); Error when a peer does not arrive within timeout.
-  // gpu: the ranks train on CUDA, so their tensors go over NCCL where the build has it.
+  // cuda_device: the CUDA device this rank trains on (-1: the CPU). Where the build has NCCL and
+  // every rank has a GPU of its own (no two ranks of a host on one device), CUDA tensors go over
+  // NCCL; the ranks agree on that over Gloo, so a mixed group falls back to Gloo as a whole.
   static std::shared_ptr<ProcessGroup> connect(const DistributedEnv& env,
                                                std::chrono::seconds timeout = std::chrono::seconds(300),
-                                               bool gpu = false);
+                                               int cuda_device = -1);
   ~ProcessGroup();
   ProcessGroup(const ProcessGroup&) = delete;
   ProcessGroup& operator=(const ProcessGroup&) = delete;
