@@ -148,6 +148,17 @@ int run_cli(int argc, char** argv) {
   for (Binder bind : command_binders()) {
     for (auto& c : bind(app, global)) commands.push_back(std::move(c));
   }
+  // Every command reads the config: say so in its own --help, not only in the top-level one.
+  for (const auto& c : commands) {
+    const CLI::App* parent = c.command->get_parent();
+    const std::string name =
+        (parent && parent != &app ? parent->get_name() + " " : std::string()) + c.command->get_name();
+    c.command->footer(
+        "\nConfig (every command): -c,--config FILE (YAML; keys not in it keep their defaults, listed with\n"
+        "their meaning by `autoscale config`), then overrides key.path=value or --set key.path=value, e.g.\n"
+        "  autoscale " + name + " ... -c configs/demo.yaml eval.pdms_version=v2 run.threads=2\n"
+        "Also: -q,--quiet  --log-level LEVEL  --log-file FILE  --threads N");
+  }
   try {
     app.parse(static_cast<int>(args.size()), args.data());
   } catch (const CLI::ParseError& e) {
