@@ -243,12 +243,16 @@ std::string loop_section(const fs::path& dir, const std::vector<Job>& jobs) {
                                                                          : std::vector<double>{};
       const size_t K = weights.front().size();
       for (size_t k = 0; k < K; ++k) {
-        rows.push_back(k < counts.size() ? fmt::format("cluster {} ({})", k, static_cast<int64_t>(counts[k]))
-                                         : fmt::format("cluster {}", k));
+        // A cluster without validation scenes holds only the shrinkage prior: not a measurement,
+        // so its cells stay empty instead of showing the prior as if it had been measured.
+        const bool unmeasured = k < counts.size() && counts[k] == 0;
+        rows.push_back(unmeasured ? fmt::format("cluster {} (no val scenes)", k)
+                       : k < counts.size() ? fmt::format("cluster {} ({})", k, static_cast<int64_t>(counts[k]))
+                                           : fmt::format("cluster {}", k));
         values.emplace_back();
         for (const auto& it : j.iterations) {
           const auto p = read_numbers(it, "cluster_pdms", file);
-          values.back().push_back(k < p.size() ? p[k] : std::nan(""));
+          values.back().push_back(k < p.size() && !unmeasured ? p[k] : std::nan(""));
         }
       }
       s += svg::heatmap("Validation PDMS per cluster (shrunk; val scenes)", rows, x, values);

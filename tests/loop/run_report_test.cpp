@@ -61,6 +61,20 @@ TEST_F(RunReport, ShowsTheRunAndEscapesText) {
   EXPECT_EQ(html.find("<script"), std::string::npos);
 }
 
+TEST_F(RunReport, AClusterWithoutValidationScenesShowsNoMeasurement) {
+  // Its cluster_pdms is the shrinkage prior (0.65 here): an empty cell, not a score.
+  for (int t = 0; t < 2; ++t) {
+    write(dir_ / "jobs/autoscale_n400_s0" / ("iter" + std::to_string(t)) / "iteration.json",
+          R"({"iteration":)" + std::to_string(t) + R"(,"weights":[0.6,0.4],"quotas":[240,160],"selected":400,)" +
+              R"("val":{"pdms":0.8,"nc":0.9,"dac":0.95,"ddc":1,"ttc":0.9,"c":1,"ep":0.7,"scenes":146})" +
+              R"(,"cluster_pdms":[0.7,0.65],"cluster_count":[146,0]})");
+  }
+  const std::string html = report_html(dir_.string());
+  EXPECT_NE(html.find("cluster 1 (no val scenes)"), std::string::npos);
+  EXPECT_NE(html.find(">0.70<"), std::string::npos);
+  EXPECT_EQ(html.find(">0.65<"), std::string::npos);
+}
+
 TEST_F(RunReport, WritesAtomically) {
   const fs::path out = dir_ / "report.html";
   write_report(dir_.string(), out.string());
