@@ -64,7 +64,8 @@ eval::EvalReport score_and_write(const JobContext& ctx, const train::Planner& pl
 eval::EvalReport score_and_write(const JobContext& ctx, const eval::Agent& agent, const std::vector<int64_t>& rows,
                                  const std::filesystem::path& csv_path);
 
-nlohmann::json scores_json(const eval::SubScores& s, size_t scenes);
+// v2: with EPDMS's own sub-scores (TLC, LK, HC, EC), which v1 does not measure.
+nlohmann::json scores_json(const eval::SubScores& s, size_t scenes, bool v2 = false);
 
 // The embeddings of rows of the run's samples, row-major (rows × dim).
 std::vector<float> embedding_rows(const ExperimentData& data, const std::vector<int64_t>& rows);

@@ -173,10 +173,12 @@ std::vector<double> read_numbers(const nlohmann::json& j, const char* name, cons
   return v;
 }
 
-nlohmann::json scores_json(const eval::SubScores& s, size_t scenes) {
+nlohmann::json scores_json(const eval::SubScores& s, size_t scenes, bool v2) {
   const auto num = number_json;
-  return {{"pdms", num(s.score)}, {"nc", num(s.nc)}, {"dac", num(s.dac)}, {"ddc", num(s.ddc)}, {"ttc", num(s.ttc)},
-          {"c", num(s.c)},        {"ep", num(s.ep)}, {"scenes", scenes}};
+  nlohmann::json j = {{"pdms", num(s.score)}, {"nc", num(s.nc)}, {"dac", num(s.dac)}, {"ddc", num(s.ddc)},
+                      {"ttc", num(s.ttc)},    {"c", num(s.c)},   {"ep", num(s.ep)},   {"scenes", scenes}};
+  if (v2) j.update({{"tlc", num(s.tlc)}, {"lk", num(s.lk)}, {"hc", num(s.hc)}, {"ec", num(s.ec)}});
+  return j;
 }
 
 nlohmann::json read_json(const fs::path& path) {

@@ -107,12 +107,23 @@ std::string summary_section(const json& run, const fs::path& run_file, const std
                    folds ? fmt::format(", summed over {} cross-fitted folds", field<int64_t>(run, "folds", run_file)) : "",
                    field<int64_t>(d, "real_train", run_file), field<int64_t>(d, "val", run_file), field<int64_t>(d, "test", run_file),
                    field<int64_t>(d, "pool", run_file), field<int64_t>(d, "leaked", run_file));
-  s += "<table><tr><th>Job</th><th>Method</th><th>Seed</th><th>N_syn</th><th>NC</th><th>DAC</th><th>TTC</th><th>C</th>"
-       "<th>EP</th><th>Test PDMS</th><th>Search (s)</th><th>Train (s)</th></tr>";
+  // Every sub-score the jobs measured: DDC always, EPDMS's own four when the run scored v2.
+  std::vector<const char*> keys = {"nc", "dac", "ddc", "ttc", "c", "ep"};
+  bool v2 = false;
+  for (const auto& j : jobs) v2 = v2 || (!j.result.is_null() && j.result.contains("test") && j.result.at("test").contains("tlc"));
+  if (v2) keys.insert(keys.end(), {"tlc", "lk", "hc", "ec"});
+  keys.push_back("pdms");
+  s += "<table><tr><th>Job</th><th>Method</th><th>Seed</th><th>N_syn</th>";
+  for (const char* k : keys) {
+    std::string name = k == std::string("pdms") ? (v2 ? "Test EPDMS" : "Test PDMS") : k;
+    if (name.rfind("Test", 0) != 0) std::transform(name.begin(), name.end(), name.begin(), ::toupper);
+    s += "<th>" + name + "</th>";
+  }
+  s += "<th>Search (s)</th><th>Train (s)</th></tr>";
   for (const auto& j : jobs) {
     if (j.result.is_null()) {
-      s += fmt::format("<tr><td>{}</td><td colspan=11>unfinished ({} iterations done)</td></tr>", svg::escape(j.name),
-                       j.iterations.size());
+      s += fmt::format("<tr><td>{}</td><td colspan={}>unfinished ({} iterations done)</td></tr>", svg::escape(j.name),
+                       keys.size() + 5, j.iterations.size());
       continue;
     }
     const fs::path file = dir / "jobs" / j.name / "result.json";
@@ -122,7 +133,7 @@ std::string summary_section(const json& run, const fs::path& run_file, const std
     s += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>", svg::escape(j.name),
                      svg::escape(field<std::string>(r, "method", file)), field<int64_t>(r, "seed", file),
                      field<int64_t>(r, "n_syn", file));
-    for (const char* k : kScores) s += "<td>" + f3(number(t, k, file)) + "</td>";
+    for (const char* k : keys) s += "<td>" + (t.contains(k) || !v2 ? f3(number(t, k, file)) : std::string("–")) + "</td>";
     s += fmt::format("<td>{:.1f}</td><td>{:.1f}</td></tr>", number(r, "search_seconds", file), number(r, "train_seconds", file));
   }
   return s + "</table>";

@@ -50,7 +50,7 @@ class RunReport : public ::testing::Test {
 TEST_F(RunReport, ShowsTheRunAndEscapesText) {
   const std::string html = report_html(dir_.string());
   for (const char* part : {"<h2>Summary</h2>", "<h2>Closed loop per iteration</h2>", "autoscale_n400_s0", "0.853",
-                           "Synthetic mixture weight per cluster", "Validation PDMS per cluster", "cluster 0 (100)",
+                           "Synthetic mixture weight per cluster", "Validation PDMS per cluster", "cluster 0 (100)", "<th>DDC</th>",
                            "<h2>Resolved configuration</h2>"}) {
     EXPECT_NE(html.find(part), std::string::npos) << part;
   }
@@ -73,6 +73,17 @@ TEST_F(RunReport, AClusterWithoutValidationScenesShowsNoMeasurement) {
   EXPECT_NE(html.find("cluster 1 (no val scenes)"), std::string::npos);
   EXPECT_NE(html.find(">0.70<"), std::string::npos);
   EXPECT_EQ(html.find(">0.65<"), std::string::npos);
+}
+
+TEST_F(RunReport, AnEpdmsRunShowsItsOwnSubScores) {
+  write(dir_ / "jobs/autoscale_n400_s0/result.json",
+        R"({"method":"autoscale","seed":0,"n_syn":400,"search_seconds":1,"train_seconds":2,"test":{"pdms":0.61,"nc":0.9,
+          "dac":0.95,"ddc":0.99,"ttc":0.9,"c":1,"ep":0.7,"tlc":0.98,"lk":0.876,"hc":0.97,"ec":null,"scenes":176}})");
+  const std::string html = report_html(dir_.string());
+  for (const char* part : {"<th>Test EPDMS</th>", "<th>TLC</th>", "<th>LK</th>", "<th>HC</th>", "<th>EC</th>",
+                           "<td>0.876</td>", "<td>0.990</td>"}) {
+    EXPECT_NE(html.find(part), std::string::npos) << part;
+  }
 }
 
 TEST_F(RunReport, WritesAtomically) {
