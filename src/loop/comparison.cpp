@@ -170,6 +170,7 @@ RowOut compare_row(const RowKey& key, const std::vector<const JobResult*>& g, co
   std::vector<double> n_syn, share, search;
   for (const auto* r : g) {
     v["pdms"].push_back(r->test.score), v["nc"].push_back(r->test.nc), v["dac"].push_back(r->test.dac);
+    v["ddc"].push_back(r->test.ddc);
     v["ttc"].push_back(r->test.ttc), v["c"].push_back(r->test.c), v["ep"].push_back(r->test.ep);
     n_syn.push_back(static_cast<double>(r->n_syn)), share.push_back(r->real_share), search.push_back(r->search_seconds);
   }
@@ -214,9 +215,9 @@ RowOut compare_row(const RowKey& key, const std::vector<const JobResult*>& g, co
               {"search_seconds", mean(search)}, {"mean", m}, {"std", sd}, {"pdms", effect_json(pdms)},
               {"delta", delta}, {"pdms_hard", pdms_hard}, {"delta_hard", delta_hard},
               {"selection_sources", sources}};
-  out.md = fmt::format("| {} | {:.0f} | {} | {} × {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1f} |\n",
+  out.md = fmt::format("| {} | {:.0f} | {} | {} × {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1f} |\n",
                        key.first, mean(n_syn), real_syn(mean(share)), pdms.folds, pdms.seeds, pm(v["nc"], seeds),
-                       pm(v["dac"], seeds), pm(v["ttc"], seeds), pm(v["c"], seeds), pm(v["ep"], seeds),
+                       pm(v["dac"], seeds), pm(v["ddc"], seeds), pm(v["ttc"], seeds), pm(v["c"], seeds), pm(v["ep"], seeds),
                        effect_md(pdms, false), delta_md, mde_md, hard_md, mean(search));
   return out;
 }
@@ -276,9 +277,9 @@ std::string write_comparison(const ExperimentConfig& cfg, const RunPlan& plan, c
   const Bootstrap boot{cfg.loop.compare.bootstrap, derive_seed(cfg.seed(), "bootstrap"), hard_windows(plan, run_dir)};
   nlohmann::json json_rows = nlohmann::json::array();
   std::string table = fmt::format(
-      "| Method | N_syn | Real:Syn | Folds × seeds | NC | DAC | TTC | C | EP | PDMS [95% CI] | ΔPDMS vs {} [95% CI] "
+      "| Method | N_syn | Real:Syn | Folds × seeds | NC | DAC | DDC | TTC | C | EP | PDMS [95% CI] | ΔPDMS vs {} [95% CI] "
       "| MDE | ΔPDMS, solvable non-trivial | Search (s) |\n"
-      "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+      "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
       ref.name.empty() ? "–" : ref.label);
   std::vector<double> mdes;
   std::string sources_md;

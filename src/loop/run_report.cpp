@@ -150,7 +150,7 @@ std::string comparison_section(const fs::path& dir) {
                   ": 95% CI of a two-level bootstrap (test logs within folds, then seeds), ΔPDMS paired by fold and seed "
                   "on the same windows; MDE: the smallest ΔPDMS this run detects at 80% power. No interval with one "
                   "seed. Every method trains the same number of steps.</p>";
-  s += "<table><tr><th>Method</th><th>N_syn</th><th>Real:Syn</th><th>Seeds</th><th>NC</th><th>DAC</th><th>TTC</th><th>C</th>"
+  s += "<table><tr><th>Method</th><th>N_syn</th><th>Real:Syn</th><th>Seeds</th><th>NC</th><th>DAC</th><th>DDC</th><th>TTC</th><th>C</th>"
        "<th>EP</th><th>PDMS [95% CI]</th><th>ΔPDMS [95% CI]</th><th>MDE</th><th>Search (s)</th></tr>";
   // An effect object of compare.json: "mean [lo, hi]", the interval only where there is one.
   auto effect = [&](const json& e, bool signed_mean) {
@@ -173,8 +173,12 @@ std::string comparison_section(const fs::path& dir) {
                      svg::escape(field<std::string>(r, r.contains("label") ? "label" : "method", file)),
                      number(r, "n_syn", file), real, 100 - real,
                      field<int64_t>(r, "seeds", file));
-    for (const char* k : kScores) {
+    for (const char* k : {"nc", "dac", "ddc", "ttc", "c", "ep", "pdms"}) {
       if (std::string(k) == "pdms" && r.contains("pdms")) continue;  // shown with its interval below
+      if (!r.at("mean").contains(k)) {  // a compare.json from before DDC was aggregated
+        s += "<td>–</td>";
+        continue;
+      }
       const double sd = number(r.at("std"), k, file);
       s += std::isfinite(sd) ? fmt::format("<td>{} ± {}</td>", f3(number(r.at("mean"), k, file)), f3(sd))
                              : "<td>" + f3(number(r.at("mean"), k, file)) + "</td>";

@@ -26,6 +26,7 @@ CFG="$REPO/configs/ci-smoke.yaml"
 "$BIN" run --config "$CFG" -o A -q >"$T/stdout.txt" 2>"$T/stderr.txt"
 check "run exits 0" [ $? -eq 0 ]
 check "run prints the table" contains "$T/stdout.txt" "| autoscale | 40 |"
+check "  ...with every v1 sub-score, DDC included" contains "$T/stdout.txt" "| NC | DAC | DDC | TTC | C | EP |"
 for c in mix demo ci-smoke compare-real planner-real bench-cv bench-real t1; do
   "$BIN" config -c "$REPO/configs/$c.yaml" -q >/dev/null 2>"$T/stderr.txt"
   check "configs/$c.yaml loads" [ $? -eq 0 ]
