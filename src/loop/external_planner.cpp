@@ -116,7 +116,7 @@ ExternalTraining train_external(const JobContext& ctx, const fs::path& dir, cons
   }
   AUTOSCALE_CHECK(missing.empty(), "{}: no plan for {} of the {} scenes in {} (the first: {})", trajectories.string(),
                   missing.size(), predict_rows.size(), predict.string(), quote(missing.front()));
-  out.agent = eval::make_precomputed_agent("external", std::move(file.plans));
+  out.plans = std::move(file.plans);
   return out;
 }
 

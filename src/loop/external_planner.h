@@ -14,7 +14,8 @@
 #pragma once
 
 #include <filesystem>
-#include <memory>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "autoscale/eval/agents.h"
@@ -23,8 +24,8 @@
 namespace autoscale::loop {
 
 struct ExternalTraining {
-  std::unique_ptr<eval::Agent> agent;  // the command's plans, by token
-  double seconds = 0;                  // the command's wall time
+  std::unordered_map<std::string, eval::Plan> plans;  // the command's plans, by token
+  double seconds = 0;                                 // the command's wall time
 };
 
 // Error naming the command, its exit code and log, or the trajectory file and what is wrong.

@@ -4,12 +4,12 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <unordered_map>
 #include <cmath>
 
 #include "autoscale/core/atomic_file.h"
 #include "autoscale/core/error.h"
 #include "autoscale/core/seeds.h"
-#include "autoscale/eval/trajectory_file.h"
 #include "external_planner.h"
 #include "scene_picture.h"
 #include "job_context.h"
@@ -146,11 +146,13 @@ std::optional<JobResult> run_job(const ExperimentConfig& run_cfg, const Experime
   write_selection(ctx, final_dir, outcome.selection);
   const bool external = !cfg.train.external.command.empty();
   std::unique_ptr<eval::Agent> planner;
+  std::unordered_map<std::string, eval::Plan> external_plans;  // read once: scored, then drawn
   if (external) {  // the user's planner trains on the final mixture (an online run's stages included)
     std::vector<int64_t> predict = data.test;
     predict.insert(predict.end(), data.val.begin(), data.val.end());
     auto trained = train_external(ctx, final_dir / "external", outcome.selection, predict, cfg.train.steps, spec.seed);
-    planner = std::move(trained.agent);
+    external_plans = std::move(trained.plans);
+    planner = eval::make_precomputed_agent("external", external_plans);
     outcome.train_seconds += trained.seconds;
   } else if (!outcome.planner) {
     auto trained = train_selection(ctx, final_dir / "train", outcome.selection, cfg.train.steps, spec.seed);
@@ -165,8 +167,7 @@ std::optional<JobResult> run_job(const ExperimentConfig& run_cfg, const Experime
   const auto val = score(data.val, "val_scores.csv");
   // What the planner did where it did worst: pictures for the report.
   const auto plans_of = [&](const std::vector<int64_t>& rows) {
-    return external ? eval::read_trajectory_file((final_dir / "external" / "trajectories.jsonl").string()).plans
-                    : train::predict_plans(*outcome.planner, data.data, rows);
+    return external ? external_plans : train::predict_plans(*outcome.planner, data.data, rows);
   };
   try {  // pictures are for people: a failure to draw them must not fail a finished job
     write_worst_pictures(ctx, test, data.test, plans_of, final_dir / "pictures");
