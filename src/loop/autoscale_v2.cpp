@@ -402,8 +402,9 @@ class V2Search {
       }
       const fs::path pdir = dir_ / fmt::format("{}_fold{}", name, f);
       write_selection(ctx_, pdir, selections[static_cast<size_t>(f)]);
-      auto trained = train_selection(ctx_, pdir / "train", selections[static_cast<size_t>(f)], steps, ctx_.spec.seed,
-                                     "", 0, 0, &train_rows);
+      TrainingPlan plan;
+      plan.real_rows = &train_rows;
+      auto trained = train_selection(ctx_, pdir / "train", selections[static_cast<size_t>(f)], steps, ctx_.spec.seed, plan);
       const auto proxy = eval::make_precomputed_agent("planner:" + trained.planner->options().kind,
                                                       train::predict_plans(*trained.planner, d_.data, rows));
       std::vector<const eval::Agent*> agents{proxy.get()};

@@ -19,6 +19,7 @@
 #include "autoscale/loop/statistics.h"
 #include "comparison.h"
 #include "job_context.h"
+#include "scene_picture.h"
 #include "autoscale/core/seeds.h"
 
 namespace autoscale::loop {
@@ -146,6 +147,17 @@ void write_embedding_map(const ExperimentConfig& cfg, const ExperimentData& d, c
                       {"cluster", d.cluster[r]}, {"domain", real ? "real" : "synthetic"}, {"split", split}});
   }
   write_json(path, {{"explained", {p.explained[0], p.explained[1]}}, {"points", points}});
+}
+
+// RUN/clusters/cluster-K-J.svg: what each scene type looks like (the report's scene types).
+// Pictures are for people: a failure to draw them must not fail the run.
+void write_cluster_exemplars(const ExperimentData& d, const fs::path& dir) {
+  if (fs::exists(dir / "cluster-0-1.svg")) return;  // a resumed run drew them
+  try {
+    write_cluster_pictures(d, dir);
+  } catch (const std::exception& e) {
+    spdlog::warn("no pictures of the scene types: {}", e.what());
+  }
 }
 
 std::string json_line(const nlohmann::json& j) { return j.dump() + "\n"; }
@@ -366,7 +378,10 @@ RunSummary run_locked(const ExperimentConfig& cfg, const RunPlan& plan, const st
     } else {
       write_fold_files(data, fdir);
     }
-    if (fold <= 0) write_embedding_map(cfg, data, dir);
+    if (fold <= 0) {
+      write_embedding_map(cfg, data, dir);
+      write_cluster_exemplars(data, dir / "clusters");
+    }
     write_reference_scores(fold_cfg, data, fdir);
     const auto jobs = fold_jobs(plan, fold, static_cast<int64_t>(data.pool.size()));
     all_jobs.insert(all_jobs.end(), jobs.begin(), jobs.end());

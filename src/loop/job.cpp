@@ -73,8 +73,9 @@ SearchOutcome run_search(const JobContext& ctx, StepBudget& budget) {
                                  : std::max<int64_t>(1, std::llround(lo.proxy_fraction * static_cast<double>(S)));
     // Offline proxies all start from the same initial model; online stages continue the last one.
     const uint64_t seed = online && t > 0 ? derive_seed(ctx.spec.seed, "stage", {static_cast<uint64_t>(t)}) : ctx.spec.seed;
-    auto trained = train_selection(ctx, iter / "train", sel, steps, seed, online ? last_model : "",
-                                   online ? t * stage : 0, online ? S : 0);
+    TrainingPlan plan;
+    if (online) plan.start = last_model, plan.schedule_offset = t * stage, plan.schedule_total = S;
+    auto trained = train_selection(ctx, iter / "train", sel, steps, seed, plan);
     t0 = Clock::now();
     const auto val = score_and_write(ctx, *trained.planner, ctx.data.val, iter / "val_scores.csv");
     const double eval_s = seconds_since(t0);
@@ -155,7 +156,10 @@ std::optional<JobResult> run_job(const ExperimentConfig& run_cfg, const Experime
     planner = eval::make_precomputed_agent("external", external_plans);
     outcome.train_seconds += trained.seconds;
   } else if (!outcome.planner) {
-    auto trained = train_selection(ctx, final_dir / "train", outcome.selection, cfg.train.steps, spec.seed);
+    // The final training also measures validation L2 (the report's curves); proxies do not.
+    TrainingPlan plan;
+    plan.validation_rows = &data.val;
+    auto trained = train_selection(ctx, final_dir / "train", outcome.selection, cfg.train.steps, spec.seed, plan);
     outcome.planner = std::move(trained.planner);
     outcome.train_seconds += trained.seconds;
   }
@@ -171,6 +175,7 @@ std::optional<JobResult> run_job(const ExperimentConfig& run_cfg, const Experime
   };
   try {  // pictures are for people: a failure to draw them must not fail a finished job
     write_worst_pictures(ctx, test, data.test, plans_of, final_dir / "pictures");
+    write_selection_pictures(data, outcome.selection.rows, final_dir / "pictures");
   } catch (const std::exception& e) {
     spdlog::warn("{}: no pictures of the worst test scenes: {}", spec.name(), e.what());
   }

@@ -50,12 +50,19 @@ struct Training {
   double seconds = 0;
 };
 
+// How one training starts and what it measures besides its loss.
+struct TrainingPlan {
+  std::string start;                 // a planner file to continue (online stages); "" = a fresh planner
+  int64_t schedule_offset = 0;       // this training's place in a longer learning-rate schedule ...
+  int64_t schedule_total = 0;        // ... of this many steps (0 = its own steps)
+  const std::vector<int64_t>* real_rows = nullptr;        // instead of the run's real training scenes
+  const std::vector<int64_t>* validation_rows = nullptr;  // validation L2 curve in metrics.jsonl/csv
+};
+
 // Trains in `dir` (resuming a killed training there): `steps` steps from a fresh planner seeded
-// with `seed`, or from `start` (online stages), on schedule position offset of total; on
-// `real_rows` instead of the run's real training scenes when given.
+// with `seed`, or as `plan` says.
 Training train_selection(const JobContext& ctx, const std::filesystem::path& dir, const Selection& selection,
-                         int64_t steps, uint64_t seed, const std::string& start = "", int64_t schedule_offset = 0,
-                         int64_t schedule_total = 0, const std::vector<int64_t>* real_rows = nullptr);
+                         int64_t steps, uint64_t seed, const TrainingPlan& plan = {});
 
 // Scores the planner on rows and writes the per-scene CSV to `csv_path`.
 eval::EvalReport score_and_write(const JobContext& ctx, const train::Planner& planner, const std::vector<int64_t>& rows,

@@ -80,13 +80,13 @@ train::MixtureSpec training_mixture(const JobContext& ctx, const std::vector<int
 }
 
 Training train_selection(const JobContext& ctx, const fs::path& dir, const Selection& selection, int64_t steps,
-                         uint64_t seed, const std::string& start, int64_t schedule_offset, int64_t schedule_total,
-                         const std::vector<int64_t>* real_rows) {
+                         uint64_t seed, const TrainingPlan& plan) {
   const auto t0 = std::chrono::steady_clock::now();
   const auto& cfg = ctx.config;
   Training t;
-  t.planner = start.empty() ? std::make_unique<train::Planner>(cfg.train.planner, cfg.encode.graph, seed, cfg.train.device)
-                            : std::make_unique<train::Planner>(train::Planner::load(start, cfg.train.device));
+  t.planner = plan.start.empty()
+                  ? std::make_unique<train::Planner>(cfg.train.planner, cfg.encode.graph, seed, cfg.train.device)
+                  : std::make_unique<train::Planner>(train::Planner::load(plan.start, cfg.train.device));
   auto options = cfg.train;
   options.steps = steps;
   options.checkpoint_every = std::min(options.checkpoint_every, std::max<int64_t>(1, steps / 4));
@@ -94,10 +94,14 @@ Training train_selection(const JobContext& ctx, const fs::path& dir, const Selec
   run.out_dir = dir.string();
   run.seed = seed;
   run.resume = true;  // a checkpoint in the directory can only be this step's, from a killed run
-  run.schedule_offset = schedule_offset;
-  run.schedule_total = schedule_total;
+  run.schedule_offset = plan.schedule_offset;
+  run.schedule_total = plan.schedule_total;
   run.show_progress = cfg.show_progress;
-  const auto& real = real_rows ? *real_rows : ctx.data.real_train;
+  if (plan.validation_rows && !plan.validation_rows->empty()) {
+    run.validation = &ctx.data.data;
+    run.validation_rows = *plan.validation_rows;
+  }
+  const auto& real = plan.real_rows ? *plan.real_rows : ctx.data.real_train;
   const auto report = train::train_planner(*t.planner, ctx.data.data, training_mixture(ctx, real, selection.rows), options, run);
   spdlog::info("{}: trained {} steps on {} real + {} synthetic scenes (loss {:.4f}, {:.0f} samples/s)",
                ctx.spec.name(), report.steps, real.size(), selection.rows.size(), report.last_loss,

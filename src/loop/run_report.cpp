@@ -31,7 +31,7 @@ td:first-child,th:first-child{text-align:left}tr:nth-child(even) td{background:#
 tr.best td{background:#e3f2e1;font-weight:600}.charts{display:flex;flex-wrap:wrap;gap:12px}
 svg{background:#fff;border:1px solid #e4e4e4}svg .t{font-size:13px;font-weight:600;text-anchor:middle}
 svg .xt{font-size:10px;text-anchor:middle}svg .yt{font-size:10px;text-anchor:end}svg .xl{font-size:11px;text-anchor:middle}
-figure.scene{margin:0}svg .lg{font-size:11px}svg .c{font-size:10px;text-anchor:middle}svg .g{stroke:#eee}svg .a{stroke:#888}
+figure.scene{margin:0}figure.thumb svg{width:372px;height:auto}svg .lg{font-size:11px}svg .c{font-size:10px;text-anchor:middle}svg .g{stroke:#eee}svg .a{stroke:#888}
 pre{background:#fff;border:1px solid #e4e4e4;padding:8px;overflow:auto;font-size:12px}
 )";
 
@@ -277,6 +277,65 @@ std::string loop_section(const fs::path& dir, const std::vector<Job>& jobs) {
   return s.empty() ? "" : "<h2>Closed loop per iteration</h2>" + s;
 }
 
+// The final training's curves from its metrics.jsonl: the loss, and validation L2 at 1–4 s
+// where the training measured it; "" without the file (an external planner keeps its own).
+std::string training_curves(const fs::path& metrics) {
+  if (!fs::exists(metrics)) return "";
+  std::vector<std::string> x, val_x;
+  svg::Series loss{"training loss", {}, {}};
+  std::vector<svg::Series> l2;
+  for (int k = 1; k <= 4; ++k) l2.push_back({fmt::format("{} s", k), {}, {}});
+  std::ifstream in(metrics);
+  for (std::string line; std::getline(in, line);) {
+    const auto m = json::parse(line, nullptr, false);
+    if (m.is_discarded() || !m.contains("loss") || !m.contains("step")) continue;
+    const std::string step = std::to_string(m.at("step").get<int64_t>());
+    x.push_back(step);
+    loss.y.push_back(m.at("loss").is_number() ? m.at("loss").get<double>() : std::nan(""));
+    if (!m.contains("val_l2_1s")) continue;
+    val_x.push_back(step);
+    for (int k = 1; k <= 4; ++k) {
+      const auto& v = m.value("val_l2_" + std::to_string(k) + "s", json());
+      l2[static_cast<size_t>(k - 1)].y.push_back(v.is_number() ? v.get<double>() : std::nan(""));
+    }
+  }
+  std::string s;
+  if (!x.empty()) s += svg::line_chart("Final training: loss", "step", "L1 loss", x, {loss});
+  if (!val_x.empty()) s += svg::line_chart("Final training: validation L2 by horizon", "step", "L2 [m]", val_x, l2);
+  return s;
+}
+
+// The pictures dir/<pattern> as inline figures, counting from 1 until one is missing; a pattern
+// with two counters (selected-I-J) counts both.
+std::string figures(const fs::path& dir, const std::string& pattern, const std::string& css_class) {
+  const bool two = pattern.find("{}-{}") != std::string::npos;
+  std::string s;
+  for (int i = 1;; ++i) {
+    int drawn = 0;
+    for (int j = 1; j == 1 || two; ++j) {
+      const fs::path file = dir / (two ? fmt::format(fmt::runtime(pattern), i, j) : fmt::format(fmt::runtime(pattern), i));
+      if (!fs::exists(file)) break;
+      ++drawn;
+      s += "<figure class=\"" + css_class + "\">" + read_text(file) + "</figure>";
+      if (!two) break;
+    }
+    if (!drawn) break;
+  }
+  return s;
+}
+
+// What each scene type looks like: RUN/clusters/cluster-K-J.svg, one row per cluster.
+std::string scene_types_section(const fs::path& dir) {
+  std::string s;
+  for (int k = 0; fs::exists(dir / "clusters" / fmt::format("cluster-{}-1.svg", k)); ++k) {
+    s += "<div class=charts>" + figures(dir / "clusters", fmt::format("cluster-{}-{{}}.svg", k), "scene thumb") +
+         "</div>";
+  }
+  return s.empty() ? ""
+                   : "<h2>Scene types</h2><p class=meta>Per cluster, the scenes nearest its centroid (from different "
+                     "logs where it has them), in the ego frame; dashed: the scene's own logged future.</p>" + s;
+}
+
 // Per method (its first finished job): the final training's loss curve and the test scenes where
 // the planner scored lowest, drawn from above (final/pictures/worst-K.svg, written by the job).
 std::string planner_section(const fs::path& dir, const std::vector<Job>& jobs) {
@@ -289,32 +348,18 @@ std::string planner_section(const fs::path& dir, const std::vector<Job>& jobs) {
     shown[method] = true;
     const fs::path final_dir = dir / "jobs" / j.name / "final";
     std::string part;
-    const fs::path metrics = final_dir / "train" / "metrics.jsonl";
-    if (fs::exists(metrics)) {  // the built-in planner's training (an external planner keeps its own)
-      std::vector<std::string> x;
-      svg::Series loss{"training loss", {}, {}};
-      std::ifstream in(metrics);
-      for (std::string line; std::getline(in, line);) {
-        const auto m = json::parse(line, nullptr, false);
-        if (m.is_discarded() || !m.contains("loss") || !m.contains("step")) continue;
-        x.push_back(std::to_string(m.at("step").get<int64_t>()));
-        loss.y.push_back(m.at("loss").is_number() ? m.at("loss").get<double>() : std::nan(""));
-      }
-      if (!x.empty()) part += svg::line_chart("Final training: loss", "step", "L1 loss", x, {loss});
-    }
-    std::vector<fs::path> pictures;
-    for (int k = 1; fs::exists(final_dir / "pictures" / fmt::format("worst-{}.svg", k)); ++k) {
-      pictures.push_back(final_dir / "pictures" / fmt::format("worst-{}.svg", k));
-    }
-    for (const auto& p : pictures) {
-      std::ifstream in(p);
-      part += "<figure class=scene>" + std::string(std::istreambuf_iterator<char>(in), {}) + "</figure>";
+    part += training_curves(final_dir / "train" / "metrics.jsonl");
+    part += figures(final_dir / "pictures", "worst-{}.svg", "scene");
+    const std::string chosen = figures(final_dir / "pictures", "selected-{}-{}.svg", "scene thumb");
+    if (!chosen.empty()) {
+      part += "<p class=meta style=\"flex-basis:100%\">The synthetic scenes it trained on, from the clusters "
+              "holding most of its selection (dashed: each scene's own label).</p>" + chosen;
     }
     if (part.empty()) continue;
     s += fmt::format("<h3>{}</h3><div class=charts>{}</div>", svg::escape(j.name), part);
   }
   return s.empty() ? ""
-                   : "<h2>What the planner did</h2><p class=meta>The final training's loss, and the test scenes "
+                   : "<h2>What the planner did</h2><p class=meta>The final training's loss and validation L2, and the test scenes "
                      "with the lowest PDMS from above in the ego frame (green: ego, blue: vehicles, orange: "
                      "pedestrians; dashed: the expert's logged future; red: the plan; failing sub-scores in red)."
                      "</p>" + s;
@@ -368,6 +413,7 @@ std::string report_html(const std::string& run_dir) {
   html += loop_section(dir, jobs);
   html += planner_section(dir, jobs);
   html += map_section(dir);
+  html += scene_types_section(dir);
   html += "<h2>Resolved configuration</h2><details><summary>config.yaml</summary><pre>" + svg::escape(config) +
           "</pre></details></main></body></html>\n";
   return html;

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <numeric>
+#include <set>
 
 #include "autoscale/core/atomic_file.h"
 
@@ -63,16 +65,45 @@ const char* agent_colour(scene::AgentType t) {
   }
 }
 
+// Up to `count` of `rows` nearest their centroid (highest similarity), one per log first so the
+// pictures show different places, then the nearest of the rest.
+std::vector<int64_t> nearest_of_logs(const ExperimentData& d, std::vector<int64_t> rows, size_t count) {
+  const auto similarity = [&](int64_t r) {
+    return d.embeddings.similarity[static_cast<size_t>(d.embedding_row[static_cast<size_t>(r)])];
+  };
+  std::stable_sort(rows.begin(), rows.end(), [&](int64_t a, int64_t b) { return similarity(a) > similarity(b); });
+  std::vector<int64_t> picked;
+  std::set<std::string> logs;
+  for (int64_t r : rows) {
+    if (picked.size() < count && logs.insert(d.data.info(static_cast<size_t>(r)).log).second) picked.push_back(r);
+  }
+  for (int64_t r : rows) {
+    if (picked.size() < count && std::find(picked.begin(), picked.end(), r) == picked.end()) picked.push_back(r);
+  }
+  return picked;
+}
+
+// Draws the sample at `row` without a plan into `file`.
+void draw_row(const ExperimentData& d, int64_t row, const std::string& title, const std::filesystem::path& file) {
+  const auto r = static_cast<size_t>(row);
+  const auto& store = d.stores[d.store_of[r]];
+  const scene::Scene sc = store.read(d.store_row[r]);
+  const auto& info = d.data.info(r);
+  const std::string caption =
+      fmt::format("{} scene {} of log {}{}", info.domain == scene::Domain::kReal ? "real" : "synthetic", sc.token,
+                  info.log, info.generator.empty() ? "" : " (" + info.generator + ")");
+  write_file_atomic(file.string(), scene_picture(sc, *store.map(sc.map_id), title, caption));
+}
+
 std::string score_text(const char* name, double v) {
   if (std::isnan(v)) return "";
   const bool failing = v < 0.999;
   return fmt::format("<tspan{}>{} {:.2f}</tspan>  ", failing ? " fill=\"#c5221f\" font-weight=\"600\"" : "", name, v);
 }
 
-}  // namespace
-
-std::string scene_picture(const scene::Scene& sc, const scene::Map& map, const eval::Plan& plan,
-                          const eval::SubScores& scores, bool v2, const std::string& title) {
+// The picture with an optional plan (red) and a caption of two lines.
+std::string draw(const scene::Scene& sc, const scene::Map& map, const eval::Plan* plan, const std::string& title,
+                 const std::string& line2) {
   const auto& now = sc.current_ego();
   const View view(now);
   std::string s = fmt::format(
@@ -110,26 +141,74 @@ std::string scene_picture(const scene::Scene& sc, const scene::Map& map, const e
   for (size_t k = t + 1; k < sc.ego.size(); ++k) expert += view.global(sc.ego[k].x, sc.ego[k].y) + " ";
   s += fmt::format("<polyline points=\"{}\" fill=\"none\" stroke=\"#202124\" stroke-width=\"2\" stroke-dasharray=\"6 4\"/>",
                    expert);
-  std::string planned = View::px({0, 0}) + " ";
-  for (const auto& p : plan.poses) planned += View::px({p.x, p.y}) + " ";
-  s += fmt::format("<polyline points=\"{}\" fill=\"none\" stroke=\"#d93025\" stroke-width=\"2.5\"/>", planned);
-  for (const auto& p : plan.poses) {
-    const auto xy = View::px({p.x, p.y});
-    s += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"2.5\" fill=\"#d93025\"/>", xy.substr(0, xy.find(',')),
-                     xy.substr(xy.find(',') + 1));
+  if (plan) {
+    std::string planned = View::px({0, 0}) + " ";
+    for (const auto& p : plan->poses) planned += View::px({p.x, p.y}) + " ";
+    s += fmt::format("<polyline points=\"{}\" fill=\"none\" stroke=\"#d93025\" stroke-width=\"2.5\"/>", planned);
+    for (const auto& p : plan->poses) {
+      const auto xy = View::px({p.x, p.y});
+      s += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"2.5\" fill=\"#d93025\"/>", xy.substr(0, xy.find(',')),
+                       xy.substr(xy.find(',') + 1));
+    }
   }
   // The caption's band covers map geometry that runs past the view (SVG clips only at its edge).
   s += fmt::format("<rect y=\"{:.0f}\" width=\"{:.0f}\" height=\"{:.0f}\" fill=\"#fff\"/>", kH, kW, kCaption);
   s += fmt::format(
       "<text x=\"8\" y=\"{:.0f}\" font-size=\"12\" font-family=\"sans-serif\">{}  "
-      "<tspan fill=\"#202124\">(dashed: expert, red: plan)</tspan></text>",
-      kH + 16, svg::escape(title));
-  s += fmt::format("<text x=\"8\" y=\"{:.0f}\" font-size=\"12\" font-family=\"sans-serif\">PDMS {:.3f}  {}{}{}{}{}{}{}{}{}</text>",
-                   kH + 34, scores.score, score_text("NC", scores.nc), score_text("DAC", scores.dac),
-                   score_text("DDC", scores.ddc), score_text("TTC", scores.ttc), score_text("EP", scores.ep),
-                   score_text("C", scores.c), v2 ? score_text("TLC", scores.tlc) : "",
-                   v2 ? score_text("LK", scores.lk) : "", v2 ? score_text("EC", scores.ec) : "");
+      "<tspan fill=\"#202124\">({})</tspan></text>",
+      kH + 16, svg::escape(title), plan ? "dashed: expert, red: plan" : "dashed: its label");
+  s += fmt::format("<text x=\"8\" y=\"{:.0f}\" font-size=\"12\" font-family=\"sans-serif\">{}</text>", kH + 34,
+                   line2);
   return s + "</svg>";
+}
+
+}  // namespace
+
+std::string scene_picture(const scene::Scene& sc, const scene::Map& map, const eval::Plan& plan,
+                          const eval::SubScores& scores, bool v2, const std::string& title) {
+  const std::string line = fmt::format(
+      "PDMS {:.3f}  {}{}{}{}{}{}{}{}{}", scores.score, score_text("NC", scores.nc), score_text("DAC", scores.dac),
+      score_text("DDC", scores.ddc), score_text("TTC", scores.ttc), score_text("EP", scores.ep),
+      score_text("C", scores.c), v2 ? score_text("TLC", scores.tlc) : "", v2 ? score_text("LK", scores.lk) : "",
+      v2 ? score_text("EC", scores.ec) : "");
+  return draw(sc, map, &plan, title, line);
+}
+
+std::string scene_picture(const scene::Scene& sc, const scene::Map& map, const std::string& title,
+                          const std::string& caption) {
+  return draw(sc, map, nullptr, title, svg::escape(caption));
+}
+
+void write_cluster_pictures(const ExperimentData& d, const std::filesystem::path& dir, size_t per_cluster) {
+  std::vector<std::vector<int64_t>> members(static_cast<size_t>(std::max(0, d.clusters())));
+  for (size_t r = 0; r < d.data.size(); ++r) members[static_cast<size_t>(d.cluster[r])].push_back(static_cast<int64_t>(r));
+  std::filesystem::create_directories(dir);
+  for (size_t k = 0; k < members.size(); ++k) {
+    const auto rows = nearest_of_logs(d, members[k], per_cluster);
+    for (size_t j = 0; j < rows.size(); ++j) {
+      draw_row(d, rows[j], fmt::format("cluster {} ({} scenes): exemplar {}", k, members[k].size(), j + 1),
+               dir / fmt::format("cluster-{}-{}.svg", k, j + 1));
+    }
+  }
+}
+
+void write_selection_pictures(const ExperimentData& d, const std::vector<int64_t>& rows,
+                              const std::filesystem::path& dir, size_t clusters, size_t per_cluster) {
+  std::map<int64_t, std::vector<int64_t>> by_cluster;
+  for (int64_t r : rows) by_cluster[d.cluster[static_cast<size_t>(r)]].push_back(r);
+  std::vector<std::pair<int64_t, std::vector<int64_t>>> order(by_cluster.begin(), by_cluster.end());
+  std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.second.size() > b.second.size(); });
+  order.resize(std::min(order.size(), clusters));
+  std::filesystem::create_directories(dir);
+  for (size_t i = 0; i < order.size(); ++i) {
+    const auto picked = nearest_of_logs(d, order[i].second, per_cluster);
+    for (size_t j = 0; j < picked.size(); ++j) {
+      draw_row(d, picked[j],
+               fmt::format("selected from cluster {} ({} of {} selected scenes)", order[i].first,
+                           order[i].second.size(), rows.size()),
+               dir / fmt::format("selected-{}-{}.svg", i + 1, j + 1));
+    }
+  }
 }
 
 void write_worst_pictures(const JobContext& ctx, const eval::EvalReport& report, const std::vector<int64_t>& rows,

@@ -21,6 +21,21 @@ namespace autoscale::loop {
 std::string scene_picture(const scene::Scene& scene, const scene::Map& map, const eval::Plan& plan,
                           const eval::SubScores& scores, bool v2, const std::string& title);
 
+// The scene and its own logged future (for a synthetic scene: its label), without a plan.
+std::string scene_picture(const scene::Scene& scene, const scene::Map& map, const std::string& title,
+                          const std::string& caption);
+
+// What each scene type looks like: per cluster, the `per_cluster` scenes nearest its centroid
+// (from distinct logs where it has them; real and synthetic alike) drawn into
+// dir/cluster-K-J.svg, J = 1 the nearest. Error when a scene cannot be read.
+void write_cluster_pictures(const ExperimentData& data, const std::filesystem::path& dir, size_t per_cluster = 3);
+
+// What the method chose: the `clusters` clusters holding most of `rows` (a selection), up to
+// `per_cluster` of their selected scenes each, nearest the centroid first, with their labels,
+// drawn into dir/selected-I-J.svg (I = 1 the cluster with most selected scenes).
+void write_selection_pictures(const ExperimentData& data, const std::vector<int64_t>& rows,
+                              const std::filesystem::path& dir, size_t clusters = 3, size_t per_cluster = 2);
+
 // The `count` lowest-PDMS valid scenes of `report` (scored on `rows`, in that order) drawn into
 // dir/worst-1.svg (the worst), worst-2.svg, ...; plans_of(rows) gives the plans of those rows.
 using PlansOf = std::function<std::unordered_map<std::string, eval::Plan>(const std::vector<int64_t>&)>;

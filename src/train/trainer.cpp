@@ -25,6 +25,7 @@
 #include "planner_file.h"
 #include "planner_net.h"
 #include "checkpoint.h"
+#include "metrics_csv.h"
 
 namespace autoscale::train {
 
@@ -284,7 +285,11 @@ class Trainer {
     report_.drawn = sampler_.drawn();
     report_.best_step = state_.best_step;
     report_.best_val_l2 = state_.best_val_l2;
-    if (state_.step == o_.steps && writer_) planner_.save((fs::path(run_.out_dir) / "planner.pt").string());
+    if (state_.step == o_.steps && writer_) {
+      planner_.save((fs::path(run_.out_dir) / "planner.pt").string());
+      metrics_.close();
+      write_metrics_csv(metrics_path_, (fs::path(run_.out_dir) / "metrics.csv").string());
+    }
     if (group_) group_->barrier();  // no rank returns before rank 0's files are in place
     return report_;
   }

@@ -36,10 +36,25 @@ for f in config.yaml run.json split.json metrics.jsonl embeddings.h5 embedding_m
          jobs/autoscale_n40_s0/iter1/iteration.json jobs/autoscale_n40_s0/iter1/val_scores.csv \
          jobs/autoscale_n40_s0/final/selection.json jobs/autoscale_n40_s0/final/test_scores.csv \
          jobs/autoscale_n40_s0/final/train/planner.pt jobs/autoscale_n40_s0/final/pictures/worst-1.svg \
-         jobs/autoscale_n40_s0/final/pictures/worst-4.svg; do
+         jobs/autoscale_n40_s0/final/pictures/worst-4.svg jobs/autoscale_n40_s0/final/pictures/selected-1-1.svg \
+         jobs/autoscale_n40_s0/final/train/metrics.csv clusters/cluster-0-1.svg clusters/cluster-3-3.svg; do
   check "run writes $f" test -s "A/$f"
 done
 check "no temporary files left" bash -c "! find A -name '*.tmp*' | grep -q ."
+check "the final training's metrics.csv: every logged step, validation L2 at its last" "$PY" - A/jobs/autoscale_n40_s0/final/train <<'PY'
+import csv, json, sys
+d = sys.argv[1]
+rows = list(csv.DictReader(open(d + "/metrics.csv")))
+lines = [json.loads(l) for l in open(d + "/metrics.jsonl")]
+assert [int(r["step"]) for r in rows] == [l["step"] for l in lines] and rows[-1]["step"] == "24", rows
+assert abs(float(rows[-1]["loss"]) - lines[-1]["loss"]) < 1e-12
+assert float(rows[-1]["val_l2_4s"]) > float(rows[-1]["val_l2_1s"]) > 0, rows[-1]
+PY
+check "cluster exemplars come from different logs where the cluster has them" "$PY" - A/clusters <<'PY'
+import re, sys
+logs = [re.search(r"of log (\S+)", open(f"{sys.argv[1]}/cluster-0-{j}.svg").read()).group(1) for j in (1, 2, 3)]
+assert len(set(logs)) == 3, logs
+PY
 check "result is a closed-loop result" "$PY" - A/jobs/autoscale_n40_s0 <<'PY'
 import json, sys
 d = sys.argv[1]
@@ -314,7 +329,8 @@ check "report exits 0" [ $? -eq 0 ]
 for section in "<h2>Summary</h2>" "<h2>Comparison</h2>" "Test PDMS against" "<h2>Closed loop per iteration</h2>" \
                "Synthetic mixture weight per cluster" "Validation PDMS per cluster" "<h2>Scene embeddings</h2>" \
                "<h2>Resolved configuration</h2>" "autoscale_n40_s0" "<h2>What the planner did</h2>" \
-               "Final training: loss" "#1 worst: " "(dashed: expert, red: plan)"; do
+               "Final training: loss" "#1 worst: " "(dashed: expert, red: plan)" "validation L2 by horizon" \
+               "<h2>Scene types</h2>" "cluster 0 (" "selected from cluster"; do
   check "report has $section" contains C/again.html "$section"
 done
 check "report is self-contained (no scripts, links, images or URLs but the SVG namespace)" "$PY" - C/again.html <<'PY'

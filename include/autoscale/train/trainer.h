@@ -12,6 +12,7 @@
 //   OUT/planner.pt      the final model
 //   OUT/best.pt         the model at the validation with the lowest mean L2 (with a validation set)
 //   OUT/metrics.jsonl   one JSON object per logged step (loss, lr, throughput, data wait, val L2)
+//   OUT/metrics.csv     the same as a table, when the training finishes (pandas.read_csv plots it)
 #pragma once
 
 #include <cstdint>
