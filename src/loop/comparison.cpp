@@ -136,10 +136,12 @@ Reference find_reference(const ExperimentConfig& cfg, const RunPlan& plan, const
 }
 
 // The bootstrap's settings, shared by every row.
-struct Bootstrap {
-  int64_t resamples;
-  uint64_t seed;
+// How every row of the table is measured.
+struct RowSettings {
+  int64_t resamples;           // bootstrap resamples
+  uint64_t seed;               // the bootstrap's seed
   std::set<std::string> hard;  // the solvable, non-trivial windows
+  bool v2 = false;             // EPDMS: also its own sub-scores TLC, LK, HC, EC
 };
 
 // One row of the table: its JSON, its markdown line, its selection shares line ("" when the
@@ -164,7 +166,7 @@ std::map<std::string, double> selection_sources(const std::vector<const JobResul
 }
 
 RowOut compare_row(const RowKey& key, const std::vector<const JobResult*>& g, const JobSpec& spec,
-                   const Reference& ref, const Bootstrap& boot) {
+                   const Reference& ref, const RowSettings& boot) {
   RowOut out;
   std::map<std::string, std::vector<double>> v;
   std::vector<double> n_syn, share, search;
@@ -172,6 +174,10 @@ RowOut compare_row(const RowKey& key, const std::vector<const JobResult*>& g, co
     v["pdms"].push_back(r->test.score), v["nc"].push_back(r->test.nc), v["dac"].push_back(r->test.dac);
     v["ddc"].push_back(r->test.ddc);
     v["ttc"].push_back(r->test.ttc), v["c"].push_back(r->test.c), v["ep"].push_back(r->test.ep);
+    if (boot.v2) {
+      v["tlc"].push_back(r->test.tlc), v["lk"].push_back(r->test.lk), v["hc"].push_back(r->test.hc);
+      v["ec"].push_back(r->test.ec);
+    }
     n_syn.push_back(static_cast<double>(r->n_syn)), share.push_back(r->real_share), search.push_back(r->search_seconds);
   }
   const auto sources = selection_sources(g);
@@ -215,10 +221,13 @@ RowOut compare_row(const RowKey& key, const std::vector<const JobResult*>& g, co
               {"search_seconds", mean(search)}, {"mean", m}, {"std", sd}, {"pdms", effect_json(pdms)},
               {"delta", delta}, {"pdms_hard", pdms_hard}, {"delta_hard", delta_hard},
               {"selection_sources", sources}};
-  out.md = fmt::format("| {} | {:.0f} | {} | {} × {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1f} |\n",
-                       key.first, mean(n_syn), real_syn(mean(share)), pdms.folds, pdms.seeds, pm(v["nc"], seeds),
-                       pm(v["dac"], seeds), pm(v["ddc"], seeds), pm(v["ttc"], seeds), pm(v["c"], seeds), pm(v["ep"], seeds),
-                       effect_md(pdms, false), delta_md, mde_md, hard_md, mean(search));
+  std::string subscores;
+  for (const char* k : {"nc", "dac", "ddc", "ttc", "c", "ep", "tlc", "lk", "hc", "ec"}) {
+    if (v.count(k)) subscores += pm(v[k], seeds) + " | ";
+  }
+  out.md = fmt::format("| {} | {:.0f} | {} | {} × {} | {}{} | {} | {} | {} | {:.1f} |\n", key.first, mean(n_syn),
+                       real_syn(mean(share)), pdms.folds, pdms.seeds, subscores, effect_md(pdms, false), delta_md,
+                       mde_md, hard_md, mean(search));
   return out;
 }
 
@@ -274,13 +283,14 @@ std::string write_comparison(const ExperimentConfig& cfg, const RunPlan& plan, c
                              const std::string& run_dir) {
   const Rows rows = group_rows(results);
   const Reference ref = find_reference(cfg, plan, rows);
-  const Bootstrap boot{cfg.loop.compare.bootstrap, derive_seed(cfg.seed(), "bootstrap"), hard_windows(plan, run_dir)};
+  const bool v2 = cfg.eval.options().version == eval::PdmsVersion::kV2;
+  const RowSettings boot{cfg.loop.compare.bootstrap, derive_seed(cfg.seed(), "bootstrap"), hard_windows(plan, run_dir), v2};
   nlohmann::json json_rows = nlohmann::json::array();
   std::string table = fmt::format(
-      "| Method | N_syn | Real:Syn | Folds × seeds | NC | DAC | DDC | TTC | C | EP | PDMS [95% CI] | ΔPDMS vs {} [95% CI] "
-      "| MDE | ΔPDMS, solvable non-trivial | Search (s) |\n"
-      "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
-      ref.name.empty() ? "–" : ref.label);
+      "| Method | N_syn | Real:Syn | Folds × seeds | NC | DAC | DDC | TTC | C | EP | {}PDMS [95% CI] | ΔPDMS vs {} "
+      "[95% CI] | MDE | ΔPDMS, solvable non-trivial | Search (s) |\n"
+      "|---|---|---|---|---|---|---|---|---|---|{}---|---|---|---|---|\n",
+      v2 ? "TLC | LK | HC | EC | " : "", ref.name.empty() ? "–" : ref.label, v2 ? "---|---|---|---|" : "");
   std::vector<double> mdes;
   std::string sources_md;
   for (const auto& key : rows.keys) {

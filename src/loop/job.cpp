@@ -233,6 +233,10 @@ JobResult read_job_result(const std::string& job_dir) {
     eval::SubScores s;
     s.score = num("pdms"), s.nc = num("nc"), s.dac = num("dac"), s.ddc = num("ddc"), s.ttc = num("ttc");
     s.c = num("c"), s.ep = num("ep");
+    const bool v2 = o.contains("tlc");  // EPDMS's own sub-scores: NaN where the run scored v1
+    for (auto [key, value] : {std::pair{"tlc", &s.tlc}, {"lk", &s.lk}, {"hc", &s.hc}, {"ec", &s.ec}}) {
+      *value = v2 ? num(key) : std::numeric_limits<double>::quiet_NaN();
+    }
     return std::pair{s, field<int64_t>(o, "scenes", path)};
   };
   JobResult r;

@@ -37,6 +37,12 @@ pre{background:#fff;border:1px solid #e4e4e4;padding:8px;overflow:auto;font-size
 
 const char* kScores[] = {"nc", "dac", "ttc", "c", "ep", "pdms"};
 
+// A sub-score's key as its column name: "ddc" -> "DDC".
+std::string upper(std::string key) {
+  std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return key;
+}
+
 double number(const json& o, const char* key, const fs::path& file) {
   AUTOSCALE_CHECK(o.is_object() && o.contains(key), "{}: field {} is missing", file.string(), key);
   const auto& v = o.at(key);
@@ -115,9 +121,7 @@ std::string summary_section(const json& run, const fs::path& run_file, const std
   keys.push_back("pdms");
   s += "<table><tr><th>Job</th><th>Method</th><th>Seed</th><th>N_syn</th>";
   for (const char* k : keys) {
-    std::string name = k == std::string("pdms") ? (v2 ? "Test EPDMS" : "Test PDMS") : k;
-    if (name.rfind("Test", 0) != 0) std::transform(name.begin(), name.end(), name.begin(), ::toupper);
-    s += "<th>" + name + "</th>";
+    s += "<th>" + (k == std::string("pdms") ? std::string(v2 ? "Test EPDMS" : "Test PDMS") : upper(k)) + "</th>";
   }
   s += "<th>Search (s)</th><th>Train (s)</th></tr>";
   for (const auto& j : jobs) {
@@ -150,8 +154,14 @@ std::string comparison_section(const fs::path& dir) {
                   ": 95% CI of a two-level bootstrap (test logs within folds, then seeds), ΔPDMS paired by fold and seed "
                   "on the same windows; MDE: the smallest ΔPDMS this run detects at 80% power. No interval with one "
                   "seed. Every method trains the same number of steps.</p>";
-  s += "<table><tr><th>Method</th><th>N_syn</th><th>Real:Syn</th><th>Seeds</th><th>NC</th><th>DAC</th><th>DDC</th><th>TTC</th><th>C</th>"
-       "<th>EP</th><th>PDMS [95% CI]</th><th>ΔPDMS [95% CI]</th><th>MDE</th><th>Search (s)</th></tr>";
+  // EPDMS's own sub-scores where the run scored v2.
+  bool v2 = false;
+  for (const auto& r : c.at("rows")) v2 = v2 || (r.contains("mean") && r.at("mean").contains("tlc"));
+  std::vector<const char*> keys = {"nc", "dac", "ddc", "ttc", "c", "ep"};
+  if (v2) keys.insert(keys.end(), {"tlc", "lk", "hc", "ec"});
+  s += "<table><tr><th>Method</th><th>N_syn</th><th>Real:Syn</th><th>Seeds</th>";
+  for (const char* k : keys) s += "<th>" + upper(k) + "</th>";
+  s += "<th>PDMS [95% CI]</th><th>ΔPDMS [95% CI]</th><th>MDE</th><th>Search (s)</th></tr>";
   // An effect object of compare.json: "mean [lo, hi]", the interval only where there is one.
   auto effect = [&](const json& e, bool signed_mean) {
     const double m = number(e, "mean", file);
@@ -173,8 +183,9 @@ std::string comparison_section(const fs::path& dir) {
                      svg::escape(field<std::string>(r, r.contains("label") ? "label" : "method", file)),
                      number(r, "n_syn", file), real, 100 - real,
                      field<int64_t>(r, "seeds", file));
-    for (const char* k : {"nc", "dac", "ddc", "ttc", "c", "ep", "pdms"}) {
-      if (std::string(k) == "pdms" && r.contains("pdms")) continue;  // shown with its interval below
+    auto columns = keys;
+    if (!r.contains("pdms")) columns.push_back("pdms");  // else shown with its interval below
+    for (const char* k : columns) {
       if (!r.at("mean").contains(k)) {  // a compare.json from before DDC was aggregated
         s += "<td>–</td>";
         continue;

@@ -86,6 +86,22 @@ TEST_F(RunReport, AnEpdmsRunShowsItsOwnSubScores) {
   }
 }
 
+TEST_F(RunReport, AnEpdmsComparisonShowsItsOwnSubScores) {
+  const std::string stats = R"("std":{"pdms":null,"nc":null,"dac":null,"ddc":null,"ttc":null,"c":null,"ep":null,)"
+                            R"("tlc":null,"lk":null,"hc":null,"ec":null})";
+  write(dir_ / "compare.json",
+        R"({"reference":null,"rows":[{"method":"autoscale","label":"autoscale","synthetic_budget":400,"seeds":1,)"
+        R"("n_syn":400,"real_share":0.6,"search_seconds":1,"pdms":{"mean":0.61,"has_ci":false},"delta":null,)"
+        R"("mean":{"pdms":0.61,"nc":0.9,"dac":0.95,"ddc":0.99,"ttc":0.9,"c":1,"ep":0.7,"tlc":0.981,"lk":0.876,)"
+        R"("hc":0.97,"ec":0.5},)" + stats + "}]}");
+  const std::string html = report_html(dir_.string());
+  const auto table = html.substr(html.find("<h2>Comparison</h2>"));
+  for (const char* part : {"<th>EP</th><th>TLC</th><th>LK</th><th>HC</th><th>EC</th><th>PDMS", "<td>0.981</td>",
+                           "<td>0.500</td>"}) {
+    EXPECT_NE(table.find(part), std::string::npos) << part;
+  }
+}
+
 TEST_F(RunReport, WritesAtomically) {
   const fs::path out = dir_ / "report.html";
   write_report(dir_.string(), out.string());

@@ -38,6 +38,10 @@ sys.exit(not (u['scenes'] > 0 and u['scenes'] == h['scenes'] and list(h['by_gene
 for g in sumo:useful sumo:neutral sumo:shifted corrupt_constant_velocity; do
   check "compare reports the share of $g" contains "$OUT/compare/summary.md" "$g"
 done
+check "the EPDMS table carries EPDMS's own sub-scores" contains "$OUT/compare/summary.md" "| EP | TLC | LK | HC | EC | PDMS"
+check "  ...and every row fills them" "$PY" -c "
+import json, sys; rows = json.load(open('$OUT/compare/compare.json'))['rows']
+sys.exit(not rows or any(set(('tlc', 'lk', 'hc', 'ec')) - set(r['mean']) for r in rows))"
 check "the oracle draws only useful scenes" contains "$OUT/oracle/summary.md" "sumo:useful 1.000"
 check "the anti-oracle draws only harmful scenes" contains "$OUT/anti/summary.md" "corrupt_constant_velocity 1.000"
 check "paired ΔPDMS: oracle − random" grep -q "oracle.*vanilla_random\|vanilla_random.*oracle" "$T/out.txt"
