@@ -247,8 +247,9 @@ def _canonical(m):
 class StoreWriter:
     """Writes (or appends to) a store; close() commits by renaming index.h5 into place.
 
-    Used as a context manager: an exception before close() removes everything this writer
-    wrote (and the directory, if it created it), leaving an existing store as it was.
+    Used as a context manager, the end of the block commits; an exception before close()
+    removes everything this writer wrote (and the directory, if it created it), leaving an
+    existing store as it was.
     """
 
     def __init__(self, path, shard_size=1024, compression=4, append=False):
@@ -306,8 +307,11 @@ class StoreWriter:
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        if exc_type is not None or not self.closed:
+        # A clean exit commits (as a file's with-block does); an exception leaves nothing behind.
+        if exc_type is not None:
             self.abort()
+        elif not self.closed:
+            self.close()
         return False
 
     def has_map(self, map_id):

@@ -71,6 +71,12 @@ class StoreTest(unittest.TestCase):
             w.close()
         self.assertEqual(len(StoreReader(self.path)), 6)
 
+    def test_the_end_of_a_with_block_commits(self):
+        with StoreWriter(self.path) as w:  # no close(): leaving the block cleanly commits
+            w.add_map(square_map())
+            w.add_scene(scene("t0"))
+        self.assertEqual(list(StoreReader(self.path).tokens), ["t0"])
+
     def test_rejects_nan_naming_token_field_row(self):
         with StoreWriter(self.path) as w:
             w.add_map(square_map())
