@@ -4,6 +4,7 @@ link resolves, and the "Bring your own data" walkthrough runs as written (its Py
 its shell block, in a scratch directory).
 usage: test_readme.py AUTOSCALE_BINARY"""
 import csv
+import glob
 import os
 import re
 import shutil
@@ -39,7 +40,39 @@ def blocks(text, lang=None):
     return out
 
 
+def output_paths():
+    """The files and folders the README's Outputs table promises, as globs relative to a run
+    directory of one job (`run`): `a/{b,c}` expands, `<...>` and `K`/`J`/`I` are wildcards, and
+    the per-fold and per-iteration forms are left out (the walkthrough runs neither folds nor v2)."""
+    table = README[README.index("### Outputs"):]
+    table = table[:table.index("\n\n", table.index("| path |"))]
+    paths, job = [], ""
+    for cell in re.findall(r"^\| ([^|]+) \|", table, re.M)[1:]:
+        for name in re.findall(r"`([^`]+)`", cell):
+            if name.startswith("jobs/"):
+                job = "jobs/*/"
+                continue
+            name = re.sub(r"<[^>]+>", "*", name)
+            name = re.sub(r"-[KJI]-[KJI]|-[KJI](?=\.)", lambda m: "-*" * m.group(0).count("-"), name)
+            name = name.replace("iter<t>", "iter*")
+            prefix = job if name.startswith("  ") else ""
+            name = name.strip()
+            if "fold" in name or name.startswith("f<k>"):
+                continue
+            m = re.match(r"(.*)\{([^}]+)\}(.*)", name)
+            for part in ([m.group(1) + x + m.group(3) for x in m.group(2).split(",")] if m else [name]):
+                paths.append(prefix + part)
+    return paths
+
+
 class Readme(unittest.TestCase):
+    def test_the_outputs_table_is_parsed(self):
+        paths = output_paths()
+        self.assertIn("config.yaml", paths)
+        self.assertIn("jobs/*/final/train/", paths)
+        self.assertIn("clusters/cluster-*-*.svg", paths)
+        self.assertIn("jobs/*/final/val_scores.csv", paths)
+
     def test_every_named_subcommand_exists(self):
         help_text = subprocess.run([BIN, "--help"], capture_output=True, text=True, check=True).stdout
         known = set(re.findall(r"^  (\w+) ", help_text.split("Subcommands:")[1], re.M))
@@ -65,7 +98,8 @@ class Readme(unittest.TestCase):
         [python], [shell] = blocks(text, "python"), blocks(text, "sh")
         work = tempfile.mkdtemp()
         try:
-            open(os.path.join(work, "my_import.py"), "w").write(python)
+            with open(os.path.join(work, "my_import.py"), "w") as f:
+                f.write(python)
             os.symlink(os.path.join(ROOT, "configs"), os.path.join(work, "configs"))
             os.symlink(os.path.join(ROOT, "scripts"), os.path.join(work, "scripts"))
             os.makedirs(os.path.join(work, "build"))
@@ -81,9 +115,12 @@ class Readme(unittest.TestCase):
             for metric in ("no_at_fault_collisions", "drivable_area_compliance", "driving_direction_compliance"):
                 self.assertEqual(float(average[metric]), 1.0, metric)
             run = os.path.join(work, "runs", "mine")
-            for f in ("result.json", "final/test_scores.csv"):
+            for f in ("result.json", "final/test_scores.csv", "final/train/metrics.csv", "final/train/planner.pt",
+                      "final/pictures/worst-1.svg", "final/pictures/selected-1-1.svg", "iter0/iteration.json"):
                 self.assertTrue(os.path.exists(os.path.join(run, "jobs", "autoscale_n400_s0", f)), f)
             self.assertTrue(os.path.exists(os.path.join(run, "report.html")))
+            missing = [p for p in output_paths() if not glob.glob(os.path.join(run, p))]
+            self.assertEqual(missing, [], "the Outputs table names files the run did not write")
         finally:
             shutil.rmtree(work)
 
