@@ -376,6 +376,38 @@ std::string planner_section(const fs::path& dir, const std::vector<Job>& jobs) {
                      "</p>" + s;
 }
 
+// Per scene type: how many real (by split) and synthetic scenes of the map's sample it holds, and the
+// two gaps that matter to a mixture: synthetic scenes in types real data hardly has (where they
+// would shift the distribution), and test scenes in types with no real training scene (where only
+// synthetic data can help).
+std::string composition_panel(const json& points, size_t clusters, const fs::path& file) {
+  const std::vector<std::string> parts = {"train", "val", "test", "pool", "leaked"};
+  std::vector<std::vector<double>> count(parts.size(), std::vector<double>(clusters, 0.0));
+  for (const auto& p : points) {
+    const auto split = field<std::string>(p, "split", file);
+    const auto at = std::find(parts.begin(), parts.end(), split);
+    if (at != parts.end()) count[at - parts.begin()][field<size_t>(p, "cluster", file)] += 1;
+  }
+  double pool = 0, pool_in_gap = 0, test = 0, test_uncovered = 0;
+  for (size_t k = 0; k < clusters; ++k) {
+    const double real = count[0][k] + count[1][k] + count[2][k], syn = count[3][k];
+    pool += syn;
+    if (real < 0.05 * (real + syn)) pool_in_gap += syn;
+    test += count[2][k];
+    if (count[0][k] == 0) test_uncovered += count[2][k];
+  }
+  std::vector<std::string> x;
+  for (size_t k = 0; k < clusters; ++k) x.push_back(std::to_string(k));
+  std::vector<svg::Series> stacks = {{"real train", count[0], {}}, {"real validation", count[1], {}},
+                                     {"real test", count[2], {}}, {"synthetic pool", count[3], {}},
+                                     {"leaked (excluded)", count[4], {}}};
+  const auto pct = [](double a, double b) { return b > 0 ? fmt::format("{:.0f}%", 100 * a / b) : std::string("–"); };
+  return fmt::format("<p class=meta>{} of the synthetic pool lies in scene types that are under 5% real; {} of the "
+                     "real test scenes lie in types with no real training scene.</p><div class=charts>",
+                     pct(pool_in_gap, pool), pct(test_uncovered, test)) +
+         svg::stacked_bars("Scenes per cluster", "cluster", "scenes (map sample)", x, stacks) + "</div>";
+}
+
 std::string map_section(const fs::path& dir) {
   const fs::path file = dir / "embedding_map.json";
   if (!fs::exists(file)) return "";
@@ -398,10 +430,11 @@ std::string map_section(const fs::path& dir) {
   if (names.size() > 16) names.resize(16);  // the legend's room; colours cycle
   const std::string axis = fmt::format("PC1 ({:.0f}% of variance)", 100 * (explained.empty() ? 0 : explained[0]));
   const std::string axis2 = fmt::format("PC2 ({:.0f}%)", 100 * (explained.size() < 2 ? 0 : explained[1]));
-  return "<h2>Scene embeddings</h2><p class=meta>The first two principal components of the scene embeddings (a sample of up "
-         "to 4,000 scenes).</p><div class=charts>" +
+  return "<h2>Data and domain gap</h2><p class=meta>The first two principal components of the scene embeddings (a sample of "
+         "up to 4,000 scenes), and what each scene type holds.</p>" +
+         composition_panel(m.at("points"), clusters, file) + "<div class=charts>" +
          svg::scatter("By cluster", axis, axis2, by_cluster, names, colours) +
-         svg::scatter("By domain", axis, axis2, by_domain, {"real", "synthetic", "synthetic (leaked, excluded)"},
+         svg::scatter("By domain", axis, axis2, by_domain, {"real", "synthetic", "leaked (excluded)"},
                       {"#4477aa", "#ee6677", "#999999"}) +
          "</div>";
 }

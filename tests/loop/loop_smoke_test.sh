@@ -327,7 +327,7 @@ check "paired across runs: the planted pool against the clean one" contains "$T/
 "$BIN" report C -o C/again.html -q >"$T/stdout.txt" 2>"$T/stderr.txt"
 check "report exits 0" [ $? -eq 0 ]
 for section in "<h2>Summary</h2>" "<h2>Comparison</h2>" "Test PDMS against" "<h2>Closed loop per iteration</h2>" \
-               "Synthetic mixture weight per cluster" "Validation PDMS per cluster" "<h2>Scene embeddings</h2>" \
+               "Synthetic mixture weight per cluster" "Validation PDMS per cluster" "<h2>Data and domain gap</h2>" "Scenes per cluster" "of the synthetic pool lies in scene types" \
                "<h2>Resolved configuration</h2>" "autoscale_n40_s0" "<h2>What the planner did</h2>" \
                "Final training: loss" "#1 worst: " "(dashed: expert, red: plan)" "validation L2 by horizon" \
                "<h2>Scene types</h2>" "cluster 0 (" "selected from cluster"; do

@@ -1,6 +1,7 @@
 // The HTML report on hand-made run directories: content, escaping, errors naming file and field.
 #include "autoscale/loop/run_report.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -100,6 +101,29 @@ TEST_F(RunReport, AnEpdmsComparisonShowsItsOwnSubScores) {
                            "<td>0.500</td>"}) {
     EXPECT_NE(table.find(part), std::string::npos) << part;
   }
+}
+
+TEST_F(RunReport, TheDataPanelNamesBothDomainGaps) {
+  // Cluster 0: 9 real (one test) and 1 synthetic. Cluster 1: one test scene, no real training scene,
+  // and 3 synthetic scenes (1 of 4 real: not a gap). Cluster 2: synthetic only (4 in the pool).
+  std::string points;
+  const auto add = [&](int cluster, const char* domain, const char* split, int n) {
+    for (int i = 0; i < n; ++i) {
+      points += fmt::format(R"({}{{"x":{},"y":0,"cluster":{},"domain":"{}","split":"{}"}})", points.empty() ? "" : ",",
+                            0.1 * cluster, cluster, domain, split);
+    }
+  };
+  add(0, "real", "train", 8), add(0, "real", "test", 1), add(0, "synthetic", "pool", 1);
+  add(1, "real", "test", 1), add(1, "synthetic", "pool", 3), add(2, "synthetic", "pool", 4);
+  add(2, "synthetic", "leaked", 2);
+  write(dir_ / "embedding_map.json", R"({"explained":[0.5,0.2],"points":[)" + points + "]}");
+  const std::string html = report_html(dir_.string());
+  // The pool: 8 scenes, 4 in a type under 5% real; the test set: 2 scenes, 1 in a type without training data.
+  EXPECT_NE(html.find("50% of the synthetic pool lies in scene types that are under 5% real; 50% of the real test "
+                      "scenes lie in types with no real training scene"),
+            std::string::npos);
+  EXPECT_NE(html.find("Scenes per cluster"), std::string::npos);
+  EXPECT_NE(html.find("<h2>Data and domain gap</h2>"), std::string::npos);
 }
 
 TEST_F(RunReport, WritesAtomically) {
