@@ -1,5 +1,6 @@
 // `autoscale bench store`: read throughput of a scene store, sequential and random, and its
-// size per scene against the raw sources.
+// size per scene against the raw sources. `autoscale bench scale-store`: the data of the scale
+// benchmark (scripts/bench_scale.py).
 #include <CLI/CLI.hpp>
 
 #include <memory>
@@ -11,6 +12,7 @@
 
 #include "autoscale/core/error.h"
 #include "autoscale/store/store.h"
+#include "autoscale/synth/replicate.h"
 #include "command.h"
 #include "commands.h"
 
@@ -86,6 +88,30 @@ int run_bench_store(const BenchStoreArgs& args, const Invocation& inv) {
   return 0;
 }
 
+int run_bench_scale_store(const BenchScaleStoreArgs& args, const Invocation& inv) {
+  AUTOSCALE_CHECK(args.real > 0, "bench scale-store: --real is {}, expected at least 1", args.real);
+  AUTOSCALE_CHECK(!fs::exists(args.out), "bench scale-store: {} exists (choose a new directory)", quote(args.out));
+  const auto source = scene::SceneStore::open(args.from);
+  scene::ReplicateOptions options;
+  options.real = args.real;
+  options.synthetic = args.synthetic;
+  options.agent_jitter_m = args.agent_jitter_m;
+  options.seed = static_cast<uint64_t>(inv.config.run.seed);
+  fs::create_directories(args.out);
+  scene::SceneStoreWriter real((fs::path(args.out) / "real").string(), inv.config.store);
+  std::unique_ptr<scene::SceneStoreWriter> synthetic;
+  if (args.synthetic > 0) {
+    synthetic = std::make_unique<scene::SceneStoreWriter>((fs::path(args.out) / "synthetic").string(), inv.config.store);
+  }
+  const auto stats = scene::replicate_store(source, options, real, synthetic.get());
+  real.close();
+  if (synthetic) synthetic->close();
+  const double written = static_cast<double>(stats.real + stats.synthetic);
+  std::printf("scale-store      %s: %zu real, %zu synthetic scenes from %zu in %.1f s (%.0f scenes/s written)\n",
+              args.out.c_str(), stats.real, stats.synthetic, source.size(), stats.seconds, written / stats.seconds);
+  return 0;
+}
+
 Commands bind_bench(CLI::App& app, GlobalOptions& global) {
   auto* bench = app.add_subcommand("bench", "benchmarks of the hot paths");
   bench->require_subcommand(1);
@@ -101,6 +127,14 @@ Commands bind_bench(CLI::App& app, GlobalOptions& global) {
   score_cmd->add_option("--repeat", score->repeat, "scorings per scene");
   score_cmd->add_option("--limit", score->limit, "first N scenes only");
   score_cmd->add_option("--pdms-version", global.pdms_version, "PDM Score version v1 or v2 (eval.pdms_version)");
+  auto scale = std::make_shared<BenchScaleStoreArgs>();
+  auto* scale_cmd = bench->add_subcommand(
+      "scale-store", "scale-test data: OUT/real and OUT/synthetic of any size, copies of a small store's scenes");
+  scale_cmd->add_option("--from", scale->from, "a small store of real scenes")->required();
+  scale_cmd->add_option("-o,--out", scale->out, "directory for the two stores (must not exist)")->required();
+  scale_cmd->add_option("--real", scale->real, "real-domain copies (each its own log)")->required();
+  scale_cmd->add_option("--synthetic", scale->synthetic, "synthetic copies, derived from the real copies' logs");
+  scale_cmd->add_option("--jitter", scale->agent_jitter_m, "each agent's random offset, metres (std)");
   auto kmeans = std::make_shared<BenchMixtureArgs>();
   kmeans->what = "kmeans";
   auto index = std::make_shared<BenchMixtureArgs>();
@@ -114,6 +148,7 @@ Commands bind_bench(CLI::App& app, GlobalOptions& global) {
   kmeans_cmd->add_option("--k", kmeans->k, "clusters");
   index_cmd->add_option("--queries", index->queries, "queries");
   return {{store_cmd, [store](const Invocation& inv) { return run_bench_store(*store, inv); }},
+          {scale_cmd, [scale](const Invocation& inv) { return run_bench_scale_store(*scale, inv); }},
           {score_cmd, [score](const Invocation& inv) { return run_bench_score(*score, inv); }},
           {kmeans_cmd, [kmeans](const Invocation& inv) { return run_bench_mixture(*kmeans, inv); }},
           {index_cmd, [index](const Invocation& inv) { return run_bench_mixture(*index, inv); }}};

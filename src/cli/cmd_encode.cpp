@@ -40,6 +40,7 @@ int run_encode(const EncodeArgs& args, const Invocation& inv) {
   request.method = inv.config.encode.embedding;
   request.graph = inv.config.encode.graph;
   request.graph_rae = inv.config.encode.graph_rae;
+  request.fit_scenes = static_cast<size_t>(inv.config.encode.fit_scenes);
   request.seed = static_cast<uint64_t>(inv.config.run.seed);
   request.load = args.load;
   request.save = args.checkpoint;

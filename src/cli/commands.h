@@ -53,6 +53,14 @@ struct BenchStoreArgs {
 };
 int run_bench_store(const BenchStoreArgs& args, const Invocation& inv);
 
+struct BenchScaleStoreArgs {
+  std::string from;  // a small real store
+  std::string out;   // OUT/real and OUT/synthetic are made
+  size_t real = 0, synthetic = 0;
+  double agent_jitter_m = 0.2;
+};
+int run_bench_scale_store(const BenchScaleStoreArgs& args, const Invocation& inv);
+
 struct ScoreArgs {
   std::string cases;  // autoscale-case/1 JSON file
 };

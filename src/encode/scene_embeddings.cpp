@@ -1,11 +1,78 @@
 #include "autoscale/encode/scene_embeddings.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <random>
 #include <unordered_map>
 
 #include "autoscale/core/error.h"
+#include "autoscale/core/seeds.h"
 
 namespace autoscale::encode {
+
+namespace {
+
+// The graphs of the rows `keep` accepts, in row order (rows over all stores, in order).
+template <class Keep>
+std::vector<SceneGraph> build_graphs(const std::vector<const scene::SceneStore*>& stores, const GraphOptions& options,
+                                     Keep keep) {
+  std::vector<SceneGraph> graphs;
+  size_t row = 0;
+  for (const auto* store : stores) {
+    store->for_each([&](const scene::Scene& s) {
+      if (keep(row++)) graphs.push_back(build_graph(s, *store->map(s.map_id), options));
+    });
+  }
+  return graphs;
+}
+
+// The rows the Graph-RAE is fitted on: every row not held out (fit_exclude_logs), or a seeded
+// uniform sample of r.fit_scenes of them; ascending.
+std::vector<size_t> fit_rows(const mixture::Embeddings& e, const EmbedRequest& r) {
+  std::vector<size_t> rows;
+  for (size_t i = 0; i < e.size(); ++i) {
+    if (r.fit_exclude_logs.count(e.logs[i]) || r.fit_exclude_logs.count(e.source_logs[i])) continue;
+    rows.push_back(i);
+  }
+  AUTOSCALE_CHECK(rows.size() >= 2, "encode: {} of {} scenes left to train the Graph-RAE on after leaving out {} logs",
+                  rows.size(), e.size(), r.fit_exclude_logs.size());
+  if (r.fit_scenes > 0 && rows.size() > r.fit_scenes) {
+    std::mt19937_64 rng(derive_seed(r.seed, "graph_rae_fit_sample"));
+    for (size_t i = 0; i < r.fit_scenes; ++i) {  // a partial Fisher-Yates shuffle
+      std::uniform_int_distribution<size_t> pick(i, rows.size() - 1);
+      std::swap(rows[i], rows[pick(rng)]);
+    }
+    rows.resize(r.fit_scenes);
+    std::sort(rows.begin(), rows.end());
+  }
+  return rows;
+}
+
+// Every row `in_part` accepts embedded in one streamed pass, a batch of GraphRae::kEmbedBatch
+// graphs at a time: the batches are those of one embed() over all rows, so the bits are too.
+template <class InPart>
+std::vector<float> embed_streamed(const std::vector<const scene::SceneStore*>& stores, const GraphRae& model,
+                                  const GraphOptions& options, InPart in_part) {
+  std::vector<float> z;
+  std::vector<SceneGraph> batch;
+  const auto flush = [&] {
+    const auto part = model.embed(batch);
+    z.insert(z.end(), part.begin(), part.end());
+    batch.clear();
+  };
+  size_t row = 0;
+  for (const auto* store : stores) {
+    store->for_each([&](const scene::Scene& s) {
+      if (in_part(row)) batch.push_back(build_graph(s, *store->map(s.map_id), options));
+      ++row;
+      if (row % GraphRae::kEmbedBatch == 0 && !batch.empty()) flush();
+    });
+  }
+  if (!batch.empty()) flush();
+  return z;
+}
+
+}  // namespace
 
 mixture::Embeddings embed_stores(const std::vector<const scene::SceneStore*>& stores, const EmbedRequest& r) {
   AUTOSCALE_CHECK(r.method == "graph_rae" || r.method == "descriptor",
@@ -19,15 +86,45 @@ mixture::Embeddings embed_stores(const std::vector<const scene::SceneStore*>& st
   // reconstructs; the graphs are built in the same store order.
   std::vector<std::vector<float>> descriptors;
   mixture::Embeddings e = mixture::descriptor_embeddings(stores, &descriptors);
+  const size_t n = e.size();
   // Whole embedding batches go round-robin to the parts (see EmbedRequest::shard).
   auto in_part = [&](size_t row) { return (row / GraphRae::kEmbedBatch) % r.shards == r.shard; };
-  std::vector<SceneGraph> graphs;
-  graphs.reserve(e.size() / r.shards + GraphRae::kEmbedBatch);
-  size_t row = 0;
-  for (const auto* store : stores) {
-    store->for_each([&](const scene::Scene& s) {
-      if (in_part(row++)) graphs.push_back(build_graph(s, *store->map(s.map_id), r.graph));
-    });
+  GraphRae model(r.graph, r.graph_rae, r.seed);
+  // Small enough to fit on every scene: each graph is built once and kept for the embedding pass.
+  const bool fit_all = r.load.empty() && (r.fit_scenes == 0 || n <= r.fit_scenes);
+  std::vector<SceneGraph> graphs;  // fit_all: every scene's, in row order
+  if (!r.load.empty()) {
+    model.load(r.load);
+  } else {
+    const std::vector<size_t> rows = fit_rows(e, r);
+    std::vector<SceneGraph> fit_graphs;
+    std::vector<std::vector<float>> fit_descriptors;
+    if (fit_all) {
+      graphs = build_graphs(stores, r.graph, [](size_t) { return true; });
+      for (size_t i : rows) fit_descriptors.push_back(descriptors[i]);
+      if (rows.size() < n) {
+        for (size_t i : rows) fit_graphs.push_back(graphs[i]);
+      }
+    } else {  // a sample: only its graphs are built now
+      std::vector<bool> chosen(n, false);
+      for (size_t i : rows) chosen[i] = true, fit_descriptors.push_back(descriptors[i]);
+      fit_graphs = build_graphs(stores, r.graph, [&](size_t row) { return chosen[row]; });
+    }
+    descriptors = {};
+    const auto& train_graphs = fit_all && rows.size() == n ? graphs : fit_graphs;
+    const auto stats = model.train(train_graphs, fit_descriptors);
+    if (r.verbose) {
+      std::printf("trained the Graph-RAE on %zu scenes (%s): loss %.3f -> %.3f over %zu epochs in %.1f s\n",
+                  train_graphs.size(), stats.device.c_str(), stats.epoch_loss.front(), stats.epoch_loss.back(),
+                  stats.epoch_loss.size(), stats.seconds);
+    }
+    if (!r.save.empty()) model.save(r.save);
+  }
+  if (r.fit_only) {  // the model is the product; a job array embeds the scenes with it
+    AUTOSCALE_CHECK(r.load.empty() && !r.save.empty(), "encode: fitting only needs a file to save the model to");
+    e.method = "graph_rae";
+    e.dim = static_cast<int>(model.dim());
+    return e;
   }
   if (r.shards > 1) {  // keep this part's rows of the metadata
     mixture::Embeddings part;
@@ -39,38 +136,9 @@ mixture::Embeddings embed_stores(const std::vector<const scene::SceneStore*>& st
     part.method = e.method;
     e = std::move(part);
   }
-  GraphRae model(r.graph, r.graph_rae, r.seed);
-  if (!r.load.empty()) {
-    model.load(r.load);
-  } else {
-    std::vector<SceneGraph> fit_graphs;
-    std::vector<std::vector<float>> fit_descriptors;
-    if (!r.fit_exclude_logs.empty()) {  // only when unsharded: the graphs are in row order
-      for (size_t i = 0; i < graphs.size(); ++i) {
-        if (r.fit_exclude_logs.count(e.logs[i]) || r.fit_exclude_logs.count(e.source_logs[i])) continue;
-        fit_graphs.push_back(graphs[i]), fit_descriptors.push_back(descriptors[i]);
-      }
-      AUTOSCALE_CHECK(fit_graphs.size() >= 2, "encode: {} of {} scenes left to train the Graph-RAE on after leaving "
-                      "out {} logs", fit_graphs.size(), graphs.size(), r.fit_exclude_logs.size());
-    }
-    const bool subset = !r.fit_exclude_logs.empty();
-    const auto stats = model.train(subset ? fit_graphs : graphs, subset ? fit_descriptors : descriptors);
-    if (r.verbose) {
-      std::printf("trained the Graph-RAE on %zu scenes (%s): loss %.3f -> %.3f over %zu epochs in %.1f s\n",
-                  subset ? fit_graphs.size() : graphs.size(), stats.device.c_str(), stats.epoch_loss.front(), stats.epoch_loss.back(),
-                  stats.epoch_loss.size(), stats.seconds);
-    }
-    if (!r.save.empty()) model.save(r.save);
-  }
-  if (r.fit_only) {  // the model is the product; a job array embeds the scenes with it
-    AUTOSCALE_CHECK(r.load.empty() && !r.save.empty(), "encode: fitting only needs a file to save the model to");
-    e.method = "graph_rae";
-    e.dim = static_cast<int>(model.dim());
-    return e;
-  }
   e.method = "graph_rae";
   e.dim = static_cast<int>(model.dim());
-  e.z = model.embed(graphs);
+  e.z = fit_all ? model.embed(graphs) : embed_streamed(stores, model, r.graph, in_part);
   return e;
 }
 

@@ -23,6 +23,7 @@ encode::EmbedRequest ExperimentConfig::embed_request() const {
   r.method = encode.embedding;
   r.graph = encode.graph;
   r.graph_rae = encode.graph_rae;
+  r.fit_scenes = static_cast<size_t>(encode.fit_scenes);
   r.seed = seed();
   return r;
 }

@@ -391,10 +391,30 @@ size_t SceneStoreWriter::close() {
 
 // ---------------------------------------------------------------------------------- reader
 
+// Open shard files with their chunk caches (up to 4 MiB of inflated chunks per column each), so
+// memory is bounded by kMaxOpen shards however large the store: the least recently used one is
+// closed first. Random reads within a few shards stay warm; a sequential pass keeps one.
 struct SceneStore::OpenShards {
-  static constexpr size_t kMaxOpen = 64;  // stay well inside the file-descriptor limit
+  static constexpr size_t kMaxOpen = 16;
   std::vector<std::unique_ptr<h5::File>> files;  // guarded by h5::global_mutex()
+  std::vector<uint64_t> last_used;               // per shard, a tick of `clock`
+  uint64_t clock = 0;
   size_t open = 0;
+
+  void close_least_recent() {
+    size_t oldest = files.size();
+    for (size_t k = 0; k < files.size(); ++k) {
+      if (files[k] && (oldest == files.size() || last_used[k] < last_used[oldest])) oldest = k;
+    }
+    if (oldest == files.size()) return;
+    files[oldest].reset();
+    --open;
+  }
+  void close(size_t k) {
+    if (!files[k]) return;
+    files[k].reset();
+    --open;
+  }
 };
 
 SceneStore SceneStore::open(const std::string& dir) {
@@ -408,6 +428,7 @@ SceneStore SceneStore::open(const std::string& dir) {
   s.map_files_ = std::move(contents.map_files);
   s.shard_rows_to_index_.resize(s.shard_files_.size());
   s.open_->files.resize(s.shard_files_.size());
+  s.open_->last_used.resize(s.shard_files_.size(), 0);
   for (size_t i = 0; i < s.index_.size(); ++i) {
     const auto& e = s.index_[i];
     AUTOSCALE_CHECK(s.by_token_.emplace(e.token, i).second, "scene store {}: token {} listed twice", quote(dir),
@@ -442,11 +463,9 @@ std::vector<Scene> SceneStore::read_shard_rows(size_t shard, size_t first, size_
   AUTOSCALE_CHECK(shard < shard_files_.size(), "scene store {}: no shard {}", quote(dir_), shard);
   std::lock_guard<std::mutex> lock(h5::global_mutex());
   auto& file = open_->files[shard];
+  open_->last_used[shard] = ++open_->clock;
   if (!file) {
-    if (open_->open >= OpenShards::kMaxOpen) {  // many shards: start over rather than track recency
-      for (auto& f : open_->files) f.reset();
-      open_->open = 0;
-    }
+    while (open_->open >= OpenShards::kMaxOpen) open_->close_least_recent();
     auto f = std::make_unique<h5::File>(h5::File::open(join(dir_, shard_files_[shard])));
     format::check_header(*f, format::kShardFormat);
     // The index's row count is what for_each and the split trust; a shard of another length is
@@ -491,6 +510,9 @@ void SceneStore::for_each(const std::function<void(const Scene&)>& fn) const {
       const size_t count = std::min(kStreamBlock, rows.size() - first);
       for (const auto& scene : read_shard_rows(k, first, count)) fn(scene);
     }
+    // A pass does not come back: its inflated chunks would only crowd out the random reads'.
+    std::lock_guard<std::mutex> lock(h5::global_mutex());
+    open_->close(k);
   }
 }
 

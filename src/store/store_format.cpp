@@ -255,6 +255,8 @@ std::vector<Scene> read_shard(const h5::File& f, size_t first, size_t count) {
     s.generator_params = params[i];
     s.seed = seed[i];
     s.source_log = source_log[i];
+    s.ego.reserve(static_cast<size_t>(ego_offset[i + 1] - ego_offset[i]));
+    s.agents.reserve(static_cast<size_t>(agent_offset[i + 1] - agent_offset[i]));
     for (int64_t r = ego_offset[i]; r < ego_offset[i + 1]; ++r) {
       const double* e = &ego_state[(r - e0) * 7];
       s.ego.push_back({e[0], e[1], e[2], e[3], e[4], e[5], e[6]});
@@ -274,6 +276,7 @@ std::vector<Scene> read_shard(const h5::File& f, size_t first, size_t count) {
       agent.length = agent_size[3 * k];
       agent.width = agent_size[3 * k + 1];
       agent.height = agent_size[3 * k + 2];
+      agent.states.reserve(static_cast<size_t>(state_offset[k + 1] - state_offset[k]));
       for (int64_t r = state_offset[k]; r < state_offset[k + 1]; ++r) {
         const double* st = &agent_state[(r - s0) * 5];
         agent.states.push_back({st[0], st[1], st[2], st[3], st[4], agent_valid[r - s0] != 0});

@@ -69,6 +69,16 @@ check "encode trains the Graph-RAE" contains "$T/out" "trained the Graph-RAE on"
 check "  ...and embeds with it" contains "$T/out" "(graph_rae, 8 dims)"
 "$BIN" encode --scenes "$T/ngsim" "$T/perturbed" -o "$T/rae2.h5" --load "$T/rae.pt" -q $RAE >"$T/out" 2>&1
 check "  ...a saved model embeds the same" "$PY" -c "import h5py, numpy; a = h5py.File('$T/rae.h5')['z'][...]; b = h5py.File('$T/rae2.h5')['z'][...]; assert numpy.allclose(a, b, atol=1e-5)"
+# Fitted on a seeded sample (encode.fit_scenes), then every scene embedded in a streamed pass.
+"$BIN" encode --scenes "$T/ngsim" "$T/perturbed" -o "$T/rae-s.h5" --checkpoint "$T/rae-s.pt" -q $RAE \
+  encode.fit_scenes=50 >"$T/out" 2>&1
+check "encode fits the Graph-RAE on a sample" contains "$T/out" "trained the Graph-RAE on 50 scenes"
+"$BIN" encode --scenes "$T/ngsim" "$T/perturbed" -o "$T/rae-s2.h5" --load "$T/rae-s.pt" -q $RAE >/dev/null 2>&1
+check "  ...embeds every scene, as its saved model does" "$PY" -c "
+import h5py, numpy
+a, b, c = (h5py.File('$T/' + n + '.h5') for n in ('rae-s', 'rae-s2', 'rae'))
+assert len(a['token']) == len(c['token']) > 50 and numpy.allclose(a['z'][...], b['z'][...], atol=1e-5)
+assert not numpy.allclose(a['z'][...], c['z'][...], atol=1e-3)"
 for i in 0 1 2; do
   "$BIN" encode --scenes "$T/ngsim" "$T/perturbed" -o "$T/rae-part$i.h5" --load "$T/rae.pt" --shard $i/3 -q $RAE >/dev/null 2>&1
 done

@@ -96,6 +96,34 @@ TEST(SceneStore, RoundTripAcrossShardsByRowTokenAndStream) {
   fs::remove_all(dir);
 }
 
+// More shards than the reader keeps open: reads in any order, interleaved with streaming passes,
+// close and reopen shards and still return every scene as written.
+TEST(SceneStore, ReadsAcrossManyMoreShardsThanItKeepsOpen) {
+  const auto dir = temp_dir("store-manyshards");
+  std::vector<Scene> scenes;
+  {
+    SceneStoreWriter w(dir.string(), {/*shard_size=*/1, /*compression=*/4});
+    w.add_map(square_map("m"));
+    for (int k = 0; k < 40; ++k) {
+      scenes.push_back(make_scene("tok-" + std::to_string(k), "m", k % 5, 10 + k % 7));
+      w.add(scenes.back());
+    }
+    w.close();
+  }
+  const auto store = SceneStore::open(dir.string());
+  ASSERT_EQ(store.shard_files().size(), 40u);
+  for (size_t round = 0; round < 3; ++round) {
+    for (size_t i = 0; i < scenes.size(); ++i) {
+      const size_t j = (i * 17 + round * 5) % scenes.size();  // a permutation: 17 is prime to 40
+      expect_same(store.read(j), scenes[j]);
+    }
+    size_t i = 0;
+    store.for_each([&](const Scene& s) { expect_same(s, scenes[i++]); });
+    EXPECT_EQ(i, scenes.size());
+  }
+  fs::remove_all(dir);
+}
+
 // /agents/category is optional (added within schema 1): shards written before it read as
 // kUnspecified, with the coarse type intact.
 TEST(SceneStore, ShardsWithoutAgentCategoriesStillRead) {

@@ -14,6 +14,10 @@ struct EncodeConfig {
   std::string embedding = "graph_rae";  // graph_rae | descriptor (the hand-made baseline)
   GraphOptions graph;
   GraphRaeOptions graph_rae;
+  // The Graph-RAE is fitted on at most this many scenes (a seeded uniform sample; 0 = all), then
+  // embeds every scene in a streamed pass: at navtrain scale a fit on every scene costs hours per
+  // epoch and holds every scene graph in memory.
+  int64_t fit_scenes = 50000;
   void visit(ConfigVisitor& v);
 };
 

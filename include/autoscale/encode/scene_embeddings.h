@@ -22,6 +22,11 @@ struct EmbedRequest {
   std::string load;  // graph_rae: embed with this trained model instead of training one
   std::string save;  // graph_rae: save the trained model here ("" = not saved)
   bool fit_only = false;  // graph_rae: train and save the model, embed nothing (z stays empty)
+  // graph_rae: fit on at most this many scenes, a uniform sample drawn from `seed` (0 = every
+  // scene). When it is fewer than the scenes, the graphs are built twice (the sample's for the fit,
+  // then every scene's in a streamed pass) so memory holds the sample's graphs and the N x dim
+  // embedding, not N graphs.
+  size_t fit_scenes = 0;
   bool verbose = true;
   // graph_rae: scenes of these logs (or derived from them) are embedded but not trained on,
   // so a cross-fitted fold's test logs never shape the embedding it is clustered in.
