@@ -151,31 +151,60 @@ def measure(args):
     print("wrote", os.path.join(out, "stages.csv"))
 
 
-def fit(args):
+def load_rows(dirs):
     by_stage = {}
-    for d in args.dirs:
+    for d in dirs:
         for r in csv.DictReader(open(os.path.join(d, "stages.csv"))):
             by_stage.setdefault(r["stage"], []).append(r)
-    size = lambda r: int(r["real"]) + int(r["synthetic"])
-    project_n = args.project_real + args.project_synthetic
-    print("| stage | " + " | ".join(f"{size(r):,} scenes" for r in next(iter(by_stage.values()))) +
-          " | exponent b | projected at %s |" % f"{project_n:,}")
-    print("|---" * (len(args.dirs) + 3) + "|")
+    return by_stage
+
+
+def power_law(rows, size):
+    """Least-squares fit of log(seconds) = log(a) + b log(size(row)); (a, b), b None with one size."""
+    xs = [math.log(size(r)) for r in rows]
+    ys = [math.log(max(float(r["seconds"]), 1e-6)) for r in rows]
+    if len(rows) < 2 or max(xs) == min(xs):
+        return math.exp(ys[-1] - xs[-1]), None  # linear through the one point
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    b = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+    return math.exp(my - b * mx), b
+
+
+# What each stage's time grows with: every scene, the synthetic pool, or a fixed count of items
+# (random reads, queries, scored scenes, optimiser steps) whose cost per item may grow with the store.
+GROWS_WITH = {"write": "all", "read-real-sequential": "real", "read-synthetic-sequential": "synthetic",
+              "encode-fit": "items", "encode-embed": "all", "kmeans": "all", "index-build": "synthetic",
+              "run (vanilla_random)": "all"}
+
+
+def fit(args):
+    by_stage = load_rows(args.dirs)
+    sizes = sorted({(int(r["real"]), int(r["synthetic"])) for rows in by_stage.values() for r in rows},
+                   key=lambda x: x[0] + x[1])
+    print("| stage | " + " | ".join(f"{r + s:,} scenes ({r:,} + {s:,})" for r, s in sizes) +
+          " | time grows as n^b | projected at %s + %s |" % (f"{args.project_real:,}", f"{args.project_synthetic:,}"))
+    print("|---" * (len(sizes) + 3) + "|")
     for stage, rows in by_stage.items():
-        rows.sort(key=size)
-        xs = [math.log(size(r)) for r in rows]
-        ys = [math.log(max(float(r["seconds"]), 1e-6)) for r in rows]
-        n = len(rows)
-        if n >= 2 and max(xs) > min(xs):
-            mx, my = sum(xs) / n, sum(ys) / n
-            b = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
-            a = my - b * mx
-            projected = math.exp(a + b * math.log(project_n))
-            b_text, p_text = f"{b:.2f}", f"{projected:,.0f} s"
+        grows = GROWS_WITH.get(stage, "fixed")
+        size = {"all": lambda r: int(r["real"]) + int(r["synthetic"]), "real": lambda r: int(r["real"]),
+                "synthetic": lambda r: int(r["synthetic"]), "items": lambda r: int(r["items"]),
+                "fixed": lambda r: int(r["real"]) + int(r["synthetic"])}[grows]
+        rows.sort(key=lambda r: int(r["real"]) + int(r["synthetic"]))
+        cells = {}
+        for r in rows:
+            cells[(int(r["real"]), int(r["synthetic"]))] = f"{float(r['seconds']):.1f} s, {float(r['peak_rss_mib']):.0f} MiB"
+        a, b = power_law(rows, size)
+        target = {"all": args.project_real + args.project_synthetic, "real": args.project_real,
+                  "synthetic": args.project_synthetic, "items": min(args.fit_scenes, args.project_real + args.project_synthetic),
+                  "fixed": args.project_real + args.project_synthetic}[grows]
+        if grows == "fixed":  # a fixed amount of work: the time per item at the largest store, and its growth
+            projected = f"{float(rows[-1]['seconds']):.1f} s for {rows[-1]['items']} items" + (
+                f" (per item x{(args.project_real + args.project_synthetic) / size(rows[-1]):.0f}^{b:.2f})" if b is not None else "")
+            b_text = f"{b:.2f} (per item)" if b is not None else "–"
         else:
-            b_text, p_text = "–", "–"
-        cells = [f"{float(r['seconds']):.1f} s, {float(r['peak_rss_mib']):.0f} MiB" for r in rows]
-        print(f"| {stage} | " + " | ".join(cells) + f" | {b_text} | {p_text} |")
+            projected = f"{a * target ** (b if b is not None else 1.0):,.0f} s"
+            b_text = f"{b:.2f}" if b is not None else "1 (assumed)"
+        print(f"| {stage} | " + " | ".join(cells.get(sz, "–") for sz in sizes) + f" | {b_text} | {projected} |")
 
 
 def main():
@@ -199,6 +228,7 @@ def main():
     f.add_argument("dirs", nargs="+")
     f.add_argument("--project-real", type=int, default=100000)
     f.add_argument("--project-synthetic", type=int, default=1000000)
+    f.add_argument("--fit-scenes", type=int, default=50000, help="encode.fit_scenes of the projected run")
     args = p.parse_args()
     measure(args) if args.cmd == "measure" else fit(args)
 

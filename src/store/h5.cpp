@@ -1,6 +1,7 @@
 #include "autoscale/store/h5.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -8,6 +9,9 @@
 #include <cerrno>
 #include <cstring>
 #include <exception>
+#include <mutex>
+#include <set>
+#include <tuple>
 
 #include "autoscale/core/error.h"
 
@@ -120,6 +124,28 @@ void check_heap_collection(int fd, const std::string& path, uint64_t at, uint64_
   }
 }
 
+// A file's identity for the cache of checked files: the same inode, size and modification time
+// is the same bytes (every writer here replaces files by rename, which gives a new inode).
+struct FileIdentity {
+  dev_t device;
+  ino_t inode;
+  off_t size;
+  int64_t mtime_ns;
+  bool operator<(const FileIdentity& o) const {
+    return std::tie(device, inode, size, mtime_ns) < std::tie(o.device, o.inode, o.size, o.mtime_ns);
+  }
+};
+
+// Files whose global heaps were checked in this process: a store reader that closes a shard
+// (it keeps only a few open) and opens it again does not scan all of it again.
+bool checked_before(const FileIdentity& id, bool remember) {
+  static std::mutex mutex;
+  static std::set<FileIdentity> checked;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (remember) return !checked.insert(id).second;
+  return checked.count(id) > 0;
+}
+
 void check_global_heaps(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   AUTOSCALE_CHECK(fd >= 0, "{}: cannot open: {}", path, std::strerror(errno));
@@ -127,6 +153,11 @@ void check_global_heaps(const std::string& path) {
     int fd;
     ~Closer() { ::close(fd); }
   } closer{fd};
+  struct stat st {};
+  AUTOSCALE_CHECK(::fstat(fd, &st) == 0, "{}: cannot read: {}", path, std::strerror(errno));
+  const FileIdentity identity{st.st_dev, st.st_ino, st.st_size,
+                              static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+  if (checked_before(identity, false)) return;
   const off_t end = ::lseek(fd, 0, SEEK_END);
   AUTOSCALE_CHECK(end >= 0, "{}: cannot read: {}", path, std::strerror(errno));
   const auto file_size = static_cast<uint64_t>(end);
@@ -145,6 +176,7 @@ void check_global_heaps(const std::string& path) {
       from = static_cast<const char*>(hit) + 1;
     }
   }
+  checked_before(identity, true);
 }
 
 }  // namespace
