@@ -69,7 +69,8 @@ def measure(args):
     os.makedirs(out)
     data, logs = os.path.join(out, "data"), os.path.join(out, "logs")
     os.makedirs(logs)
-    config = ["-c", os.path.join(ROOT, args.config), "--threads", str(args.threads), "-q"]
+    config = ["-c", os.path.join(ROOT, args.config), "--threads", str(args.threads), "-q"] + \
+        [x for kv in args.set for x in ("--set", kv)]
     real, syn = os.path.join(data, "real"), os.path.join(data, "synthetic")
     rows = []
     n_total = args.real + args.synthetic
@@ -224,6 +225,8 @@ def main():
     m.add_argument("--score-scenes", type=int, default=500)
     m.add_argument("--train-steps", type=int, default=200)
     m.add_argument("--batch", type=int, default=64)
+    m.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="a config override for every stage (repeatable)")
     f = sub.add_parser("fit")
     f.add_argument("dirs", nargs="+")
     f.add_argument("--project-real", type=int, default=100000)
