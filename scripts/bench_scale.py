@@ -64,6 +64,8 @@ def drop_page_cache():
 def measure(args):
     bin_ = os.path.abspath(args.autoscale)
     out = os.path.abspath(args.out)
+    if args.real < 1 or args.synthetic < 1:
+        sys.exit(f"bench_scale: --real {args.real} and --synthetic {args.synthetic}: both must be at least 1")
     if os.path.exists(out):
         sys.exit(f"bench_scale: {out} exists (choose a new directory)")
     os.makedirs(out)
@@ -96,15 +98,16 @@ def measure(args):
         n = args.real if label == "real" else args.synthetic
         seq = number(r"sequential read\s+([\d.]+) scenes/s", text, "sequential rate")
         rnd = number(r"random read\s+([\d.]+) scenes/s", text, "random rate")
+        reads = int(number(r"random read .*\((\d+) reads\)", text, "random read count"))  # capped by the store
         add(f"read-{label}-sequential", n / seq, rss, n, ("cold" if cold else "warm") + " page cache")
-        add(f"read-{label}-random", args.random_reads / rnd, rss, args.random_reads, "after the sequential pass")
+        add(f"read-{label}-random", reads / rnd, rss, reads, "after the sequential pass")
 
     emb = os.path.join(out, "embeddings.h5")
     s, rss, text = run_stage("encode", [bin_, "encode", "--scenes", real, syn, "-o", emb, "--checkpoint",
                                         os.path.join(out, "graph_rae.pt")] + config, logs)
     fit = number(r"trained the Graph-RAE on [\d,]+ scenes \([^)]*\): .* in ([\d.]+) s", text, "Graph-RAE fit time")
     fit_n = number(r"trained the Graph-RAE on ([\d,]+) scenes", text, "Graph-RAE fit scenes")
-    add("encode-fit", fit, rss, int(fit_n), "per epoch")
+    add("encode-fit", fit, rss, int(fit_n), "encode.graph_rae.epochs of the config (1 in bench-scale.yaml)")
     add("encode-embed", s - fit, rss, n_total, "graphs, descriptors and the embedding pass")
 
     s, rss, _ = run_stage("cluster", [bin_, "cluster", "--embeddings", emb] + config, logs)

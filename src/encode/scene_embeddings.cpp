@@ -44,6 +44,8 @@ std::vector<size_t> fit_rows(const mixture::Embeddings& e, const EmbedRequest& r
     }
     rows.resize(r.fit_scenes);
     std::sort(rows.begin(), rows.end());
+    AUTOSCALE_CHECK(rows.size() >= 2, "encode.fit_scenes is {}: the Graph-RAE needs at least 2 scenes to fit on "
+                    "(0 = every scene)", r.fit_scenes);
   }
   return rows;
 }
@@ -52,7 +54,7 @@ std::vector<size_t> fit_rows(const mixture::Embeddings& e, const EmbedRequest& r
 // graphs at a time: the batches are those of one embed() over all rows, so the bits are too.
 template <class InPart>
 std::vector<float> embed_streamed(const std::vector<const scene::SceneStore*>& stores, const GraphRae& model,
-                                  const GraphOptions& options, InPart in_part) {
+                                  const GraphOptions& options, InPart in_part, size_t expected_rows) {
   std::vector<float> z;
   std::vector<SceneGraph> batch;
   const auto flush = [&] {
@@ -69,6 +71,8 @@ std::vector<float> embed_streamed(const std::vector<const scene::SceneStore*>& s
     });
   }
   if (!batch.empty()) flush();
+  AUTOSCALE_CHECK(row == expected_rows, "encode: the stores yielded {} scenes in the embedding pass, {} in the "
+                  "descriptor pass (a store changed while it was read?)", row, expected_rows);
   return z;
 }
 
@@ -138,7 +142,7 @@ mixture::Embeddings embed_stores(const std::vector<const scene::SceneStore*>& st
   }
   e.method = "graph_rae";
   e.dim = static_cast<int>(model.dim());
-  e.z = fit_all ? model.embed(graphs) : embed_streamed(stores, model, r.graph, in_part);
+  e.z = fit_all ? model.embed(graphs) : embed_streamed(stores, model, r.graph, in_part, n);
   return e;
 }
 

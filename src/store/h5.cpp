@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <exception>
 #include <mutex>
 #include <set>
@@ -130,9 +131,9 @@ struct FileIdentity {
   dev_t device;
   ino_t inode;
   off_t size;
-  int64_t mtime_ns;
+  int64_t mtime_ns, ctime_ns;
   bool operator<(const FileIdentity& o) const {
-    return std::tie(device, inode, size, mtime_ns) < std::tie(o.device, o.inode, o.size, o.mtime_ns);
+    return std::tie(device, inode, size, mtime_ns, ctime_ns) < std::tie(o.device, o.inode, o.size, o.mtime_ns, o.ctime_ns);
   }
 };
 
@@ -155,9 +156,12 @@ void check_global_heaps(const std::string& path) {
   } closer{fd};
   struct stat st {};
   AUTOSCALE_CHECK(::fstat(fd, &st) == 0, "{}: cannot read: {}", path, std::strerror(errno));
-  const FileIdentity identity{st.st_dev, st.st_ino, st.st_size,
-                              static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+  const auto ns = [](const timespec& t) { return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec; };
+  const FileIdentity identity{st.st_dev, st.st_ino, st.st_size, ns(st.st_mtim), ns(st.st_ctim)};
   if (checked_before(identity, false)) return;
+  // A file changed within the file system's timestamp granularity of now could change again
+  // without its times moving (git's "racily clean" case): check it, but do not remember it.
+  const bool settled = ::time(nullptr) - std::max(st.st_mtim.tv_sec, st.st_ctim.tv_sec) > 2;
   const off_t end = ::lseek(fd, 0, SEEK_END);
   AUTOSCALE_CHECK(end >= 0, "{}: cannot read: {}", path, std::strerror(errno));
   const auto file_size = static_cast<uint64_t>(end);
@@ -176,7 +180,7 @@ void check_global_heaps(const std::string& path) {
       from = static_cast<const char*>(hit) + 1;
     }
   }
-  checked_before(identity, true);
+  if (settled) checked_before(identity, true);
 }
 
 }  // namespace

@@ -395,7 +395,7 @@ size_t SceneStoreWriter::close() {
 // memory is bounded by kMaxOpen shards however large the store: the least recently used one is
 // closed first. Random reads within a few shards stay warm; a sequential pass keeps one.
 struct SceneStore::OpenShards {
-  static constexpr size_t kMaxOpen = 16;
+  static constexpr size_t kMaxOpen = SceneStore::kMaxOpenShards;
   std::vector<std::unique_ptr<h5::File>> files;  // guarded by h5::global_mutex()
   std::vector<uint64_t> last_used;               // per shard, a tick of `clock`
   uint64_t clock = 0;
@@ -406,7 +406,10 @@ struct SceneStore::OpenShards {
     for (size_t k = 0; k < files.size(); ++k) {
       if (files[k] && (oldest == files.size() || last_used[k] < last_used[oldest])) oldest = k;
     }
-    if (oldest == files.size()) return;
+    if (oldest == files.size()) {  // none open: the count drifted; trust the files themselves
+      open = 0;
+      return;
+    }
     files[oldest].reset();
     --open;
   }
@@ -514,6 +517,13 @@ void SceneStore::for_each(const std::function<void(const Scene&)>& fn) const {
     std::lock_guard<std::mutex> lock(h5::global_mutex());
     open_->close(k);
   }
+}
+
+size_t SceneStore::open_shards() const {
+  std::lock_guard<std::mutex> lock(h5::global_mutex());
+  size_t n = 0;
+  for (const auto& f : open_->files) n += f != nullptr;
+  return n;
 }
 
 std::shared_ptr<const Map> SceneStore::map(const std::string& id) const {

@@ -27,6 +27,7 @@ Scene replica(const Scene& scene, size_t copy, size_t variant, Domain domain, do
   }
   s.timestamp_us += static_cast<int64_t>(copy) * 3'600'000'000LL;
   s.seed = derive_seed(seed, "replica", {copy, variant, domain == Domain::kReal ? 0u : 1u});
+  if (agent_jitter_m <= 0) return s;  // normal_distribution needs a positive deviation
   std::mt19937_64 rng(derive_seed(s.seed, s.token));
   std::normal_distribution<double> offset(0.0, agent_jitter_m);
   for (auto& agent : s.agents) {
@@ -42,7 +43,7 @@ ReplicateStats replicate_store(const SceneStore& source, const ReplicateOptions&
   AUTOSCALE_CHECK(options.synthetic == 0 || synthetic_out != nullptr, "replicate: {} synthetic copies need a store",
                   options.synthetic);
   AUTOSCALE_CHECK(std::isfinite(options.agent_jitter_m) && options.agent_jitter_m >= 0,
-                  "replicate: agent_jitter_m is {}, expected a finite value >= 0", options.agent_jitter_m);
+                  "replicate: the agent jitter (--jitter) is {} m, expected a finite value >= 0", options.agent_jitter_m);
   const auto start = std::chrono::steady_clock::now();
   ReplicateStats stats;
   Progress progress("replicate", options.real + options.synthetic);

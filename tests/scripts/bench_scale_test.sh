@@ -26,8 +26,11 @@ assert [r for r in rows if r['stage'] == 'write'][0]['items'] == '900'"
 check "the stores hold what was asked" contains "$T/m300/logs/write.log" "300 real, 600 synthetic scenes"
 "$PY" "$REPO/scripts/bench_scale.py" fit "$T/m150" "$T/m300" >"$T/fit" 2>&1
 check "fit prints the table with a growth per stage" grep -q "^| encode-embed | .* | [0-9.-]* | [0-9,]* s |$" "$T/fit"
-"$PY" "$REPO/scripts/bench_scale.py" measure --from "$T/src" --real 10 --synthetic 0 -o "$T/m150" \
+"$PY" "$REPO/scripts/bench_scale.py" measure --from "$T/src" --real 10 --synthetic 1 -o "$T/m150" \
   --autoscale "$BIN" >"$T/err" 2>&1
 check "an existing output directory is refused" contains "$T/err" "exists (choose a new directory)"
+"$PY" "$REPO/scripts/bench_scale.py" measure --from "$T/src" --real 10 --synthetic 0 -o "$T/m0" \
+  --autoscale "$BIN" >"$T/err" 2>&1
+check "an empty synthetic pool is refused" contains "$T/err" "both must be at least 1"
 echo "$checks checks, $failures failures"
 [ "$failures" -eq 0 ]

@@ -116,10 +116,13 @@ TEST(SceneStore, ReadsAcrossManyMoreShardsThanItKeepsOpen) {
     for (size_t i = 0; i < scenes.size(); ++i) {
       const size_t j = (i * 17 + round * 5) % scenes.size();  // a permutation: 17 is prime to 40
       expect_same(store.read(j), scenes[j]);
+      EXPECT_LE(store.open_shards(), SceneStore::kMaxOpenShards);
     }
+    EXPECT_EQ(store.open_shards(), SceneStore::kMaxOpenShards);
     size_t i = 0;
     store.for_each([&](const Scene& s) { expect_same(s, scenes[i++]); });
     EXPECT_EQ(i, scenes.size());
+    EXPECT_EQ(store.open_shards(), 0u);  // a pass closes each shard behind it
   }
   fs::remove_all(dir);
 }

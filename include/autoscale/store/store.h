@@ -114,6 +114,10 @@ class SceneStore {
   // Maps are loaded once and shared.
   std::shared_ptr<const Map> map(const std::string& id) const;
 
+  // Shard files held open now (each with its chunk caches); bounded whatever the store's size.
+  size_t open_shards() const;
+  static constexpr size_t kMaxOpenShards = 16;
+
   // Files in the directory that the index does not list (left by a killed writer).
   std::vector<std::string> unlisted_files() const;
 
