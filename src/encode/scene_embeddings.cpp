@@ -12,17 +12,24 @@ namespace autoscale::encode {
 
 namespace {
 
-// The graphs of the rows `keep` accepts, in row order (rows over all stores, in order).
+// Calls fn(row, scene, map) for every scene of the stores in order; returns the row count.
+template <class Fn>
+size_t for_each_row(const std::vector<const scene::SceneStore*>& stores, Fn fn) {
+  size_t row = 0;
+  for (const auto* store : stores) {
+    store->for_each([&](const scene::Scene& s) { fn(row++, s, *store->map(s.map_id)); });
+  }
+  return row;
+}
+
+// The graphs of the rows `keep` accepts, in row order.
 template <class Keep>
 std::vector<SceneGraph> build_graphs(const std::vector<const scene::SceneStore*>& stores, const GraphOptions& options,
                                      Keep keep) {
   std::vector<SceneGraph> graphs;
-  size_t row = 0;
-  for (const auto* store : stores) {
-    store->for_each([&](const scene::Scene& s) {
-      if (keep(row++)) graphs.push_back(build_graph(s, *store->map(s.map_id), options));
-    });
-  }
+  for_each_row(stores, [&](size_t row, const scene::Scene& s, const scene::Map& map) {
+    if (keep(row)) graphs.push_back(build_graph(s, map, options));
+  });
   return graphs;
 }
 
@@ -62,17 +69,13 @@ std::vector<float> embed_streamed(const std::vector<const scene::SceneStore*>& s
     z.insert(z.end(), part.begin(), part.end());
     batch.clear();
   };
-  size_t row = 0;
-  for (const auto* store : stores) {
-    store->for_each([&](const scene::Scene& s) {
-      if (in_part(row)) batch.push_back(build_graph(s, *store->map(s.map_id), options));
-      ++row;
-      if (row % GraphRae::kEmbedBatch == 0 && !batch.empty()) flush();
-    });
-  }
+  const size_t rows = for_each_row(stores, [&](size_t row, const scene::Scene& s, const scene::Map& map) {
+    if (in_part(row)) batch.push_back(build_graph(s, map, options));
+    if ((row + 1) % GraphRae::kEmbedBatch == 0 && !batch.empty()) flush();
+  });
   if (!batch.empty()) flush();
-  AUTOSCALE_CHECK(row == expected_rows, "encode: the stores yielded {} scenes in the embedding pass, {} in the "
-                  "descriptor pass (a store changed while it was read?)", row, expected_rows);
+  AUTOSCALE_CHECK(rows == expected_rows, "encode: the stores yielded {} scenes in the embedding pass, {} in the "
+                  "descriptor pass (a store changed while it was read?)", rows, expected_rows);
   return z;
 }
 
@@ -105,9 +108,10 @@ mixture::Embeddings embed_stores(const std::vector<const scene::SceneStore*>& st
     std::vector<std::vector<float>> fit_descriptors;
     if (fit_all) {
       graphs = build_graphs(stores, r.graph, [](size_t) { return true; });
-      for (size_t i : rows) fit_descriptors.push_back(descriptors[i]);
-      if (rows.size() < n) {
-        for (size_t i : rows) fit_graphs.push_back(graphs[i]);
+      if (rows.size() == n) {
+        fit_descriptors = std::move(descriptors);
+      } else {
+        for (size_t i : rows) fit_graphs.push_back(graphs[i]), fit_descriptors.push_back(descriptors[i]);
       }
     } else {  // a sample: only its graphs are built now
       std::vector<bool> chosen(n, false);

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <set>
@@ -399,24 +400,19 @@ struct SceneStore::OpenShards {
   std::vector<std::unique_ptr<h5::File>> files;  // guarded by h5::global_mutex()
   std::vector<uint64_t> last_used;               // per shard, a tick of `clock`
   uint64_t clock = 0;
-  size_t open = 0;
 
-  void close_least_recent() {
-    size_t oldest = files.size();
-    for (size_t k = 0; k < files.size(); ++k) {
-      if (files[k] && (oldest == files.size() || last_used[k] < last_used[oldest])) oldest = k;
-    }
-    if (oldest == files.size()) {  // none open: the count drifted; trust the files themselves
-      open = 0;
-      return;
-    }
-    files[oldest].reset();
-    --open;
+  size_t count_open() const {
+    return static_cast<size_t>(std::count_if(files.begin(), files.end(), [](const auto& f) { return f != nullptr; }));
   }
-  void close(size_t k) {
-    if (!files[k]) return;
-    files[k].reset();
-    --open;
+  // Before opening one more: closes the least recently used while kMaxOpen are open.
+  void make_room() {
+    while (count_open() >= kMaxOpen) {
+      size_t oldest = files.size();
+      for (size_t k = 0; k < files.size(); ++k) {
+        if (files[k] && (oldest == files.size() || last_used[k] < last_used[oldest])) oldest = k;
+      }
+      files[oldest].reset();
+    }
   }
 };
 
@@ -468,7 +464,7 @@ std::vector<Scene> SceneStore::read_shard_rows(size_t shard, size_t first, size_
   auto& file = open_->files[shard];
   open_->last_used[shard] = ++open_->clock;
   if (!file) {
-    while (open_->open >= OpenShards::kMaxOpen) open_->close_least_recent();
+    open_->make_room();
     auto f = std::make_unique<h5::File>(h5::File::open(join(dir_, shard_files_[shard])));
     format::check_header(*f, format::kShardFormat);
     // The index's row count is what for_each and the split trust; a shard of another length is
@@ -482,7 +478,6 @@ std::vector<Scene> SceneStore::read_shard_rows(size_t shard, size_t first, size_
                       declared, rows);
     }
     file = std::move(f);
-    ++open_->open;
   }
   auto scenes = format::read_shard(*file, first, count);
   const auto& rows = shard_rows_to_index_[shard];
@@ -515,15 +510,13 @@ void SceneStore::for_each(const std::function<void(const Scene&)>& fn) const {
     }
     // A pass does not come back: its inflated chunks would only crowd out the random reads'.
     std::lock_guard<std::mutex> lock(h5::global_mutex());
-    open_->close(k);
+    open_->files[k].reset();
   }
 }
 
 size_t SceneStore::open_shards() const {
   std::lock_guard<std::mutex> lock(h5::global_mutex());
-  size_t n = 0;
-  for (const auto& f : open_->files) n += f != nullptr;
-  return n;
+  return open_->count_open();
 }
 
 std::shared_ptr<const Map> SceneStore::map(const std::string& id) const {

@@ -58,7 +58,9 @@ TEST_F(Replicate, CopiesAreDistinctTraceableAndStayScenesOfTheSource) {
     EXPECT_EQ(e.domain, Domain::kReal);
     real_logs.insert(e.log);
   }
-  EXPECT_EQ(real_logs.size(), 3u * std::set<std::string>{source.index()[0].log}.size());
+  std::set<std::string> source_logs;
+  for (const auto& e : source.index()) source_logs.insert(e.log);
+  EXPECT_EQ(real_logs.size(), 3u * source_logs.size());  // one log per source log and round
   for (const auto& e : syn.index()) EXPECT_EQ(e.domain, Domain::kSynthetic);
   // Every synthetic scene derives from a real copy's log; its ego is the source scene's, its agents moved.
   size_t moved = 0, agents = 0;
