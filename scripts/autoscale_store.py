@@ -43,11 +43,35 @@ def _temp_name(path):
     return os.path.join(head, ".%s.tmp-%d" % (tail, os.getpid()))
 
 
+CODECS = ("lz4", "gzip")
+LZ4_FILTER = 32004  # HDF5's registered LZ4 filter: the C++ writer's default codec (store.codec)
+NO_LZ4 = ("needs HDF5's LZ4 filter plugin: install hdf5-filter-plugin (Debian; `import hdf5plugin` from pip works "
+          "too), or write gzip stores (store.codec=gzip)")
+
+
+INDEX_COMPRESSION = (4, "gzip")  # index.h5 stays gzip, as the C++ writer's: listable by any HDF5 reader
+
+
+def lz4_available():
+    """Whether this h5py's HDF5 can read and write LZ4 datasets (its plugin path holds the filter)."""
+    return bool(h5py.h5z.filter_avail(LZ4_FILTER))
+
+
+def _compression_args(compression, codec):
+    """h5py arguments for a dataset as the C++ writer makes it: gzip with byte shuffle, or LZ4
+    (one block per chunk) without it."""
+    if codec == "gzip":
+        return dict(compression="gzip", compression_opts=int(compression), shuffle=True, chunks=True)
+    return dict(compression=LZ4_FILTER, compression_opts=(0,), chunks=True)
+
+
 def _dataset(f, name, data, compression, dtype=None):
+    """compression: (level, codec); level 0 stores the dataset as it is."""
+    level, codec = compression
     data = np.asarray(data, dtype=dtype) if dtype is not STR else np.asarray(data, dtype=object)
     kwargs = {}
-    if compression > 0 and len(data) > 0:
-        kwargs = dict(compression="gzip", compression_opts=int(compression), shuffle=True, chunks=True)
+    if level > 0 and len(data) > 0:
+        kwargs = _compression_args(level, codec)
     if dtype is STR:
         f.create_dataset(name, data=data, dtype=STR, **kwargs)
     else:
@@ -103,6 +127,7 @@ def check_scene(scene):
 
 
 def _write_shard(path, scenes, compression):
+    """compression: (level, codec)."""
     tmp = _temp_name(path)
     try:
         with h5py.File(tmp, "w") as f:
@@ -252,12 +277,16 @@ class StoreWriter:
     existing store as it was.
     """
 
-    def __init__(self, path, shard_size=1024, compression=4, append=False):
+    def __init__(self, path, shard_size=1024, compression=4, append=False, codec="lz4"):
         if shard_size < 1:
             raise StoreError("store.shard_size: expected a positive integer, got %s" % shard_size)
         if not 0 <= compression <= 9:
             raise StoreError("store.compression: expected an integer in [0, 9], got %s" % compression)
-        self.path, self.shard_size, self.compression = path, shard_size, compression
+        if codec not in CODECS:
+            raise StoreError("store.codec: expected gzip or lz4, got %r" % (codec,))
+        if codec == "lz4" and compression > 0 and not lz4_available():
+            raise StoreError("store.codec=lz4 " + NO_LZ4)
+        self.path, self.shard_size, self.compression = path, shard_size, (compression, codec)
         self.created_dir, self.closed, self.written = False, False, []
         self.index, self.tokens, self.shards, self.shard_sizes, self.maps = [], set(), [], [], {}
         self.pending = []
@@ -361,16 +390,16 @@ class StoreWriter:
         try:
             with h5py.File(tmp, "w") as f:
                 _header(f, "autoscale-scene-store")
-                _dataset(f, "shards/file", self.shards, 4, STR)
-                _dataset(f, "shards/num_scenes", self.shard_sizes, 4, np.int64)
-                _dataset(f, "scenes/token", [e[0] for e in self.index], 4, STR)
-                _dataset(f, "scenes/shard", [e[3] for e in self.index], 4, np.int64)
-                _dataset(f, "scenes/row", [e[4] for e in self.index], 4, np.int64)
-                _dataset(f, "scenes/log", [e[1] for e in self.index], 4, STR)
-                _dataset(f, "scenes/domain", [e[2] for e in self.index], 4, np.uint8)
+                _dataset(f, "shards/file", self.shards, INDEX_COMPRESSION, STR)
+                _dataset(f, "shards/num_scenes", self.shard_sizes, INDEX_COMPRESSION, np.int64)
+                _dataset(f, "scenes/token", [e[0] for e in self.index], INDEX_COMPRESSION, STR)
+                _dataset(f, "scenes/shard", [e[3] for e in self.index], INDEX_COMPRESSION, np.int64)
+                _dataset(f, "scenes/row", [e[4] for e in self.index], INDEX_COMPRESSION, np.int64)
+                _dataset(f, "scenes/log", [e[1] for e in self.index], INDEX_COMPRESSION, STR)
+                _dataset(f, "scenes/domain", [e[2] for e in self.index], INDEX_COMPRESSION, np.uint8)
                 ids = sorted(self.maps)
-                _dataset(f, "maps/id", ids, 4, STR)
-                _dataset(f, "maps/file", [self.maps[i] for i in ids], 4, STR)
+                _dataset(f, "maps/id", ids, INDEX_COMPRESSION, STR)
+                _dataset(f, "maps/file", [self.maps[i] for i in ids], INDEX_COMPRESSION, STR)
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):
@@ -395,6 +424,13 @@ class StoreWriter:
         if lock is not None and not lock.closed:
             lock.truncate(0)
             lock.close()
+
+
+def _filter_error(error, path):
+    """An LZ4 file read without the filter: a StoreError naming the file and the package."""
+    if "filter" in str(error).lower() and not lz4_available():
+        return StoreError("%s: this LZ4-compressed store %s" % (path, NO_LZ4))
+    return error
 
 
 class StoreReader:
@@ -424,6 +460,12 @@ class StoreReader:
         return self.read(self.by_token[token])
 
     def read(self, i):
+        try:
+            return self._read(i)
+        except OSError as e:
+            raise _filter_error(e, os.path.join(self.path, self.shard_files[self.entries[i][3]])) from e
+
+    def _read(self, i):
         _, _, _, shard, row = self.entries[i]
         with h5py.File(os.path.join(self.path, self.shard_files[shard]), "r") as f:
             g = lambda name, a, b: f[name][a:b]
@@ -468,7 +510,11 @@ class StoreReader:
                         traffic_light_future=light_future)
 
     def map(self, map_id):
-        return self.read_map_file(os.path.join(self.path, self.map_files[map_id]))
+        path = os.path.join(self.path, self.map_files[map_id])
+        try:
+            return self.read_map_file(path)
+        except OSError as e:
+            raise _filter_error(e, path) from e
 
     @staticmethod
     def read_map_file(path):

@@ -365,7 +365,7 @@ def main(argv=None):
                 args.future_s = max(args.future_s, args.min_future_s)
         keep = scene_filter.keeps if scene_filter is not None else None
         imported = set()
-        with StoreWriter(args.out, args.shard_size, args.compression, args.append) as w:
+        with StoreWriter(args.out, args.shard_size, args.compression, args.append, args.codec) as w:
             for path in files:
                 current = path
                 if not os.path.isfile(path):

@@ -285,6 +285,7 @@ def add_importer_arguments(p):
     p.add_argument("--stride-s", type=float, default=0.5)
     p.add_argument("--shard-size", type=int, default=1024)
     p.add_argument("--compression", type=int, default=4)
+    p.add_argument("--codec", choices=("lz4", "gzip"), default="lz4")
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--debug", action="store_true", help="print the traceback of a malformed input's error")
 
@@ -294,7 +295,7 @@ def import_all(args, inputs, convert, kind):
     naming the input and exit status 1 on failure (a new store is then removed), else the summary."""
     start, total, current = time.time(), 0, None
     try:
-        with StoreWriter(args.out, args.shard_size, args.compression, args.append) as w:
+        with StoreWriter(args.out, args.shard_size, args.compression, args.append, args.codec) as w:
             for name in inputs:
                 current = name
                 m, scenes = convert(name)

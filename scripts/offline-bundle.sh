@@ -21,6 +21,7 @@ PACKAGES=(
   libyaml-cpp-dev libyaml-cpp0.7 libspdlog-dev libspdlog1.10 libfmt-dev libfmt9
   libcli11-dev libeigen3-dev libgtest-dev libhdf5-dev libaec-dev zlib1g-dev
   libpugixml-dev libpugixml1v5 nlohmann-json3-dev libgeos-dev libgeos-c1v5 libgeos3.11.1
+  liblz4-dev liblz4-1
 )
 
 die() { echo "offline-bundle: error: $*" >&2; exit 1; }

@@ -16,9 +16,11 @@ PACKAGES=(
   # the Gloo headers LibTorch's c10d process group needs (data-parallel training)
   libgloo-dev
   # added where they beat writing it: XML, JSON, polygon union
-  libpugixml-dev nlohmann-json3-dev libgeos-dev
+  libpugixml-dev nlohmann-json3-dev libgeos-dev liblz4-dev
   # helper scripts (Debian's /usr/bin/python3)
   python3 python3-numpy python3-h5py python3-shapely python3-yaml
+  # HDF5's LZ4 filter plugin: h5py reads and writes the store's default codec (store.codec=lz4)
+  hdf5-filter-plugin
   # synthetic traffic (headless SUMO and its tools)
   sumo sumo-tools
 )
@@ -30,6 +32,8 @@ command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 # cluster on localhost.
 if [ "${SETUP_TEST_TOOLS:-1}" != 0 ]; then
   PACKAGES+=(chromium slurm-wlm munge)
+  # the PyTorch side of the training side-by-side (scripts/bench_torch_train.py)
+  PACKAGES+=(python3-torch)
 fi
 
 missing=()

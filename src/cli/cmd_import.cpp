@@ -88,7 +88,7 @@ int import_with_script(const std::string& script, std::vector<std::string> extra
   if (spdlog::should_log(spdlog::level::debug)) argv.push_back("--debug");  // tracebacks of malformed inputs
   if (!spdlog::should_log(spdlog::level::info)) argv.push_back("--quiet");  // -q: no line per file
   argv.insert(argv.end(), {"--shard-size", std::to_string(inv.config.store.shard_size), "--compression",
-                           std::to_string(inv.config.store.compression)});
+                           std::to_string(inv.config.store.compression), "--codec", inv.config.store.codec});
   argv.insert(argv.end(), extra.begin(), extra.end());
   argv.insert(argv.end(), files.begin(), files.end());
   const int rc = run_process(argv);

@@ -389,6 +389,7 @@ RunSummary run_locked(const ExperimentConfig& cfg, const RunPlan& plan, const st
       if (slice.job >= 0 && first + i != static_cast<size_t>(slice.job)) continue;
       spdlog::info("[{}/{}] {}", first + i + 1, summary.jobs_total, jobs[i].name());
       const auto result = run_job(fold_cfg, data, jobs[i], (dir / "jobs" / jobs[i].name()).string(), budget);
+      data.data.release_deferred();  // the next job draws its own pool samples: memory stays flat over jobs
       if (!result) stopped = true;  // the step budget is spent: the rest waits for --resume
       write_metrics(dir, all_jobs);
     }

@@ -97,7 +97,11 @@ ExperimentData ExperimentData::load(const ExperimentConfig& config, const std::s
   d.data = train::PlannerDataset(config.encode.graph);
   std::vector<size_t> first_row(d.stores.size() + 1, 0);
   for (size_t s = 0; s < d.stores.size(); ++s) {
-    d.data.add_store(d.stores[s], {}, config.show_progress);
+    // Only the real stores' real scenes are always used (train, validation, test); the pool's
+    // samples are built when a mixture draws them, so memory does not grow with the pool.
+    const bool real_store = s < lo.real.size();
+    d.data.add_store(d.stores[s], {}, config.show_progress,
+                     [real_store](const scene::IndexEntry& e) { return !real_store || e.domain != scene::Domain::kReal; });
     first_row[s + 1] = d.data.size();
   }
   // Only the loop.real stores' real scenes are split; a synthetic store's scenes are all pool.

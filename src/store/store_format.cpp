@@ -180,14 +180,14 @@ std::vector<Scene> read_shard(const h5::File& f, size_t first, size_t count) {
   const auto token = f.read_str("scenes/token", first, n);
   const auto log = f.read_str("scenes/log", first, n);
   const auto map_id = f.read_str("scenes/map_id", first, n);
-  const auto domain = f.read_u8("scenes/domain", first, n);
-  const auto timestamp = f.read_i64("scenes/timestamp_us", first, n);
-  const auto command = f.read_u8("scenes/command", first, n);
-  const auto num_history = f.read_i64("scenes/num_history", first, n);
-  const auto ego_size = f.read_f64("scenes/ego_size", 2, first, n);
+  const auto domain = f.read_column<uint8_t>("scenes/domain", 1, first, n);
+  const auto timestamp = f.read_column<int64_t>("scenes/timestamp_us", 1, first, n);
+  const auto command = f.read_column<uint8_t>("scenes/command", 1, first, n);
+  const auto num_history = f.read_column<int64_t>("scenes/num_history", 1, first, n);
+  const auto ego_size = f.read_column<double>("scenes/ego_size", 2, first, n);
   const auto generator = f.read_str("scenes/generator", first, n);
   const auto params = f.read_str("scenes/generator_params", first, n);
-  const auto seed = f.read_u64("scenes/seed", first, n);
+  const auto seed = f.read_column<uint64_t>("scenes/seed", 1, first, n);
   const auto source_log = f.read_str("scenes/source_log", first, n);
   const auto ego_offset = f.read_i64("scenes/ego_offset", first, n + 1);
   const auto agent_offset = f.read_i64("scenes/agent_offset", first, n + 1);
@@ -202,9 +202,9 @@ std::vector<Scene> read_shard(const h5::File& f, size_t first, size_t count) {
   const size_t e0 = ego_offset.front(), e1 = ego_offset.back();
   const size_t a0 = agent_offset.front(), a1 = agent_offset.back();
   const size_t r0 = route_offset.front(), l0 = light_offset.front();
-  const auto ego_state = f.read_f64("ego/state", 7, e0, e1 - e0);
+  const auto ego_state = f.read_column<double>("ego/state", 7, e0, e1 - e0);
   const auto agent_id = f.read_str("agents/id", a0, a1 - a0);
-  const auto agent_type = f.read_u8("agents/type", a0, a1 - a0);
+  const auto agent_type = f.read_column<uint8_t>("agents/type", 1, a0, a1 - a0);
   // Optional column (added within schema 1): shards written before it, or by a writer that does
   // not know categories, hold only the coarse type.
   const bool has_category = f.exists("agents/category");
@@ -214,12 +214,12 @@ std::vector<Scene> read_shard(const h5::File& f, size_t first, size_t count) {
   }
   const auto agent_category =
       has_category ? f.read_u8("agents/category", a0, a1 - a0) : std::vector<uint8_t>(a1 - a0, 0);
-  const auto agent_size = f.read_f64("agents/size", 3, a0, a1 - a0);
+  const auto agent_size = f.read_column<double>("agents/size", 3, a0, a1 - a0);
   const auto state_offset = f.read_i64("agents/state_offset", a0, a1 - a0 + 1);
   check_offsets(f, "agents/state_offset", state_offset, f.rows("agents/state"));
   const size_t s0 = state_offset.front(), s1 = state_offset.back();
-  const auto agent_state = f.read_f64("agents/state", 5, s0, s1 - s0);
-  const auto agent_valid = f.read_u8("agents/valid", s0, s1 - s0);
+  const auto agent_state = f.read_column<double>("agents/state", 5, s0, s1 - s0);
+  const auto agent_valid = f.read_column<uint8_t>("agents/valid", 1, s0, s1 - s0);
   const auto route = f.read_str("route/roadblock", r0, route_offset.back() - r0);
   const auto light_lane = f.read_str("traffic_lights/lane", l0, light_offset.back() - l0);
   const auto light_state = f.read_u8("traffic_lights/state", l0, light_offset.back() - l0);

@@ -164,6 +164,7 @@ std::vector<double> l2_at_seconds(const PlannerDataset& data, const std::vector<
                                   const std::vector<float>& pred) {
   AUTOSCALE_CHECK(pred.size() == rows.size() * kTargetSize, "l2: {} predictions for {} rows", pred.size() / kTargetSize,
                   rows.size());
+  data.ensure(rows);
   std::vector<double> l2(4, 0.0);
   for (size_t i = 0; i < rows.size(); ++i) {
     const auto& t = data.sample(static_cast<size_t>(rows[i])).target;

@@ -17,6 +17,7 @@ TensorBatch TensorBatch::to(torch::Device d, bool nb) const {
 
 TensorBatch pack(const PlannerDataset& data, const std::vector<int64_t>& rows, bool pin,
                  const std::vector<uint8_t>& mirror) {
+  data.ensure(rows);
   const auto& g = data.graph();
   const int64_t B = static_cast<int64_t>(rows.size()), A = g.max_agents, L = g.max_lanes, LI = lane_input(g);
   auto opts = torch::TensorOptions().pinned_memory(pin);

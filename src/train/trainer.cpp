@@ -326,6 +326,14 @@ TrainReport train_planner(Planner& planner, const PlannerDataset& data, const Mi
   const int world = run.group ? run.group->world() : 1;
   AUTOSCALE_CHECK(o.batch % world == 0, "train.batch {} is the global batch: it must split evenly over {} ranks", o.batch,
                   world);
+  // Deferred rows (a run's synthetic pool) are built before the first step when the training will
+  // draw at least as many samples as the groups hold; otherwise each batch builds its own on first
+  // draw, so a short training over a huge pool builds only what it draws.
+  size_t grouped = 0;
+  for (const auto& g : mixture.groups) grouped += g.size();
+  if (data.deferred() > 0 && grouped <= static_cast<size_t>(std::max<int64_t>(0, o.steps) * o.batch)) {
+    for (const auto& g : mixture.groups) data.ensure(g);
+  }
   return Trainer(planner, data, mixture, o, run).run();
 }
 

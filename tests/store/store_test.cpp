@@ -96,6 +96,63 @@ TEST(SceneStore, RoundTripAcrossShardsByRowTokenAndStream) {
   fs::remove_all(dir);
 }
 
+// The filters of one dataset of an HDF5 file (ids: 1 deflate, 2 shuffle, 32004 LZ4).
+std::vector<int> filters_of(const std::string& file, const std::string& dataset) {
+  const hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  const hid_t d = H5Dopen2(f, dataset.c_str(), H5P_DEFAULT);
+  const hid_t plist = H5Dget_create_plist(d);
+  std::vector<int> ids;
+  for (int i = 0; i < H5Pget_nfilters(plist); ++i) {
+    unsigned flags = 0, config = 0;
+    size_t n = 0;
+    ids.push_back(static_cast<int>(H5Pget_filter2(plist, static_cast<unsigned>(i), &flags, &n, nullptr, 0, nullptr,
+                                                  &config)));
+  }
+  H5Pclose(plist);
+  H5Dclose(d);
+  H5Fclose(f);
+  return ids;
+}
+
+// LZ4 (the default), gzip and no compression all round-trip, and one store may hold shards of
+// each: the codec is per dataset, so appending with another codec needs no rewrite.
+TEST(SceneStore, EveryCodecRoundTripsAndOneStoreMixesThem) {
+  const auto dir = temp_dir("store-codecs");
+  std::vector<Scene> scenes;
+  const std::vector<std::pair<std::string, int64_t>> codecs = {{"gzip", 4}, {"lz4", 4}, {"lz4", 0}};
+  for (size_t c = 0; c < codecs.size(); ++c) {
+    StoreOptions o;
+    o.shard_size = 2;
+    o.codec = codecs[c].first;
+    o.compression = codecs[c].second;
+    o.append = c > 0;
+    SceneStoreWriter w(dir.string(), o);
+    if (c == 0) w.add_map(square_map("m"));
+    for (int k = 0; k < 2; ++k) {
+      scenes.push_back(make_scene("tok-" + std::to_string(scenes.size()), "m", k, 12 + 3 * k));
+      w.add(scenes.back());
+    }
+    w.close();
+  }
+  const auto store = SceneStore::open(dir.string());
+  ASSERT_EQ(store.shard_files().size(), 3u);
+  for (size_t i = 0; i < scenes.size(); ++i) expect_same(store.read(i), scenes[i]);
+  size_t i = 0;
+  store.for_each([&](const Scene& s) { expect_same(s, scenes[i++]); });
+  EXPECT_EQ(i, scenes.size());
+  const auto shard = [&](size_t k) { return (dir / store.shard_files()[k]).string(); };
+  EXPECT_EQ(filters_of(shard(0), "agents/state"), (std::vector<int>{2, 1}));  // shuffle, deflate
+  EXPECT_EQ(filters_of(shard(1), "agents/state"), (std::vector<int>{32004}));
+  EXPECT_TRUE(filters_of(shard(2), "agents/state").empty());  // compression 0: stored as it is
+  EXPECT_EQ(filters_of((dir / "index.h5").string(), "scenes/token"), (std::vector<int>{2, 1}));  // index: gzip
+  fs::remove_all(dir);
+
+  StoreOptions bad;
+  bad.codec = "zstd";
+  EXPECT_EQ(error_of([&] { SceneStoreWriter w(temp_dir("store-badcodec").string(), bad); }),
+            "store.codec: expected gzip or lz4, got \"zstd\"");
+}
+
 // More shards than the reader keeps open: reads in any order, interleaved with streaming passes,
 // close and reopen shards and still return every scene as written.
 TEST(SceneStore, ReadsAcrossManyMoreShardsThanItKeepsOpen) {
