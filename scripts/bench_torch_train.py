@@ -26,6 +26,11 @@ import time
 
 START = time.perf_counter()  # the PyTorch side's clock starts with the interpreter
 
+# autoscale's thread policy (build-stack.md section 7): OpenBLAS at 1 thread, torch's OpenMP pool
+# at --threads. Set before numpy loads OpenBLAS (it reads the variable once, at load); left alone
+# it starts a thread per core beside torch's, and the PyTorch side would use more cores.
+os.environ["OPENBLAS_NUM_THREADS"] = "1"
+
 import numpy as np
 import yaml
 
@@ -202,9 +207,7 @@ def planner_module(torch, d, heads, ff, dropout, layers, lane_input):
 
 
 def run_torch(scenes, cfg, steps, threads, seed):
-    # The thread budget of `autoscale --threads N`: N OpenMP threads for torch, OpenBLAS at 1
-    # (left alone, this machine's OpenBLAS starts a thread per core besides torch's).
-    os.environ["OMP_NUM_THREADS"], os.environ["OPENBLAS_NUM_THREADS"] = str(threads), "1"
+    os.environ["OMP_NUM_THREADS"] = str(threads)  # the budget of `autoscale --threads N` (OpenBLAS: above)
     import torch  # timed: importing torch is part of a PyTorch script's start
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
