@@ -82,7 +82,11 @@ int run_train(const TrainArgs& args, const Invocation& inv) {
   const auto splits = real_log_splits(ptrs, cfg);
 
   train::PlannerDataset data(cfg.encode.graph);
-  for (const auto& s : stores) data.add_store(s);
+  // Synthetic samples are built when drawn (a pool can be 10x the real data): memory follows
+  // the real data and what the training draws, not the pool.
+  for (const auto& s : stores) {
+    data.add_store(s, {}, true, [](const scene::IndexEntry& e) { return e.domain != scene::Domain::kReal; });
+  }
   std::vector<int64_t> real_rows, synthetic_rows, val_rows;
   size_t leaked = 0;
   for (size_t i = 0; i < data.size(); ++i) {

@@ -502,6 +502,29 @@ Scene SceneStore::read(size_t i) const {
   return std::move(scenes[0]);
 }
 
+std::vector<Scene> SceneStore::read_rows(const std::vector<size_t>& rows) const {
+  std::vector<Scene> out;
+  out.reserve(rows.size());
+  for (size_t i = 0; i < rows.size();) {
+    AUTOSCALE_CHECK(rows[i] < index_.size(), "scene store {}: row {} out of range (size {})", quote(dir_), rows[i],
+                    index_.size());
+    const auto& e = index_[rows[i]];
+    size_t n = 1;
+    while (i + n < rows.size() && rows[i + n] < index_.size() && index_[rows[i + n]].shard == e.shard &&
+           index_[rows[i + n]].row == e.row + static_cast<int64_t>(n)) {
+      ++n;
+    }
+    for (auto& scene : read_shard_rows(e.shard, e.row, n)) out.push_back(std::move(scene));
+    i += n;
+  }
+  return out;
+}
+
+void SceneStore::close_shards() const {
+  std::lock_guard<std::mutex> lock(h5::global_mutex());
+  for (auto& f : open_->files) f.reset();
+}
+
 Scene SceneStore::read(const std::string& token) const {
   const auto i = find(token);
   AUTOSCALE_CHECK(i.has_value(), "scene store {}: no scene with token {}", quote(dir_), quote(token));

@@ -22,14 +22,14 @@ struct Built {
   std::vector<std::string> errors;
 };
 
-// Reads `rows` of `store` in order (the reader is single-threaded), then builds their samples in parallel.
+// Reads `rows` of `store` in order (block reads; the reader is single-threaded), then builds their
+// samples in parallel.
 Built build_block(const scene::SceneStore& store, const size_t* rows, size_t count, const encode::GraphOptions& graph,
                   Progress* progress) {
   Built b;
-  b.scenes.resize(count);
+  b.scenes = store.read_rows(std::vector<size_t>(rows, rows + count));
   b.samples.resize(count);
   b.errors.resize(count);
-  for (size_t i = 0; i < count; ++i) b.scenes[i] = store.read(rows[i]);
   parallel_for(count, [&](size_t i) {
     try {
       b.samples[i] = build_planner_sample(b.scenes[i], *store.map(b.scenes[i].map_id), graph);
@@ -59,6 +59,9 @@ void PlannerDataset::add_store(const scene::SceneStore& store, const EntryFilter
   for (size_t first = 0; first < rows.size(); first += kBlock) {
     const size_t count = std::min(kBlock, rows.size() - first);
     Built b = build_block(store, rows.data() + first, count, graph_, &progress);
+    // A pass in store order does not come back: each open shard holds its inflated chunks
+    // (up to ~100 MiB), and 16 of them were most of a 110k-scene run's memory.
+    store.close_shards();
     for (size_t i = 0; i < count; ++i) {  // appended in store order, whatever the thread count
       if (!b.samples[i]) {
         ++skipped_;
@@ -115,6 +118,7 @@ void PlannerDataset::ensure(const std::vector<int64_t>& rows) const {
         samples_[row] = std::move(*b.samples[i]);
         held_[row] = 1;
       }
+      store->close_shards();  // as in add_store: scattered rows would keep 16 inflated shards
     }
   }
 }

@@ -184,6 +184,34 @@ TEST(SceneStore, ReadsAcrossManyMoreShardsThanItKeepsOpen) {
   fs::remove_all(dir);
 }
 
+// read_rows: any order, runs within a shard read as one block, runs split at shard borders;
+// close_shards() releases every open shard.
+TEST(SceneStore, ReadRowsInAnyOrderAcrossShards) {
+  const auto dir = temp_dir("store-readrows");
+  std::vector<Scene> scenes;
+  {
+    SceneStoreWriter w(dir.string(), {/*shard_size=*/4, /*compression=*/4});
+    w.add_map(square_map("m"));
+    for (int k = 0; k < 11; ++k) {
+      scenes.push_back(make_scene("tok-" + std::to_string(k), "m", k % 3, 10 + k % 4));
+      w.add(scenes.back());
+    }
+    w.close();
+  }
+  const auto store = SceneStore::open(dir.string());
+  const std::vector<size_t> rows = {2, 3, 4, 5, 9, 10, 0, 7, 6, 6};  // runs 2-3 | 4-5, 9-10, back, repeats
+  const auto got = store.read_rows(rows);
+  ASSERT_EQ(got.size(), rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) expect_same(got[i], scenes[rows[i]]);
+  EXPECT_GT(store.open_shards(), 0u);
+  store.close_shards();
+  EXPECT_EQ(store.open_shards(), 0u);
+  EXPECT_TRUE(store.read_rows({}).empty());
+  EXPECT_EQ(error_of([&] { store.read_rows({1, 11}); }),
+            "scene store \"" + dir.string() + "\": row 11 out of range (size 11)");
+  fs::remove_all(dir);
+}
+
 // /agents/category is optional (added within schema 1): shards written before it read as
 // kUnspecified, with the coarse type intact.
 TEST(SceneStore, ShardsWithoutAgentCategoriesStillRead) {

@@ -107,6 +107,10 @@ class SceneStore {
 
   Scene read(size_t i) const;
   Scene read(const std::string& token) const;  // throws Error naming the token when absent
+  // Rows in the given order; runs of consecutive rows of one shard are one block read.
+  std::vector<Scene> read_rows(const std::vector<size_t>& rows) const;
+  // Closes every open shard (and drops its inflated chunks): after a pass that will not come back.
+  void close_shards() const;
   // Reads scenes [first, first + count) of shard `shard` in one pass (the streaming path).
   std::vector<Scene> read_shard_rows(size_t shard, size_t first, size_t count) const;
   // Streams every scene in index order, block by block.
