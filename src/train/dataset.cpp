@@ -118,8 +118,10 @@ void PlannerDataset::ensure(const std::vector<int64_t>& rows) const {
         samples_[row] = std::move(*b.samples[i]);
         held_[row] = 1;
       }
-      store->close_shards();  // as in add_store: scattered rows would keep 16 inflated shards
     }
+    // A pass (an up-front ensure) closes its shards as add_store does; a batch's few rows keep the
+    // reader's 16 most recent shards open for the next batches (sparse reads inflate few chunks).
+    if (wanted.size() >= kBlock) store->close_shards();
   }
 }
 
