@@ -36,7 +36,11 @@ target_link_libraries(autoscale_geos INTERFACE "${AUTOSCALE_GEOS_C_LIBRARY}")
 # LZ4: the store's fast codec (store.codec=lz4, HDF5's registered filter 32004), registered
 # in-process so that no HDF5 plugin path is needed.
 find_path(AUTOSCALE_LZ4_INCLUDE lz4.h REQUIRED)
-find_library(AUTOSCALE_LZ4_LIBRARY NAMES lz4 REQUIRED)
+if(AUTOSCALE_HDF5_STATIC)  # the offline prefix links its libraries statically (no runtime path to it)
+  find_library(AUTOSCALE_LZ4_LIBRARY NAMES liblz4.a lz4 REQUIRED)
+else()
+  find_library(AUTOSCALE_LZ4_LIBRARY NAMES lz4 REQUIRED)
+endif()
 add_library(autoscale_lz4 INTERFACE)
 target_include_directories(autoscale_lz4 SYSTEM INTERFACE "${AUTOSCALE_LZ4_INCLUDE}")
 target_link_libraries(autoscale_lz4 INTERFACE "${AUTOSCALE_LZ4_LIBRARY}")

@@ -9,8 +9,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 
 "$REPO/scripts/offline-bundle.sh" collect "$T/bundle" >"$T/out" 2>&1
 check "collect exits 0" [ $? -eq 0 ]
-check "  ...downloads 22 packages" [ "$(ls "$T"/bundle/*.deb | wc -l)" -eq 22 ]
-check "  ...with their checksums" [ "$(wc -l <"$T/bundle/SHA256SUMS")" -eq 22 ]
+check "  ...downloads 24 packages" [ "$(ls "$T"/bundle/*.deb | wc -l)" -eq 24 ]
+check "  ...with their checksums" [ "$(wc -l <"$T/bundle/SHA256SUMS")" -eq 24 ]
 check "  ...and versions" grep -q '^libfaiss-dev=1.7.3' "$T/bundle/MANIFEST"
 check "  ...and carries the installer" test -x "$T/bundle/offline-bundle.sh"
 "$T/bundle/offline-bundle.sh" install "$T/bundle" "$T/prefix" >"$T/out" 2>&1
@@ -24,7 +24,7 @@ check "  ...writes the environment" test -f "$T/prefix/autoscale-env.sh"
 )
 check "autoscale configures against the prefix" [ $? -eq 0 ]
 for v in faiss_DIR yaml-cpp_DIR spdlog_DIR fmt_DIR CLI11_DIR Eigen3_DIR pugixml_DIR nlohmann_json_DIR GTest_DIR \
-         AUTOSCALE_GEOS_C_LIBRARY AUTOSCALE_HDF5_C_A AUTOSCALE_AEC_A AUTOSCALE_SZ_A; do
+         AUTOSCALE_GEOS_C_LIBRARY AUTOSCALE_HDF5_C_A AUTOSCALE_AEC_A AUTOSCALE_SZ_A AUTOSCALE_LZ4_LIBRARY; do
   check "  ...$v is found in the prefix" grep -q "^$v:[A-Z]*=$T/prefix/" "$T/build/CMakeCache.txt"
 done
 cp -r "$T/bundle" "$T/damaged"
