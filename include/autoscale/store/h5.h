@@ -18,9 +18,10 @@ namespace autoscale::scene::h5 {
 
 std::mutex& global_mutex();
 
-// The compression of a written dataset (with byte shuffle either way). gzip is HDF5's built-in
-// deflate, readable everywhere; lz4 is HDF5's registered filter 32004 (the format of the
-// hdf5-filter-plugin and of Python's hdf5plugin.LZ4), inflating ~8x faster at ~1.3x the size.
+// The compression of a written dataset. gzip is HDF5's built-in
+// deflate with byte shuffle, readable everywhere; lz4 (no shuffle) is HDF5's registered filter 32004 (the format of the
+// hdf5-filter-plugin and of Python's hdf5plugin.LZ4): on nuScenes scenes a store reads 3.6x faster
+// than with gzip at 1.08x the disk.
 enum class Codec : uint8_t { kGzip, kLz4 };
 
 // A vector that leaves its elements uninitialised on resize: for buffers HDF5 fills at once
