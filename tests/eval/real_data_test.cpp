@@ -19,6 +19,7 @@
 #include "autoscale/synth/sumo.h"
 #include "autoscale/import/commonroad.h"
 #include "autoscale/store/store.h"
+#include "../scene/test_util.h"
 
 namespace fs = std::filesystem;
 
@@ -30,8 +31,7 @@ const std::string kData = std::string(AUTOSCALE_TEST_DATA) + "/commonroad-ngsim/
 // The NGSIM windows long enough for NAVSIM scoring, imported once per test binary.
 const scene::SceneStore& ngsim_store() {
   static const scene::SceneStore store = [] {
-    const auto dir = fs::temp_directory_path() / ("autoscale-eval-ngsim-" + std::to_string(::getpid()));
-    fs::remove_all(dir);
+    const auto dir = scene::testing::removed_at_exit(scene::testing::temp_dir("eval-ngsim"));
     scene::SceneStoreWriter w(dir.string(), {});
     for (const char* f : {"USA_US101-4_1_T-1.xml", "USA_Peach-4_8_T-1.xml"}) {
       const auto r = scene::import_commonroad(kData + f, {});
@@ -301,8 +301,7 @@ const std::string kNuscenes = std::string(AUTOSCALE_SHARED_DIR) + "/data-samples
 const scene::SceneStore* nuscenes_store() {
   static const std::unique_ptr<scene::SceneStore> store = []() -> std::unique_ptr<scene::SceneStore> {
     if (!fs::is_directory(kNuscenes)) return nullptr;
-    const auto dir = fs::temp_directory_path() / ("autoscale-eval-nusc-" + std::to_string(::getpid()));
-    fs::remove_all(dir);
+    const auto dir = scene::testing::removed_at_exit(scene::testing::temp_dir("eval-nusc"));
     const std::string cmd = std::string(AUTOSCALE_PYTHON) + " " + AUTOSCALE_SCRIPTS_DIR +
                             "/import_scenarionet.py --quiet --out " + dir.string() + " " + kNuscenes + "/*.pkl";
     if (std::system(cmd.c_str()) != 0) return nullptr;

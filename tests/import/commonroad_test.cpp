@@ -39,7 +39,7 @@ std::string error_of(const std::string& path, const CommonRoadOptions& options =
 
 // Writes `xml` (a modified copy of a real file) to a temp file.
 std::string temp_xml(const std::string& name, const std::string& xml) {
-  const auto path = testing::temp_dir(name).string() + ".xml";
+  const auto path = testing::removed_at_exit(testing::temp_dir(name).string() + ".xml").string();
   write_file_atomic(path, xml);
   return path;
 }

@@ -6,10 +6,27 @@
 
 #include <filesystem>
 #include <string>
+#include <system_error>
+#include <vector>
 
 #include "autoscale/scene/types.h"
 
 namespace autoscale::scene::testing {
+
+// A path removed (with everything under it) when the test binary exits: for fixtures that live
+// as long as the process, such as a store imported once and shared by many tests.
+inline std::filesystem::path removed_at_exit(std::filesystem::path path) {
+  struct Registry {
+    std::vector<std::filesystem::path> paths;
+    ~Registry() {
+      std::error_code ignored;  // best effort: a failed clean-up must not fail the run
+      for (const auto& p : paths) std::filesystem::remove_all(p, ignored);
+    }
+  };
+  static Registry registry;
+  registry.paths.push_back(path);
+  return path;
+}
 
 inline std::filesystem::path temp_dir(const std::string& name) {
   const auto d = std::filesystem::temp_directory_path() /

@@ -70,7 +70,7 @@ TEST(SceneType, TheExpertsFutureDecides) {
 }
 
 TEST(SceneType, SelectCopiesExactlyTheCountedTypesOfARealStore) {
-  const auto dir = testing::temp_dir("scene-type-select");
+  const auto dir = testing::removed_at_exit(testing::temp_dir("scene-type-select"));
   const auto imported = peachtree_import();
   const auto& scenes = imported.scenes;
   {
