@@ -16,8 +16,8 @@
 //              prior's proxy (same seed) and scores fold f's windows; the candidate aimed at every
 //              fold's failures replaces the prior only when the paired gain over logs is above 0
 //              by z standard errors (cross-fitting: the procedure is scored, not its fit)
-//   6. rounds  an accepted candidate is the prior of the next step (up to `rounds` steps); the
-//              first rejected step ends the search
+//   6. rounds  an accepted candidate is the prior of the next step (up to `rounds` steps), whose
+//              trust region grows to min(1, τ·expand); the first rejected step ends the search
 //
 // Everything is written under JOB/v2/ as it is made; decision.json (written last) and
 // chosen/selection.json let a resumed job skip the search.
@@ -247,11 +247,13 @@ class V2Search {
 
     Selection current = chosen->selection;
     nlohmann::json steps = nlohmann::json::array();
+    double trust = o_.evidence.trust;
     for (int64_t round = 0; round < o_.rounds; ++round) {
       nlohmann::json step;
-      const bool accepted = try_step(round, current, folds_current, gated, chosen->key, windows, step);
+      const bool accepted = try_step(round, trust, current, folds_current, gated, chosen->key, windows, step);
       steps.push_back(step);
       if (!accepted) break;
+      trust = mixture::grown_trust(trust, o_.evidence);
     }
     // The first step's record at the top level, as before rounds existed.
     for (const char* key : {"failure_target", "candidate_weights", "candidate_quotas", "candidate_oof_pdms", "evidence",
@@ -265,13 +267,14 @@ class V2Search {
     return current;
   }
 
-  // One candidate step from `current` (whose per-fold selections are `per_fold` and whose proxies'
-  // out-of-fold scores are each window's `prior`). Accepted: `current`, `per_fold` and the window
-  // scores become the candidate's, the next step's baseline.
-  bool try_step(int64_t round, Selection& current, std::vector<Selection>& per_fold, const std::vector<int64_t>& gated,
+  // One candidate step of trust region `trust` from `current` (whose per-fold selections are
+  // `per_fold` and whose proxies' out-of-fold scores are each window's `prior`). Accepted:
+  // `current`, `per_fold` and the window scores become the candidate's, the next step's baseline.
+  bool try_step(int64_t round, double trust, Selection& current, std::vector<Selection>& per_fold, const std::vector<int64_t>& gated,
                 const std::vector<double>& key, std::vector<Window>& windows, nlohmann::json& step) {
     const auto& ev = o_.evidence;
     const auto target = failure_target(windows, -1);
+    step["trust"] = trust;
     step["failure_target"] = target;
     if (std::all_of(target.begin(), target.end(), [](double t) { return t == 0; })) {
       step["reason"] = "no solvable failure out of fold: the prior is kept";
@@ -281,10 +284,10 @@ class V2Search {
     // score on fold f measures the procedure, not its fit to the windows it is scored on.
     std::vector<Selection> candidates;
     for (int64_t f = 0; f < o_.inner_folds; ++f) {
-      candidates.push_back(candidate_selection(per_fold[static_cast<size_t>(f)], current.weights, gated, key,
+      candidates.push_back(candidate_selection(per_fold[static_cast<size_t>(f)], current.weights, trust, gated, key,
                                                failure_target(windows, f), windows, f));
     }
-    const Selection candidate = candidate_selection(current, current.weights, gated, key, target, windows, -1);
+    const Selection candidate = candidate_selection(current, current.weights, trust, gated, key, target, windows, -1);
     const std::string name = round == 0 ? "candidate" : fmt::format("candidate{}", round + 1);
     write_selection(ctx_, dir_ / name, candidate);
     step["candidate_weights"] = candidate.weights;
@@ -340,11 +343,11 @@ class V2Search {
     return mixture::failure_target(outcomes, d_.clusters(), o_.evidence);
   }
 
-  // `base` weights tilted toward the failure target, |base.rows| scenes; each cluster's quota
+  // `base` weights tilted by `trust` toward the failure target, |base.rows| scenes; each cluster's quota
   // filled by the prior's order (`prior_key`: real-likeness or the uniform draw's) and relevance
   // to the cluster's solvable failures outside inner fold `fold` (ranks, weight β), from the
   // gated scenes not made from fold `fold`'s logs. A target with no failure keeps `base`.
-  Selection candidate_selection(const Selection& base, const std::vector<double>& weights,
+  Selection candidate_selection(const Selection& base, const std::vector<double>& weights, double trust,
                                 const std::vector<int64_t>& gated, const std::vector<double>& prior_key,
                                 const std::vector<double>& target, const std::vector<Window>& windows,
                                 int64_t fold) const {
@@ -359,7 +362,7 @@ class V2Search {
     std::vector<int64_t> sizes;
     for (const auto& m : members) sizes.push_back(static_cast<int64_t>(m.size()));
     Selection s;
-    s.weights = mixture::tilt(weights, target, ev.trust);
+    s.weights = mixture::tilt(weights, target, trust);
     s.quotas = mixture::allocate(static_cast<int64_t>(base.rows.size()), s.weights, sizes);
     for (size_t k = 0; k < K; ++k) {
       if (s.quotas[k] == 0) continue;

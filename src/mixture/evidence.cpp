@@ -12,6 +12,10 @@ namespace autoscale::mixture {
 void EvidenceOptions::visit(ConfigVisitor& v) {
   v.field("trust", trust, "share of the budget a candidate may move away from the prior (0 = the prior)",
           in_range(0, 1));
+  v.field("expand", expand,
+          "after an accepted step the next step's trust is min(1, trust * expand): evidence earns larger steps "
+          "(1 = a fixed trust region)",
+          at_least(1));
   v.field("z", z, "accept a candidate only when its paired gain minus z standard errors is above 0", at_least(0));
   v.field("solvable_pdms", solvable_pdms, "a window is solvable when the logged plan scores at least this",
           in_range(0, 1));
@@ -47,6 +51,13 @@ std::vector<double> normalised(const std::vector<double>& w, const char* name) {
   return out;
 }
 }  // namespace
+
+double grown_trust(double trust, const EvidenceOptions& options) {
+  AUTOSCALE_CHECK(trust >= 0 && trust <= 1, "grown_trust: trust {} outside [0, 1]", trust);
+  AUTOSCALE_CHECK(options.expand >= 1 && std::isfinite(options.expand), "grown_trust: expand {} is not a finite value >= 1",
+                  options.expand);
+  return std::min(1.0, trust * options.expand);
+}
 
 std::vector<double> tilt(const std::vector<double>& prior, const std::vector<double>& target, double trust) {
   AUTOSCALE_CHECK(prior.size() == target.size(), "tilt: {} prior weights but {} target weights", prior.size(),

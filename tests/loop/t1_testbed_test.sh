@@ -47,7 +47,7 @@ check "the anti-oracle draws only harmful scenes" contains "$OUT/anti/summary.md
 check "paired ΔPDMS: oracle − random" grep -q "oracle.*vanilla_random\|vanilla_random.*oracle" "$T/out.txt"
 check "paired ΔPDMS: autoscale_v2 − random" grep -q "autoscale_v2" "$T/out.txt"
 check "v2 records its validation feedback" grep -rq '"validation_logs"' "$OUT/compare/jobs"
-check "v2's steps: accepted ones in a row, then one rejected (or the last of loop.v2.rounds)" "$PY" - "$OUT" <<'PY'
+check "v2's steps: accepted ones in a row, then one rejected (or the last of loop.v2.rounds); each accepted step doubles the next one's trust region" "$PY" - "$OUT" <<'PY'
 import glob, json, sys
 decisions = glob.glob(f"{sys.argv[1]}/compare/jobs/autoscale_v2_*/v2/decision.json")
 assert decisions
@@ -59,6 +59,7 @@ for path in decisions:
     steps, k = d["steps"], d["steps_accepted"]
     assert 1 <= len(steps) <= 3 and all(s.get("accepted") for s in steps[:k]), steps
     assert len(steps) == k or (len(steps) == k + 1 and not steps[-1].get("accepted", False)), steps
+    assert [s["trust"] for s in steps] == [min(1.0, 0.5 * 2**i) for i in range(len(steps))], steps
     assert k > 0 or not d["accepted"], d
 PY
 # Under EPDMS v2 (configs/t1.yaml) the quality gate sees what v1 forgives: a constant-velocity

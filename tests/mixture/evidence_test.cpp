@@ -32,6 +32,19 @@ TEST(Evidence, ZeroTrustIsExactlyThePrior) {
   EXPECT_THROW(tilt({0.5, NAN, 0, 0}, target, 0.5), Error);
 }
 
+TEST(Evidence, AnAcceptedStepGrowsTheTrustRegionUpToTheWholeBudget) {
+  EvidenceOptions o;  // expand 2
+  EXPECT_DOUBLE_EQ(grown_trust(0.3, o), 0.6);
+  EXPECT_DOUBLE_EQ(grown_trust(0.5, o), 1.0);
+  EXPECT_DOUBLE_EQ(grown_trust(0.8, o), 1.0);  // capped: never past the target
+  EXPECT_DOUBLE_EQ(grown_trust(0.0, o), 0.0);  // a zero step stays the prior
+  o.expand = 1;
+  EXPECT_DOUBLE_EQ(grown_trust(0.5, o), 0.5);
+  o.expand = 0.5;
+  EXPECT_THROW(grown_trust(0.5, o), Error);
+  EXPECT_THROW(grown_trust(1.5, EvidenceOptions{}), Error);
+}
+
 TEST(Evidence, FailureTargetCountsOnlySolvableFailuresByHeadroom) {
   EvidenceOptions o;  // solvable: human >= 0.9; failure: planner < 0.8
   const std::vector<WindowOutcome> w = {

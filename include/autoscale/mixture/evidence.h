@@ -5,7 +5,9 @@
 //   candidate  w' = (1 − τ) w⁰ + τ t          t: where the evidence points (a distribution)
 //   accept     ḡ − z · SE(ḡ) > 0               ḡ: mean paired gain over independent units (logs)
 //
-// τ = 0 (or a rejected candidate) keeps the prior exactly. Nothing here is z-scored across
+// τ = 0 (or a rejected candidate) keeps the prior exactly. An accepted step earns the next one a
+// wider trust region (τ ← min(1, τ·expand)), as trust-region methods grow the region after a
+// step that paid: on T0 a fixed τ stalls once the remaining gain per step drops under 2 SEs. Nothing here is z-scored across
 // clusters: a step is taken or not by its own standard error, so noise says "no change".
 #pragma once
 
@@ -18,6 +20,7 @@ namespace autoscale::mixture {
 
 struct EvidenceOptions {
   double trust = 0.5;           // τ: share of the budget the candidate may move away from the prior
+  double expand = 2.0;          // after an accepted step the next step's τ is min(1, τ·expand) (1 = fixed τ)
   double z = 2.0;               // accept only when the gain's lower bound ḡ − z·SE is above 0
   double solvable_pdms = 0.9;   // a window is solvable when the human (logged) plan scores at least this
   double failure_pdms = 0.8;    // ... and a failure when the planner scores below this
@@ -32,6 +35,9 @@ std::vector<double> cluster_histogram(const std::vector<int64_t>& cluster_of_row
 // (1 − τ) prior + τ target, both normalised first; Error for sizes that differ, τ outside [0, 1],
 // or weights that are negative, not finite or all zero.
 std::vector<double> tilt(const std::vector<double>& prior, const std::vector<double>& target, double trust);
+
+// The trust region of the step after an accepted one: min(1, τ·expand).
+double grown_trust(double trust, const EvidenceOptions& options);
 
 // Where failures are: each solvable failure window adds its headroom (human − planner PDMS) to its
 // cluster; normalised to sum 1. All zero when there is no solvable failure (nothing to aim at).
