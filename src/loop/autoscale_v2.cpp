@@ -100,6 +100,14 @@ class V2Search {
     decision["prior_replaced"] = decision.value("prior", priors.front().name) != priors.front().name;
     result.search_seconds = seconds_since(t0);  // of this process: a resumed search counts from its restart
     decision["search_seconds"] = result.search_seconds;
+    // Where the search's time goes: proxy training against scoring (the first pass also builds
+    // each window's metric cache, which later passes reuse).
+    decision["search_cost"] = {{"proxies", cost_.proxies},
+                               {"proxy_steps", cost_.steps},
+                               {"train_seconds", cost_.train_seconds},
+                               {"score_seconds", cost_.score_seconds}};
+    spdlog::info("{}: search {:.1f} s: {} proxies ({} steps) trained in {:.1f} s, scored in {:.1f} s", ctx_.spec.name(),
+                 result.search_seconds, cost_.proxies, cost_.steps, cost_.train_seconds, cost_.score_seconds);
     write_selection(ctx_, dir_ / "chosen", chosen);
     write_json(dir_ / "decision.json", decision);  // the search's end marker
     result.selection = chosen;
@@ -408,12 +416,15 @@ class V2Search {
       TrainingPlan plan;
       plan.real_rows = &train_rows;
       auto trained = train_selection(ctx_, pdir / "train", selections[static_cast<size_t>(f)], steps, ctx_.spec.seed, plan);
+      cost_.proxies += 1, cost_.steps += steps, cost_.train_seconds += trained.seconds;
+      const auto scoring_start = Clock::now();
       const auto proxy = eval::make_precomputed_agent("planner:" + trained.planner->options().kind,
                                                       train::predict_plans(*trained.planner, d_.data, rows));
       std::vector<const eval::Agent*> agents{proxy.get()};
       if (!candidate) agents.push_back(human.get());
       const auto reports = score_agents(agents, d_, rows, cfg.show_progress);
       write_file_atomic((pdir / "oof_scores.csv").string(), eval::report_csv(reports[0]));
+      cost_.score_seconds += seconds_since(scoring_start);
       for (size_t j = 0; j < at.size(); ++j) {
         Window& w = windows[at[j]];
         const auto& s = reports[0].scenes[j];
@@ -431,6 +442,10 @@ class V2Search {
   const AutoscaleV2Options& o_;
   fs::path dir_;
   std::unordered_map<std::string, int64_t> inner_fold_;  // training log -> inner fold
+  struct {
+    int64_t proxies = 0, steps = 0;
+    double train_seconds = 0, score_seconds = 0;  // proxy training; prediction and scoring of its windows
+  } cost_;
 };
 
 }  // namespace

@@ -302,6 +302,11 @@ for s in (0, 1):
     assert ch["prior"] == "uniform" and ch["against"] == "real_likeness", ch
     assert dec["prior"] == ("uniform" if ch["accepted"] else "real_likeness"), dec["prior"]
     assert dec["prior_replaced"] == ch["accepted"] and dec["accepted"] == (dec["steps_accepted"] > 0), dec
+    # Its cost: inner_folds (2) proxies per pass (the prior, each challenger, each step that trained a candidate).
+    passes = 1 + len(dec["prior_challengers"]) + sum("evidence" in st for st in dec["steps"])
+    cost = dec["search_cost"]
+    assert cost["proxies"] == 2 * passes and cost["proxy_steps"] > 0, (cost, passes)
+    assert 0 < cost["train_seconds"] + cost["score_seconds"] <= dec["search_seconds"], (cost, dec["search_seconds"])
     lower = ch["evidence"]["lower"]
     assert ch["accepted"] == (lower is not None and lower > 0), ch
     r = json.load(open(f"{d}/jobs/autoscale_v2_n40_s{s}/result.json"))
